@@ -1,0 +1,80 @@
+"""Where ccswitch's and Claude Code's files live.
+
+Every function takes the environment as an argument so the core never reads global state.
+platformdirs is not imported here: it costs ~20 ms per start, and `ccswitch run` is on the path of
+every claude launch. `user_config_dir` mirrors platformdirs' answer (a test holds it to that) and
+defers to platformdirs itself on Windows.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+
+APP_NAME = "ccswitch"
+PROFILES_FILENAME = "profiles.toml"
+PIN_FILENAME = ".ccswitch"
+
+ENV_HOME = "CCSWITCH_HOME"
+ENV_CLAUDE_SETTINGS = "CCSWITCH_CLAUDE_SETTINGS"
+
+
+def home_dir(env: Mapping[str, str]) -> str:
+    return env.get("HOME") or os.path.expanduser("~")
+
+
+def user_config_dir(env: Mapping[str, str]) -> str:
+    """The platformdirs user config dir for ccswitch (honouring XDG_CONFIG_HOME on Linux)."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import platformdirs
+
+        return platformdirs.user_config_dir(APP_NAME, appauthor=False)
+    if sys.platform == "darwin":
+        return os.path.join(home_dir(env), "Library", "Application Support", APP_NAME)
+    base = env.get("XDG_CONFIG_HOME", "").strip() or os.path.join(home_dir(env), ".config")
+    return os.path.join(base, APP_NAME)
+
+
+def user_cache_dir(env: Mapping[str, str]) -> str:
+    if sys.platform == "win32":  # pragma: no cover
+        import platformdirs
+
+        return platformdirs.user_cache_dir(APP_NAME, appauthor=False)
+    if sys.platform == "darwin":
+        return os.path.join(home_dir(env), "Library", "Caches", APP_NAME)
+    base = env.get("XDG_CACHE_HOME", "").strip() or os.path.join(home_dir(env), ".cache")
+    return os.path.join(base, APP_NAME)
+
+
+def config_dir(env: Mapping[str, str]) -> str:
+    """$CCSWITCH_HOME if set, else the platform's user config dir."""
+    return env.get(ENV_HOME) or user_config_dir(env)
+
+
+def profiles_file(env: Mapping[str, str]) -> str:
+    return os.path.join(config_dir(env), PROFILES_FILENAME)
+
+
+def claude_config_dir(env: Mapping[str, str]) -> str:
+    """Where claude keeps settings.json: $CLAUDE_CONFIG_DIR if set, else ~/.claude."""
+    return env.get("CLAUDE_CONFIG_DIR") or os.path.join(home_dir(env), ".claude")
+
+
+def claude_user_settings(env: Mapping[str, str]) -> str:
+    return env.get(ENV_CLAUDE_SETTINGS) or os.path.join(claude_config_dir(env), "settings.json")
+
+
+def claude_state_file(env: Mapping[str, str]) -> str:
+    """claude's own `.claude.json` (onboarding, trust): in $CLAUDE_CONFIG_DIR if set, else ~/.claude.json."""
+    if env.get("CLAUDE_CONFIG_DIR"):
+        return os.path.join(env["CLAUDE_CONFIG_DIR"], ".claude.json")
+    return os.path.join(home_dir(env), ".claude.json")
+
+
+def managed_settings_file() -> str:
+    if sys.platform == "darwin":
+        return "/Library/Application Support/ClaudeCode/managed-settings.json"
+    if sys.platform == "win32":  # pragma: no cover
+        return r"C:\Program Files\ClaudeCode\managed-settings.json"
+    return "/etc/claude-code/managed-settings.json"

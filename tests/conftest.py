@@ -1,0 +1,92 @@
+"""Every test runs in a private home: HOME, XDG dirs, CCSWITCH_HOME and Claude's config point into
+tmp_path, and provider variables from the developer's shell are removed, so no test can read or
+write the real ~/.claude or ~/.config/ccswitch, or pick up a real token."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ccswitch.profiles import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
+
+REPO = Path(__file__).resolve().parent.parent
+SRC = REPO / "src"
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USERPROFILE", str(home))
+    for var, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache"), ("XDG_STATE_HOME", ".local/state"),
+                     ("XDG_DATA_HOME", ".local/share"), ("XDG_RUNTIME_DIR", "run")):
+        monkeypatch.setenv(var, str(home / sub))
+    monkeypatch.setenv("CCSWITCH_HOME", str(home / ".config" / "ccswitch"))
+    for var in ("CLAUDE_CONFIG_DIR", "CCSWITCH_CLAUDE_SETTINGS", "CCSWITCH_CLAUDE", *MANAGED_VARIABLES, *CREDENTIAL_VARIABLES):
+        monkeypatch.delenv(var, raising=False)
+    for var in list(os.environ):
+        if var.endswith("_API_KEY") or var.endswith("_AUTH_TOKEN"):
+            monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+    yield home
+
+
+@pytest.fixture
+def config_dir(isolated_home: Path) -> Path:
+    return Path(os.environ["CCSWITCH_HOME"])
+
+
+@pytest.fixture
+def profiles_file(config_dir: Path):
+    """Write profiles.toml (private, like ccswitch would) and return its path."""
+
+    def write(text: str) -> Path:
+        config_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = config_dir / "profiles.toml"
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o600)
+        return path
+
+    return write
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The test's (isolated) environment for a child `python -m ccswitch`, finding this checkout's code."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(SRC) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def claude_bin() -> Path:
+    from claude_client import ClaudeUnavailable, claude_binary
+
+    try:
+        return claude_binary()
+    except ClaudeUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def claude_env(isolated_home: Path) -> dict[str, str]:
+    """A clean environment for running the real claude: isolated home, no retries, no probes."""
+    env = {
+        "HOME": str(isolated_home),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "CLAUDE_CODE_MAX_RETRIES": "0",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "CCSWITCH_HOME", "LANG", "TERM"):
+        if var in os.environ:
+            env[var] = os.environ[var]
+    return env

@@ -1,0 +1,164 @@
+"""A mock of the Anthropic Messages API on 127.0.0.1, good enough for the real claude binary.
+
+It records every request (method, path, headers, JSON body) and answers per the shape claude
+expects (see shared/claude-code.md): SSE for `"stream": true`, a JSON message otherwise, an
+Anthropic-style error for a configured status, or a delay to provoke timeouts.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+
+
+class Recorded:
+    def __init__(self, method: str, path: str, headers: dict[str, str], body: object) -> None:
+        self.method = method
+        self.path = path
+        self.headers = headers  # lower-cased names
+        self.body = body
+
+    @property
+    def model(self) -> str | None:
+        return self.body.get("model") if isinstance(self.body, dict) else None
+
+    def __repr__(self) -> str:
+        return f"Recorded({self.method} {self.path} model={self.model!r})"
+
+
+class MockAnthropic:
+    """Start with `with MockAnthropic() as server:`; `server.url` is the base URL to give claude."""
+
+    def __init__(self, *, status: int = 200, reply: str = "pong", delay: float = 0.0, prefix: str = "") -> None:
+        self.status = status
+        self.reply = reply
+        self.delay = delay
+        self.prefix = prefix
+        self.requests: list[Recorded] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.prefix}"
+
+    def __enter__(self) -> MockAnthropic:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def messages(self) -> list[Recorded]:
+        """Only the Messages API calls (not HEAD probes or telemetry)."""
+        with self._lock:
+            return [r for r in self.requests if r.method == "POST" and "/v1/messages" in r.path]
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        mock = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:  # keep test output clean
+                pass
+
+            def _record(self, body: object) -> None:
+                with mock._lock:
+                    mock.requests.append(
+                        Recorded(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    )
+
+            def do_HEAD(self) -> None:
+                self._record(None)
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                self._record(None)
+                self._send_json(404, {"type": "error", "error": {"type": "not_found_error", "message": "no"}})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw or b"null")
+                except ValueError:
+                    body = raw.decode("utf-8", "replace")
+                self._record(body)
+                if mock.delay:
+                    time.sleep(mock.delay)
+                if not self.path.split("?")[0].endswith("/v1/messages"):
+                    self._send_json(404, {"type": "error", "error": {"type": "not_found_error", "message": self.path}})
+                    return
+                if mock.status != 200:
+                    kind = ERROR_TYPES.get(mock.status, "api_error")
+                    self._send_json(mock.status, {"type": "error", "error": {"type": kind, "message": f"mock {mock.status}"}})
+                    return
+                model = body.get("model", "unknown") if isinstance(body, dict) else "unknown"
+                if isinstance(body, dict) and body.get("stream"):
+                    self._send_stream(model)
+                else:
+                    self._send_json(200, message(model, mock.reply))
+
+            def _send_json(self, status: int, payload: object) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _send_stream(self, model: str) -> None:
+                events = [
+                    ("message_start", {"type": "message_start", "message": {**message(model, ""), "content": []}}),
+                    ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+                    ("ping", {"type": "ping"}),
+                    ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": mock.reply}}),
+                    ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+                    ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 1}}),
+                    ("message_stop", {"type": "message_stop"}),
+                ]
+                data = "".join(f"event: {name}\ndata: {json.dumps(payload)}\n\n" for name, payload in events).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+def message(model: str, text: str) -> dict:
+    return {
+        "id": "msg_mock",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 1, "output_tokens": 1},
+    }
