@@ -193,3 +193,6 @@ def list_presets(as_json: JsonOption = False) -> None:
     for row in rows:
         table.add_row(f"[name]{escape(row['name'])}[/]", escape(row["description"] or ""), escape(row["endpoint"]), escape(row["docs_url"] or ""))
     stdout.print(table)
+
+
+# Command groups live in modules of their own (cli_<area>.py); importing one registers its commands.
