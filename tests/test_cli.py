@@ -1,0 +1,146 @@
+"""`list`, `show`, `presets`, `--version`, `--help` end to end through typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from ccswitch import __version__
+from ccswitch.cli import app
+
+from test_profiles import EXAMPLE, REQUIRED_PRESETS
+
+TOKEN = "sk-canary-0123456789abcdef"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, *args: str, env: dict[str, str] | None = None):
+    return runner.invoke(app, list(args), env=env, catch_exceptions=False)
+
+
+def test_version(runner):
+    result = invoke(runner, "--version")
+    assert result.exit_code == 0 and result.stdout == f"ccswitch {__version__}\n"
+
+
+def test_help_lists_commands_with_examples(runner):
+    result = invoke(runner, "--help")
+    assert result.exit_code == 0
+    for command in ("list", "show", "presets"):
+        assert command in result.stdout
+    for command in ("list", "show", "presets"):
+        sub = invoke(runner, command, "--help")
+        assert sub.exit_code == 0 and "Example:" in sub.stdout
+
+
+def test_list_without_config_shows_every_preset(runner):
+    result = invoke(runner, "list")
+    assert result.exit_code == 0
+    for name in REQUIRED_PRESETS:
+        assert f"\n{name} " in result.stdout or result.stdout.startswith(f"{name} ")
+    assert "missing ($ZHIPU_API_KEY unset)" in result.stdout
+
+
+def test_list_json_reports_token_status_never_the_value(runner, profiles_file, monkeypatch):
+    profiles_file(EXAMPLE + '\n[profiles.lit]\nbase_url = "https://x.example"\ntoken = "' + TOKEN + '"\n')
+    monkeypatch.setenv("MY_ZHIPU_KEY", TOKEN)
+    result = invoke(runner, "list", "--json")
+    assert result.exit_code == 0
+    assert TOKEN not in result.stdout and TOKEN not in result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["myglm"]["from"] == "user extends glm"
+    assert rows["myglm"]["token"] == {"kind": "env", "source": "$MY_ZHIPU_KEY", "found": True, "detail": "found in $MY_ZHIPU_KEY"}
+    assert rows["work"]["token"]["detail"] == "missing (WORK_GATEWAY_KEY is not set)"
+    assert rows["lit"]["token"]["kind"] == "literal"
+    assert rows["glm"]["default"] is True and rows["work"]["default"] is False
+    assert rows["work"]["endpoint"] == "gateway.example.com"
+    assert rows["work"]["models"]["haiku"] == "glm-4.5-air"
+    assert rows["bedrock"]["endpoint"] == "Amazon Bedrock"
+    assert list(rows)[: len(REQUIRED_PRESETS)] != []  # presets first, then user-only profiles
+    assert list(rows)[-2:] == ["work", "myglm"] or list(rows)[-3:-1] == ["work", "myglm"]
+
+
+def test_list_table_shows_origin_and_plain_text_warning(runner, profiles_file):
+    profiles_file(EXAMPLE + '\n[profiles.lit]\nbase_url = "https://x.example"\ntoken = "' + TOKEN + '"\n')
+    result = invoke(runner, "list")
+    assert result.exit_code == 0
+    line = next(line for line in result.stdout.splitlines() if line.startswith("myglm"))
+    assert "user extends glm" in line and "open.bigmodel.cn" in line and "glm-4.5-air" in line
+    lit = next(line for line in result.stdout.splitlines() if line.startswith("lit "))
+    assert "plain text" in lit and TOKEN not in result.stdout
+
+
+def test_show_masks_the_token_and_prints_the_environment(runner, monkeypatch):
+    monkeypatch.setenv("ZHIPU_API_KEY", TOKEN)
+    result = invoke(runner, "show", "glm")
+    assert result.exit_code == 0
+    assert TOKEN not in result.stdout
+    assert "ANTHROPIC_AUTH_TOKEN=sk-…cdef" in result.stdout
+    assert "ANTHROPIC_BASE_URL=https://open.bigmodel.cn/api/anthropic" in result.stdout
+    assert "ANTHROPIC_DEFAULT_HAIKU_MODEL=glm-4.5-air" in result.stdout
+    assert "\n  ANTHROPIC_API_KEY=\n" in result.stdout  # blanked: never both auth variables
+
+
+def test_show_json(runner, profiles_file, monkeypatch):
+    profiles_file(EXAMPLE)
+    monkeypatch.setenv("MY_ZHIPU_KEY", TOKEN)
+    result = invoke(runner, "show", "myglm", "--json")
+    assert result.exit_code == 0 and TOKEN not in result.stdout
+    data = json.loads(result.stdout)
+    assert data["chain"] == [{"name": "myglm", "origin": "user"}, {"name": "glm", "origin": "preset"}]
+    assert data["environment"]["ANTHROPIC_AUTH_TOKEN"] == "sk-…cdef"
+    assert data["environment"]["ANTHROPIC_API_KEY"] == ""
+    assert data["token_ref"] == "env:MY_ZHIPU_KEY"
+    assert data["docs_url"].startswith("https://")
+
+
+def test_show_literal_token_is_masked_everywhere(runner, profiles_file):
+    profiles_file('[profiles.lit]\nbase_url = "https://x.example"\ntoken = "' + TOKEN + '"\n')
+    result = invoke(runner, "show", "lit", "--json")
+    assert TOKEN not in result.stdout
+    assert json.loads(result.stdout)["token_ref"] == "plain text (sk-…cdef)"
+
+
+def test_show_unknown_name_suggests_and_exits_2(runner):
+    result = invoke(runner, "show", "glmm")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "no profile named 'glmm' (did you mean \"glm\"?)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_config_error_is_one_line_exit_2_and_file_unchanged(runner, profiles_file):
+    path = profiles_file('[profiles.kimi]\nbase_ur = "https://x.example"\n')
+    before = path.read_bytes()
+    for command in (["list"], ["show", "kimi"], ["presets"]):
+        result = invoke(runner, *command)
+        assert result.exit_code == 2
+        assert result.stderr.strip().count("\n") == 0
+        assert f"{path}:2: [profiles.kimi]: unknown key 'base_ur' (did you mean \"base_url\"?)" in result.stderr
+    assert path.read_bytes() == before
+
+
+def test_presets_lists_description_and_docs(runner):
+    result = invoke(runner, "presets", "--json")
+    assert result.exit_code == 0
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert set(REQUIRED_PRESETS) <= set(rows)
+    assert rows["glm"]["docs_url"].startswith("https://") and rows["glm"]["description"]
+    table = invoke(runner, "presets")
+    assert "Zhipu GLM (China mainland)" in table.stdout
+
+
+def test_python_dash_m_entry_point(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    result = subprocess.run([sys.executable, "-m", "ccswitch", "--version"], capture_output=True, text=True, env=subprocess_env())
+    assert result.returncode == 0 and result.stdout.strip() == f"ccswitch {__version__}"

@@ -1,0 +1,216 @@
+"""Loading profiles.toml: presets, extends, shadowing, and every validation error."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ccswitch.errors import ExitStatus, ProfileFileError, UnknownProfileError
+from ccswitch.presets import load_preset, preset_names, presets_dir
+from ccswitch.profiles import MANAGED_VARIABLES, profile_environment
+from ccswitch.store import load_profile_set
+
+EXAMPLE = """\
+default = "glm"                  # optional: the profile used when a command is given none
+
+[profiles.work]
+base_url = "https://gateway.example.com/anthropic"
+auth = "bearer"                  # bearer -> ANTHROPIC_AUTH_TOKEN, x-api-key -> ANTHROPIC_API_KEY, none
+token = "env:WORK_GATEWAY_KEY"   # token reference
+model = "sonnet"                 # what `run` launches with
+[profiles.work.models]
+opus = "glm-5.1"
+sonnet = "glm-5.1"
+haiku = "glm-4.5-air"            # optional too: subagent, small_fast, fable
+[profiles.work.env]              # any extra variables, string values only
+API_TIMEOUT_MS = "3000000"
+
+[profiles.myglm]
+extends = "glm"                  # inherit a preset (or another profile) and override fields
+token = "env:MY_ZHIPU_KEY"
+"""
+
+REQUIRED_PRESETS = (
+    "anthropic bedrock vertex foundry glm zai kimi kimi-coding qwen qwen-coding deepseek minimax "
+    "openrouter siliconflow modelscope ollama vllm lmstudio litellm ai-gateway"
+).split()
+
+
+def load(path: Path):
+    return load_profile_set(str(path), presets_dir())
+
+
+def test_issue_example_loads_exactly_as_written(profiles_file):
+    profiles = load(profiles_file(EXAMPLE))
+    assert profiles.default == "glm"
+    work = profiles.get("work")
+    assert work.base_url == "https://gateway.example.com/anthropic"
+    assert work.auth == "bearer" and work.token == "env:WORK_GATEWAY_KEY" and work.model == "sonnet"
+    assert work.models == {"opus": "glm-5.1", "sonnet": "glm-5.1", "haiku": "glm-4.5-air"}
+    assert work.env == {"API_TIMEOUT_MS": "3000000"}
+    assert work.origin_label() == "user"
+
+
+def test_extends_inherits_and_overrides(profiles_file):
+    profiles = load(profiles_file(EXAMPLE))
+    myglm, glm = profiles.get("myglm"), profiles.get("glm")
+    assert myglm.token == "env:MY_ZHIPU_KEY"
+    assert myglm.base_url == glm.base_url == "https://open.bigmodel.cn/api/anthropic"
+    assert myglm.models == glm.models
+    assert myglm.origin_label() == "user extends glm"
+    assert myglm.chain == (("myglm", "user"), ("glm", "preset"))
+
+
+def test_tables_merge_key_by_key_along_the_chain(profiles_file):
+    profiles = load(profiles_file(
+        '[profiles.a]\nextends = "glm"\n[profiles.a.models]\nhaiku = "tiny"\n[profiles.a.env]\nX = "1"\n'
+        '[profiles.b]\nextends = "a"\nmodel = "haiku"\n[profiles.b.env]\nAPI_TIMEOUT_MS = "5"\n'
+    ))
+    b = profiles.get("b")
+    assert b.models == {"opus": "glm-5.1", "sonnet": "glm-5.1", "haiku": "tiny"}
+    assert b.env == {"API_TIMEOUT_MS": "5", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "X": "1"}
+    assert [n for n, _ in b.chain] == ["b", "a", "glm"]
+
+
+def test_user_profile_shadows_preset_and_can_extend_it(profiles_file):
+    profiles = load(profiles_file('[profiles.glm]\nextends = "glm"\nmodel = "haiku"\n[profiles.deepseek]\nbase_url = "http://127.0.0.1:9/x"\n'))
+    glm = profiles.get("glm")
+    assert glm.origin == "user" and glm.model == "haiku"
+    assert glm.base_url == "https://open.bigmodel.cn/api/anthropic"  # from the preset it extends
+    deepseek = profiles.get("deepseek")
+    assert deepseek.base_url == "http://127.0.0.1:9/x" and deepseek.models == {}  # shadowed, not merged
+    assert profiles.get_preset("deepseek").base_url == "https://api.deepseek.com/anthropic"
+    assert profiles.names().count("glm") == 1
+
+
+def test_no_file_means_presets_only(config_dir):
+    profiles = load(config_dir / "profiles.toml")
+    assert set(REQUIRED_PRESETS) <= set(profiles.names())
+    assert profiles.default is None
+    assert not config_dir.exists()  # reading never creates anything
+
+
+@pytest.mark.parametrize("name", REQUIRED_PRESETS)
+def test_required_presets_exist(name):
+    assert name in preset_names(presets_dir())
+
+
+@pytest.mark.parametrize("name", preset_names(presets_dir()))
+def test_every_preset_is_valid_and_documented(name):
+    raw = load_preset(presets_dir(), name)
+    assert raw.get("description") and raw.get("docs_url", "").startswith("https://")
+    assert raw.get("source") and raw.get("models_checked")
+    if raw.get("base_url"):
+        # a gateway preset pins every tier: claude's own defaults change between releases
+        assert {"opus", "sonnet", "haiku"} <= set(raw["models"])
+        assert raw.get("token"), "a gateway preset says where its token comes from"
+
+
+def test_cloud_presets_set_their_switch():
+    for name, switch in (("bedrock", "CLAUDE_CODE_USE_BEDROCK"), ("vertex", "CLAUDE_CODE_USE_VERTEX"), ("foundry", "CLAUDE_CODE_USE_FOUNDRY")):
+        assert load_preset(presets_dir(), name)["env"][switch] == "1"
+
+
+def test_region_variants_reachable():
+    names = preset_names(presets_dir())
+    assert {"kimi-intl", "qwen-intl", "minimax-intl"} <= set(names)
+
+
+# --- validation: (file text, expected message fragment, expected line) ---------------------------
+
+INVALID = {
+    "toml syntax": ('[profiles.a]\nbase_url = "http://x"\nauth = \n', "invalid TOML", 3),
+    "unknown key suggests": ('[profiles.kimi]\nbase_ur = "https://x.example"\n', '[profiles.kimi]: unknown key \'base_ur\' (did you mean "base_url"?)', 2),
+    "unknown top-level key": ('defualt = "glm"\n', "unknown top-level key 'defualt' (did you mean \"default\"?)", 1),
+    "base url not http": ('[profiles.a]\n\nbase_url = "ftp://x.example"\n', "[profiles.a]: base_url: 'ftp://x.example' is not an http(s) URL", 3),
+    "base url ends in v1": ('[profiles.a]\nbase_url = "https://x.example/api/v1/"\n', "ends in /v1, but claude appends /v1/messages itself", 2),
+    "env value not string": ('[profiles.a]\nbase_url = "https://x.example"\n[profiles.a.env]\nAPI_TIMEOUT_MS = 3000000\n', "[profiles.a.env]: API_TIMEOUT_MS: env values must be strings", 4),
+    "env inline table": ('[profiles.a]\nenv = { X = true }\n', "[profiles.a.env]: X: env values must be strings", 2),
+    "bad profile name": ('[profiles."my glm"]\nbase_url = "https://x.example"\n', "bad profile name 'my glm'", 1),
+    "unknown extends": ('[profiles.a]\nextends = "glmm"\n', "extends: unknown profile 'glmm' (did you mean \"glm\"?)", 2),
+    "extends cycle": ('[profiles.a]\nextends = "b"\n[profiles.b]\nextends = "a"\n', "extends cycle: a -> b -> a", None),
+    "bad auth": ('[profiles.a]\nauth = "beare"\n', "auth: 'beare' is not one of bearer, x-api-key, none", 2),
+    "non-string field": ('[profiles.a]\nmodel = 5\n', "model: must be a string, not a number", 2),
+    "unknown tier": ('[profiles.a.models]\nsonet = "x"\n', "unknown model tier 'sonet' (did you mean \"sonnet\"?)", 2),
+    "unknown default": ('default = "nope"\n', "default: no profile named 'nope'", 1),
+    "token in env": ('[profiles.a]\n[profiles.a.env]\nANTHROPIC_AUTH_TOKEN = "sk-secret"\n', "put credentials in the profile's `token` field", 3),
+    "newer schema": ("schema = 2\n", "schema = 2 is not supported", 1),
+    "profile not a table": ('profiles = { a = 1 }\n', "profiles.a: must be a table", None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_validation_errors_name_file_profile_key_and_line(case, profiles_file):
+    text, fragment, line = INVALID[case]
+    path = profiles_file(text)
+    before = path.read_bytes()
+    with pytest.raises(ProfileFileError) as info:
+        load(path)
+    message = info.value.message
+    assert fragment in message
+    expected_prefix = f"{path}:{line}: " if line else f"{path}: "
+    assert message.startswith(expected_prefix), message
+    assert info.value.exit_status == ExitStatus.USAGE
+    assert path.read_bytes() == before
+
+
+def test_missing_token_variable_is_not_a_load_error(profiles_file):
+    profiles = load(profiles_file(EXAMPLE))
+    from ccswitch.secrets import describe_token
+
+    status = describe_token(profiles.get("work").token, {})
+    assert not status.found and status.detail == "missing (WORK_GATEWAY_KEY is not set)"
+
+
+def test_unknown_profile_suggests(profiles_file):
+    profiles = load(profiles_file(EXAMPLE))
+    from ccswitch.store import require_profile
+
+    with pytest.raises(UnknownProfileError, match=r"no profile named 'wrk' \(did you mean \"work\"\?\)"):
+        require_profile(profiles, "wrk")
+
+
+def test_profile_environment_blanks_what_the_profile_does_not_set(profiles_file):
+    profiles = load(profiles_file(EXAMPLE))
+    env = profile_environment(profiles.get("work"), "tok-123456789012")
+    assert set(MANAGED_VARIABLES) <= set(env)
+    assert env["ANTHROPIC_AUTH_TOKEN"] == "tok-123456789012"
+    assert env["ANTHROPIC_API_KEY"] == ""  # never both auth headers
+    assert env["ANTHROPIC_BASE_URL"] == "https://gateway.example.com/anthropic"
+    assert env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "glm-4.5-air"
+    assert env["ANTHROPIC_SMALL_FAST_MODEL"] == ""
+    assert env["CLAUDE_CODE_USE_BEDROCK"] == ""
+    assert env["ANTHROPIC_MODEL"] == "sonnet"
+    assert env["API_TIMEOUT_MS"] == "3000000"
+    assert profile_environment(profiles.get("work"), "t", include_model=False)["ANTHROPIC_MODEL"] == ""
+
+
+def test_x_api_key_and_token_var_and_headers(profiles_file):
+    profiles = load(profiles_file('[profiles.q]\nextends = "qwen"\n[profiles.q.headers]\nX-Team = "a b"\nX-Other = "c"\n'))
+    env = profile_environment(profiles.get("q"), "tok-123456789012")
+    assert env["ANTHROPIC_API_KEY"] == "tok-123456789012" and env["ANTHROPIC_AUTH_TOKEN"] == ""
+    assert env["ANTHROPIC_CUSTOM_HEADERS"] == "X-Team: a b\nX-Other: c"
+    foundry = profile_environment(profiles.get("foundry"), "tok-123456789012")
+    assert foundry["ANTHROPIC_FOUNDRY_API_KEY"] == "tok-123456789012"
+    assert foundry["ANTHROPIC_API_KEY"] == foundry["ANTHROPIC_AUTH_TOKEN"] == ""
+    anthropic = profile_environment(profiles.get("anthropic"), None)
+    assert all(anthropic[var] == "" for var in MANAGED_VARIABLES)
+
+
+def test_bom_is_accepted(profiles_file):
+    path = profiles_file("")
+    path.write_bytes("\ufeff".encode() + EXAMPLE.encode())
+    assert load(path).default == "glm"
+
+
+def test_unreadable_file_is_a_clear_error(profiles_file):
+    path = profiles_file(EXAMPLE)
+    if os.geteuid() == 0:
+        path.unlink()
+        path.mkdir()  # root reads anything: a directory in its place fails the same way
+    else:
+        path.chmod(0)
+    with pytest.raises(ProfileFileError, match="cannot read"):
+        load(path)
