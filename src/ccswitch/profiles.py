@@ -78,7 +78,9 @@ SCALAR_KEYS = (
     "model",
 )
 TABLE_KEYS = ("models", "env", "headers")
-PROFILE_KEYS = SCALAR_KEYS + TABLE_KEYS
+LIST_KEYS = ("serves", "fallback")  # arrays of strings; a child's array replaces its parent's
+BOOL_KEYS = ("fallback_check",)
+PROFILE_KEYS = SCALAR_KEYS + TABLE_KEYS + LIST_KEYS + BOOL_KEYS
 TOP_LEVEL_KEYS = ("schema", "default", "profiles")
 
 _NAME_RE = re.compile(r"[A-Za-z0-9._-]+\Z")
@@ -105,6 +107,9 @@ class Profile:
         "models",
         "env",
         "headers",
+        "serves",
+        "fallback",
+        "fallback_check",
     )
 
     def __init__(self, **fields: object) -> None:
@@ -237,6 +242,10 @@ def merge_profile(name: str, origin: str, raw: Mapping[str, object], parent: Pro
         merged = dict(getattr(parent, key)) if parent else {}
         merged.update(raw.get(key, {}))  # type: ignore[arg-type]
         fields[key] = merged
+    for key in LIST_KEYS:
+        fields[key] = tuple(raw.get(key, getattr(parent, key) if parent else ()))  # type: ignore[arg-type]
+    for key in BOOL_KEYS:
+        fields[key] = bool(raw.get(key, getattr(parent, key) if parent else False))
     if not fields["auth"]:
         fields["auth"] = "bearer"
     chain = ((name, origin),) + (parent.chain if parent else ())
@@ -294,6 +303,14 @@ def validate_profile_table(name: str, raw: Mapping[str, object], path: str, text
             if not isinstance(value, dict):
                 fail(key, f"{key}: must be a table of strings")
             continue
+        if key in LIST_KEYS:
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                fail(key, f"{key}: must be an array of non-empty strings")
+            continue
+        if key in BOOL_KEYS:
+            if not isinstance(value, bool):
+                fail(key, f"{key}: must be true or false, not {_toml_type(value)}")
+            continue
         if key == "models_checked" and hasattr(value, "isoformat"):
             continue  # a TOML date is fine here
         if not isinstance(value, str):
@@ -309,6 +326,11 @@ def validate_profile_table(name: str, raw: Mapping[str, object], path: str, text
     extends = raw.get("extends")
     if isinstance(extends, str) and not _NAME_RE.match(extends):
         fail("extends", f"extends: bad profile name {extends!r}")
+    for fallback in raw.get("fallback", ()):  # type: ignore[union-attr]
+        if not _NAME_RE.match(fallback):
+            fail("fallback", f"fallback: bad profile name {fallback!r}")
+        if fallback == name:
+            fail("fallback", "fallback: a profile cannot fall back to itself")
     token_var = raw.get("token_var")
     if isinstance(token_var, str) and not _ENV_NAME_RE.match(token_var):
         fail("token_var", f"token_var: {token_var!r} is not a variable name")

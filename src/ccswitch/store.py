@@ -11,7 +11,7 @@ import sys
 
 from ccswitch.errors import ProfileFileError, UnknownProfileError
 from ccswitch.presets import load_preset, preset_names
-from ccswitch.profiles import ProfileSet, find_top_level_line, unknown_profile_message, validate_user_file
+from ccswitch.profiles import ProfileSet, find_line, find_top_level_line, unknown_profile_message, validate_user_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -57,7 +57,14 @@ def load_profile_set(profiles_path: str, presets_directory: str) -> ProfileSet:
     profile_set = ProfileSet(user, default, profiles_path, names, preset, text)
     # Resolve every user profile now, so a broken `extends` is reported whatever command runs.
     for name in user:
-        profile_set.get(name)
+        profile = profile_set.get(name)
+        for fallback in profile.fallback:
+            if fallback not in profile_set:
+                raise ProfileFileError(
+                    profiles_path,
+                    f"[profiles.{name}]: fallback: {unknown_profile_message(fallback, profile_set.names())}",
+                    find_line(text, name, "fallback"),
+                )
     if default is not None and default not in profile_set:
         raise ProfileFileError(
             profiles_path,

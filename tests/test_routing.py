@@ -1,0 +1,128 @@
+"""Routing a model name to a profile: specificity, user over preset, token presence, ties, `which`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from ccswitch.cli import app
+from ccswitch.errors import UsageError
+from ccswitch.presets import presets_dir
+from ccswitch.routing import is_claude_alias, route_model, specificity
+from ccswitch.store import load_profile_set
+
+USER = """
+[profiles.gw]
+base_url = "https://gw.example.com"
+token = "env:GW_KEY"
+serves = ["kimi-*", "exact-model"]
+
+[profiles.gw2]
+base_url = "https://gw2.example.com"
+token = "env:GW2_KEY"
+serves = ["tie-*"]
+
+[profiles.gw3]
+base_url = "https://gw3.example.com"
+token = "env:GW3_KEY"
+serves = ["tie-*", "exact-*"]
+"""
+
+
+def load(path):
+    return load_profile_set(str(path), presets_dir())
+
+
+def test_specificity_orders_exact_then_literal_characters():
+    assert specificity("kimi-for-coding") > specificity("kimi-k2-*") > specificity("kimi-*") > specificity("*")
+
+
+@pytest.mark.parametrize("alias", ["opus", "sonnet", "haiku", "sonnet[1m]", "opusplan", "fable"])
+def test_aliases_do_not_route(alias):
+    assert is_claude_alias(alias)
+
+
+def test_more_specific_preset_pattern_beats_user_catch_all(profiles_file):
+    profiles = load(profiles_file(USER))
+    route = route_model("kimi-k2-0905-preview", profiles, {})
+    assert (route.profile, route.pattern) == ("kimi", "kimi-k2*")  # 7 literal chars beat "kimi-*" (5)
+
+
+def test_exact_name_beats_patterns(profiles_file):
+    profiles = load(profiles_file(USER))
+    assert route_model("exact-model", profiles, {}).profile == "gw"
+
+
+def test_tie_between_user_profiles_names_both(profiles_file):
+    profiles = load(profiles_file(USER))
+    with pytest.raises(UsageError, match="'gw2', 'gw3'"):
+        route_model("tie-1", profiles, {"GW2_KEY": "a", "GW3_KEY": "b"})
+
+
+def test_token_presence_breaks_a_tie(profiles_file):
+    profiles = load(profiles_file(USER))
+    assert route_model("tie-1", profiles, {"GW3_KEY": "x"}).profile == "gw3"
+    assert route_model("glm-5.1", profiles, {"ZAI_API_KEY": "x"}).profile == "zai"
+    assert route_model("glm-5.1", profiles, {"ZHIPU_API_KEY": "x"}).profile == "glm"
+
+
+def test_user_profile_beats_preset_at_equal_specificity(profiles_file):
+    profiles = load(profiles_file('[profiles.mine]\nbase_url = "https://m.example"\nserves = ["deepseek-*"]\n'))
+    assert route_model("deepseek-v4-pro", profiles, {"DEEPSEEK_API_KEY": "x"}).profile == "mine"
+
+
+def test_no_match(profiles_file):
+    assert route_model("gpt-4o", load(profiles_file("")), {}) is None
+
+
+def test_matching_is_case_sensitive(profiles_file):
+    profiles = load(profiles_file(""))
+    assert route_model("Qwen/Qwen3-Coder", profiles, {}).profile == "modelscope"
+    assert route_model("qwen/qwen3-coder", profiles, {}).profile == "openrouter"
+
+
+def test_serves_must_be_an_array_of_strings(profiles_file):
+    from ccswitch.errors import ProfileFileError
+
+    path = profiles_file('[profiles.a]\nserves = "kimi-*"\n')
+    with pytest.raises(ProfileFileError, match=r":2: \[profiles.a\]: serves: must be an array of non-empty strings"):
+        load(path)
+
+
+def test_which_command(profiles_file, monkeypatch):
+    profiles_file(USER)
+    runner = CliRunner()
+    result = runner.invoke(app, ["which", "kimi-k2-0905-preview", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["route"]["profile"] == "kimi"
+    assert "gw" in [r["profile"] for r in data["also"]]
+    text = runner.invoke(app, ["which", "exact-model"], catch_exceptions=False)
+    assert text.exit_code == 0 and text.stdout.startswith("gw ")
+    none = runner.invoke(app, ["which", "gpt-4o"], catch_exceptions=False)
+    assert none.exit_code == 1 and "no profile serves 'gpt-4o'" in none.stderr
+    alias = runner.invoke(app, ["which", "sonnet"], catch_exceptions=False)
+    assert alias.exit_code == 2 and "claude alias" in alias.stderr
+
+
+@pytest.mark.parametrize(
+    ("model", "pattern", "expected"),
+    [
+        ("kimi-k2-0905", "kimi-k2*", True),
+        ("qwen/qwen3-coder", "qwen*", False),
+        ("qwen/qwen3-coder", "*/*", True),
+        ("a/b/c", "*/*", False),
+        ("glm-4.5", "glm-?.?", True),
+        ("glm-4.5", "glm-[45].5", True),
+        ("glm-6.5", "glm-[!45].5", True),
+        ("glm-4.5", "glm-[!45].5", False),
+        ("model.v1", "model.v?", True),
+        ("modelXv1", "model.v?", False),
+    ],
+)
+def test_pattern_matching(model, pattern, expected):
+    from ccswitch.routing import matches
+
+    assert matches(model, pattern) is expected
