@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from ccswitch import launcher, paths
 from ccswitch.cli import app, load_profiles, reports_errors
-from ccswitch.console import stderr, stdout
+from ccswitch.console import stderr
 from ccswitch.errors import UsageError
 from ccswitch.launch import read_pin
 from ccswitch.shells import SHELLS
@@ -92,7 +92,8 @@ def pin_profile(
         if nearest is None:
             stderr.print(f"no {paths.PIN_FILENAME} pin from {escape(cwd)} upwards")
             raise typer.Exit(1)
-        stdout.print(f"{escape(read_pin(nearest))}\t{escape(nearest)}")
+        # Plain print: scripts read `NAME<TAB>PATH`, and rich would expand the tab.
+        print(f"{read_pin(nearest)}\t{nearest}")
         return
     profile_set = load_profiles()
     from ccswitch.store import require_profile
