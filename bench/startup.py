@@ -34,7 +34,9 @@ opus = "bench-opus"
 """
 
 
-def timed(argv: list[str], env: dict[str, str], cwd: str) -> float:
+def timed(argv: list[str], env: dict[str, str], cwd: str, forget: Path | None = None) -> float:
+    if forget is not None and forget.exists():
+        forget.unlink()  # a cold start: profiles.toml and the preset read with tomllib
     start = time.perf_counter()
     subprocess.run(argv, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
@@ -59,18 +61,20 @@ def main() -> None:
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
             "ccswitch run bench -- true": [sys.executable, "-c", entry, "run", "bench", "--", "true"],
+            "  same, no profile cache": [sys.executable, "-c", entry, "run", "bench", "--", "true"],
         }
+        cache = home / "cache" / "ccswitch" / "profiles.json"
         for argv in commands.values():  # warm the OS cache, the .pyc files and the profile cache
             timed(argv, env, tmp)
         samples: dict[str, list[float]] = {label: [] for label in commands}
         for _ in range(options.runs):
             for label, argv in commands.items():
-                samples[label].append(timed(argv, env, tmp))
+                samples[label].append(timed(argv, env, tmp, cache if "no profile cache" in label else None))
     medians = {label: statistics.median(values) * 1000 for label, values in samples.items()}
-    baseline, ours = medians.values()
+    baseline, ours, _ = medians.values()
     for label, value in medians.items():
         print(f"{label:<28} median {value:6.1f} ms   (min {min(samples[label]) * 1000:.1f} ms, {options.runs} runs)")
-    print(f"ratio {ours / baseline:.2f} (target <= 2.0)")
+    print(f"ratio {ours / baseline:.2f} (target <= 2.0; the cold start is paid once after each edit)")
 
 
 if __name__ == "__main__":
