@@ -1,9 +1,23 @@
-"""Entry point for the `ccswitch` script and `python -m ccswitch`."""
+"""Entry point for the `ccswitch` script and `python -m ccswitch`.
+
+`run` and `env` go to the light launcher (no typer: every claude start passes through here);
+everything else, and any `--help`, to the typer app.
+"""
 
 from __future__ import annotations
 
+import sys
+
+FAST_COMMANDS = ("run", "env")
+
 
 def main() -> None:
+    args = sys.argv[1:]
+    if args and args[0] in FAST_COMMANDS:
+        from ccswitch import launcher
+
+        if not launcher.wants_help(args[1:]):
+            sys.exit(launcher.main(args))
     from ccswitch.cli import app
 
     app(prog_name="ccswitch")

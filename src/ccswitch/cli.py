@@ -196,4 +196,5 @@ def list_presets(as_json: JsonOption = False) -> None:
 
 
 # Command groups live in modules of their own (cli_<area>.py); importing one registers its commands.
-from ccswitch import cli_routing  # noqa: E402,F401
+import ccswitch.cli_launch  # noqa: E402,F401  run, env, pin
+import ccswitch.cli_routing  # noqa: E402,F401  which

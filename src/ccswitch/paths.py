@@ -78,3 +78,44 @@ def managed_settings_file() -> str:
     if sys.platform == "win32":  # pragma: no cover
         return r"C:\Program Files\ClaudeCode\managed-settings.json"
     return "/etc/claude-code/managed-settings.json"
+
+
+def user_state_dir(env: Mapping[str, str]) -> str:
+    if sys.platform == "win32":  # pragma: no cover
+        import platformdirs
+
+        return platformdirs.user_state_dir(APP_NAME, appauthor=False)
+    if sys.platform == "darwin":
+        return os.path.join(home_dir(env), "Library", "Application Support", APP_NAME)
+    base = env.get("XDG_STATE_HOME", "").strip() or os.path.join(home_dir(env), ".local", "state")
+    return os.path.join(base, APP_NAME)
+
+
+def run_settings_dir(env: Mapping[str, str]) -> str:
+    """Where `ccswitch run` keeps the settings files it hands to claude (they hold the token).
+
+    The runtime dir first: it is private to the user and emptied at logout, so copies cannot pile up
+    across sessions. Without one (macOS, containers), the state dir, pruned on every run.
+    """
+    runtime = env.get("XDG_RUNTIME_DIR", "").strip()
+    if runtime and sys.platform != "win32":
+        return os.path.join(runtime, APP_NAME)
+    return os.path.join(user_state_dir(env), "run")
+
+
+def profiles_cache_file(env: Mapping[str, str]) -> str:
+    """profiles.toml and the presets as JSON, so a warm `ccswitch run` never imports tomllib."""
+    return os.path.join(user_cache_dir(env), "profiles.json")
+
+
+def find_pin_file(start: str) -> str | None:
+    """The nearest `.ccswitch` pin file from `start` up to the filesystem root."""
+    directory = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(directory, PIN_FILENAME)
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent

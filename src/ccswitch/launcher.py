@@ -1,0 +1,154 @@
+"""The fast front door for `ccswitch run` and `ccswitch env`, parsed by hand.
+
+Every claude start goes through here, so it imports no typer, rich, click, pydantic or tomlkit (a
+test checks sys.modules): `__main__` sends `run`/`env` here unless `--help` is asked for, which
+the typer app answers (its `run`/`env` commands call the same core in `launch.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+from ccswitch import launch, paths
+from ccswitch.errors import CcswitchError, ExitStatus, UsageError
+
+RUN_USAGE = "usage: ccswitch run [--dry-run] [--no-onboarding-fix] [NAME] [-- CMD [ARGS...]]"
+ENV_USAGE = "usage: ccswitch env [NAME] [--shell bash|zsh|fish|powershell|cmd|dotenv|json]"
+HELP_OPTIONS = ("-h", "--help")
+
+
+def wants_help(args: Sequence[str]) -> bool:
+    """`--help` for ccswitch itself: before any `--` (after it, the option is the command's)."""
+    for arg in args:
+        if arg == "--":
+            return False
+        if arg in HELP_OPTIONS:
+            return True
+    return False
+
+
+def load_profiles(env: Mapping[str, str]):
+    from ccswitch.presets import presets_dir
+    from ccswitch.profile_cache import load_cached_profile_set
+
+    return load_cached_profile_set(paths.profiles_file(env), presets_dir(), paths.profiles_cache_file(env))
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"ccswitch: warning: {message}\n")
+
+
+def parse_run(args: Sequence[str]) -> tuple[str | None, list[str], bool, bool]:
+    """(name, command, dry_run, onboarding_fix) from `run`'s arguments."""
+    name: str | None = None
+    dry_run, onboarding_fix = False, True
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return name, list(args[index + 1 :]), dry_run, onboarding_fix
+        if arg == "--dry-run":
+            dry_run = True
+        elif arg == "--no-onboarding-fix":
+            onboarding_fix = False
+        elif arg.startswith("-"):
+            raise UsageError(f"run: unknown option {arg!r} (options for claude go after --)\n{RUN_USAGE}")
+        elif name is None:
+            name = arg
+        else:
+            raise UsageError(
+                f"run: unexpected argument {arg!r}: put the command after -- "
+                f"(ccswitch run {name} -- claude ...)\n{RUN_USAGE}"
+            )
+    return name, [], dry_run, onboarding_fix
+
+
+def parse_env(args: Sequence[str]) -> tuple[str | None, str | None]:
+    name: str | None = None
+    shell: str | None = None
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--shell":
+            if index + 1 >= len(args):
+                raise UsageError(f"env: --shell needs a value\n{ENV_USAGE}")
+            shell = args[index + 1]
+            index += 1
+        elif arg.startswith("--shell="):
+            shell = arg.split("=", 1)[1]
+        elif arg.startswith("-"):
+            raise UsageError(f"env: unknown option {arg!r}\n{ENV_USAGE}")
+        elif name is None:
+            name = arg
+        else:
+            raise UsageError(f"env: unexpected argument {arg!r}\n{ENV_USAGE}")
+        index += 1
+    return name, shell
+
+
+def run(
+    name: str | None,
+    command: Sequence[str],
+    *,
+    dry_run: bool = False,
+    onboarding_fix: bool = True,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+) -> int:
+    """`ccswitch run`: shared by this launcher and the typer command."""
+    env = dict(os.environ) if env is None else dict(env)
+    cwd = os.getcwd() if cwd is None else cwd
+    plan = launch.prepare(name, command, profile_set=load_profiles(env), env=env, cwd=cwd)
+    if dry_run:
+        sys.stdout.write(launch.describe_launch(plan, env))
+        return int(ExitStatus.OK)
+    for message in plan.warnings:
+        warn(message)
+    if plan.is_claude:
+        launch.write_settings_file(plan)
+        if onboarding_fix:
+            problem = launch.ensure_onboarding_for(plan)
+            if problem:
+                warn(problem)
+    return launch.exec_program(plan.path, plan.argv, plan.env)
+
+
+def env_command(
+    name: str | None,
+    shell: str | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+) -> int:
+    """`ccswitch env`: shared by this launcher and the typer command."""
+    from ccswitch.shells import default_shell, normalize_shell
+
+    env = dict(os.environ) if env is None else dict(env)
+    cwd = os.getcwd() if cwd is None else cwd
+    chosen = normalize_shell(shell) if shell else default_shell(env, windows=sys.platform == "win32")
+    reveal = not sys.stdout.isatty()
+    text, warnings = launch.prepare_env(name, chosen, profile_set=load_profiles(env), env=env, cwd=cwd, reveal=reveal)
+    sys.stdout.write(text)
+    for message in warnings:
+        warn(message)
+    if not reveal:
+        warn('token masked because stdout is a terminal; eval "$(ccswitch env ...)" receives the real one')
+    return int(ExitStatus.OK)
+
+
+def main(argv: Sequence[str]) -> int:
+    """`argv` starts with the subcommand (`run` or `env`)."""
+    command, args = argv[0], list(argv[1:])
+    try:
+        if command == "run":
+            name, program, dry_run, onboarding_fix = parse_run(args)
+            return run(name, program, dry_run=dry_run, onboarding_fix=onboarding_fix)
+        if command == "env":
+            name, shell = parse_env(args)
+            return env_command(name, shell)
+        raise UsageError(f"unknown command {command!r}")
+    except CcswitchError as error:
+        sys.stderr.write(f"ccswitch: error: {error.message}\n")
+        return int(error.exit_status)
+    except KeyboardInterrupt:
+        return int(ExitStatus.CTRL_C)

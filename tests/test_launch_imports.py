@@ -1,0 +1,63 @@
+"""The launch path (`ccswitch run`, `ccswitch env`) stays light: checked in a fresh interpreter.
+
+A warm `run` (profile cache current) must not import typer, rich, click, pydantic, tomlkit, nor even
+tomllib; see bench/startup.py for the figures this protects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import subprocess_env
+
+HEAVY = {"typer", "rich", "click", "pydantic", "tomlkit", "platformdirs"}
+
+# Replaces os.execve so the interpreter reports its modules at the moment it would exec.
+PROBE = """
+import json, os, sys
+def report(*args):
+    print(json.dumps(sorted(sys.modules)))
+    sys.exit(0)
+os.execve = report
+sys.argv = ["ccswitch", *sys.argv[1:]]
+from ccswitch.__main__ import main
+main()
+"""
+
+PROFILES = '[profiles.p]\nbase_url = "http://127.0.0.1:9"\ntoken = "env:P_TOKEN"\nmodel = "m"\n'
+
+
+def modules_at_exec(*args: str, cwd) -> set[str]:
+    result = subprocess.run([sys.executable, "-c", PROBE, *args], env=subprocess_env(P_TOKEN="t-0123456789abcdef"),
+                            cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("command", [["true"], ["claude", "-p", "hi"]])
+def test_run_imports_nothing_heavy(profiles_file, tmp_path, monkeypatch, command):
+    profiles_file(PROFILES)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "claude").write_text("#!/bin/sh\n")
+    (bin_dir / "claude").chmod(0o755)
+    args = ["run", "p", "--", *command]
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    cold = modules_at_exec(*args, cwd=tmp_path)
+    warm = modules_at_exec(*args, cwd=tmp_path)
+    assert not {m.split(".")[0] for m in cold} & HEAVY
+    assert not {m.split(".")[0] for m in warm} & (HEAVY | {"tomllib", "tomli"})
+    assert "tomllib" in cold  # the first run reads the TOML and fills the cache
+
+
+def test_env_imports_nothing_heavy(profiles_file, tmp_path):
+    profiles_file(PROFILES)
+    code = "import sys, json; sys.argv=['ccswitch','env','p']\nfrom ccswitch import launcher\nlauncher.main(sys.argv[1:])\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], env=subprocess_env(P_TOKEN="t-0123456789abcdef"),
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert not {m.split(".")[0] for m in json.loads(result.stdout.splitlines()[-1])} & HEAVY
