@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 
 from ccswitch import paths
-from ccswitch.errors import ProfileFileError
+from ccswitch.errors import CcswitchError, ProfileFileError
 from ccswitch.presets import load_preset, preset_names
 from ccswitch.profiles import MANAGED_VARIABLES, ProfileSet
 from ccswitch.secrets import describe_token
@@ -326,7 +326,7 @@ def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str
     for name in user:
         try:
             profile_set.get(name)
-        except ProfileFileError as error:
+        except CcswitchError as error:
             broken.append(error.message)
     if default is not None and default not in profile_set:
         broken.append(f"{profiles_path}: default: no profile named {default!r}")
@@ -339,7 +339,7 @@ def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str
     for name in _names_to_check(user, default):
         try:
             profile = profile_set.get(name)
-        except ProfileFileError:
+        except CcswitchError:
             continue  # already reported above
         status = describe_token(profile.token, env)
         if profile.token and not status.found:
