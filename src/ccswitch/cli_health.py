@@ -30,9 +30,7 @@ def test_profiles(
 ) -> None:
     """Send one tiny real request per profile and model, and say what works: auth, model, latency.
 
-    Each distinct model of the opus, sonnet and haiku tiers (and `model` when it is a full name) gets
-    one Messages request (max_tokens 8) with the profile's credential, through HTTPS_PROXY/NO_PROXY
-    like claude. Profiles run concurrently. Exit status 0 only when every request succeeded.
+    Each distinct model of the opus, sonnet and haiku tiers (and `model` when it is a full name) gets one Messages request (max_tokens 8) with the profile's credential, through HTTPS_PROXY/NO_PROXY like claude. Profiles run concurrently. Exit status 0 only when nothing failed.
 
     Example: ccswitch test glm kimi --stream --timeout 10
     """
