@@ -198,3 +198,4 @@ def list_presets(as_json: JsonOption = False) -> None:
 # Command groups live in modules of their own (cli_<area>.py); importing one registers its commands.
 import ccswitch.cli_launch  # noqa: E402,F401  run, env, pin
 import ccswitch.cli_routing  # noqa: E402,F401  which
+import ccswitch.cli_health  # noqa: E402,F401  test, doctor

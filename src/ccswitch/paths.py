@@ -18,6 +18,8 @@ PIN_FILENAME = ".ccswitch"
 
 ENV_HOME = "CCSWITCH_HOME"
 ENV_CLAUDE_SETTINGS = "CCSWITCH_CLAUDE_SETTINGS"
+ENV_MANAGED_SETTINGS = "CCSWITCH_MANAGED_SETTINGS"  # tests point it into a temp dir
+ENV_CLAUDE_PROGRAM = "CCSWITCH_CLAUDE"
 
 
 def home_dir(env: Mapping[str, str]) -> str:
@@ -72,7 +74,9 @@ def claude_state_file(env: Mapping[str, str]) -> str:
     return os.path.join(home_dir(env), ".claude.json")
 
 
-def managed_settings_file() -> str:
+def managed_settings_file(env: Mapping[str, str] | None = None) -> str:
+    if env and env.get(ENV_MANAGED_SETTINGS):
+        return env[ENV_MANAGED_SETTINGS]
     if sys.platform == "darwin":
         return "/Library/Application Support/ClaudeCode/managed-settings.json"
     if sys.platform == "win32":  # pragma: no cover
@@ -119,3 +123,16 @@ def find_pin_file(start: str) -> str | None:
         if parent == directory:
             return None
         directory = parent
+
+
+def claude_project_settings(project_dir: str) -> str:
+    return os.path.join(project_dir, ".claude", "settings.json")
+
+
+def claude_project_local_settings(project_dir: str) -> str:
+    return os.path.join(project_dir, ".claude", "settings.local.json")
+
+
+def claude_program(env: Mapping[str, str]) -> str:
+    """The claude to run: $CCSWITCH_CLAUDE (a name or a path) if set, else `claude` from PATH."""
+    return env.get(ENV_CLAUDE_PROGRAM) or "claude"

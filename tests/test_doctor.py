@@ -1,0 +1,385 @@
+"""`ccswitch doctor` on crafted homes: one test per check."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ccswitch import doctor
+from ccswitch.cli import app
+from ccswitch.doctor import FAIL, OK, WARN, SettingsSource, conflict_checks, effective_environment
+
+runner = CliRunner()
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def script(path: Path, output: str, status: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\necho '{output}'\nexit {status}\n")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def fake_bin(tmp_path: Path, monkeypatch) -> Path:
+    """A PATH holding only a working `claude` (not from npm)."""
+    bin_dir = tmp_path / "bin"
+    script(bin_dir / "claude", "2.1.330 (Claude Code)")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    return bin_dir
+
+
+def checks_named(name: str, env: dict | None = None) -> list[doctor.Check]:
+    env = dict(os.environ) if env is None else env
+    from ccswitch.presets import presets_dir
+
+    return [c for c in doctor.run_doctor(env, os.getcwd(), presets_dir()) if c.name == name]
+
+
+def one(name: str) -> doctor.Check:
+    [check] = checks_named(name)
+    return check
+
+
+def write_json(path: Path, data: object) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    return path
+
+
+def user_settings(home: Path) -> Path:
+    return home / ".claude" / "settings.json"
+
+
+def managed_settings() -> Path:
+    return Path(os.environ["CCSWITCH_MANAGED_SETTINGS"])
+
+
+# --------------------------------------------------------------------------------------------
+# claude and node
+
+
+def test_claude_missing_fails(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    check = one("claude")
+    assert check.status == FAIL and "not found on PATH" in check.message and "npm install" in check.fix
+
+
+def test_claude_on_path_with_version(fake_bin):
+    check = one("claude")
+    assert check.status == OK and check.message.endswith(": 2.1.330 (Claude Code)")
+    assert checks_named("node") == []  # not an npm install: node is not claude's business
+
+
+def test_ccswitch_claude_override_runs_the_real_binary(claude_bin, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("CCSWITCH_CLAUDE", str(claude_bin))
+    check = one("claude")
+    assert check.status == OK and "(from $CCSWITCH_CLAUDE)" in check.message and "2.1.330" in check.message
+
+
+def test_claude_version_failing(tmp_path, monkeypatch):
+    script(tmp_path / "bin" / "claude", "claude native binary not installed", status=1)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    check = one("claude")
+    assert check.status == FAIL and "exit status 1: claude native binary not installed" in check.message
+
+
+@pytest.fixture
+def npm_claude(tmp_path, monkeypatch) -> Path:
+    package = script(tmp_path / "lib" / "node_modules" / "@anthropic-ai" / "claude-code" / "bin" / "claude.exe", "2.1.330 (Claude Code)")
+    bin_dir = tmp_path / "npmbin"
+    bin_dir.mkdir()
+    (bin_dir / "claude").symlink_to(package)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    return bin_dir
+
+
+@pytest.mark.parametrize(("version", "status"), [("v20.20.2", WARN), ("v22.3.0", OK)])
+def test_node_version_for_npm_claude(npm_claude, version, status):
+    script(npm_claude / "node", version)
+    check = one("node")
+    assert check.status == status and version in check.message
+    if status == WARN:
+        assert "2.1.197" in check.message and "22" in check.fix
+
+
+def test_node_missing_for_npm_claude(npm_claude):
+    check = one("node")
+    assert check.status == WARN and "node is not on PATH" in check.message
+
+
+# --------------------------------------------------------------------------------------------
+# the profiles file
+
+
+def test_no_profiles_file_is_fine(fake_bin):
+    check = one("profiles file")
+    assert check.status == OK and "not present" in check.message
+
+
+def test_profiles_file_syntax_error_fails_with_line(fake_bin, profiles_file):
+    path = profiles_file('[profiles.a]\nbase_url = "http://x"\nauth = \n')
+    check = one("profiles file")
+    assert check.status == FAIL and check.message.startswith(f"{path}:3: invalid TOML")
+    assert checks_named("extends") == []
+
+
+def test_profiles_file_unknown_key_fails(fake_bin, profiles_file):
+    profiles_file('[profiles.a]\nbase_ur = "http://x"\n')
+    check = one("profiles file")
+    assert check.status == FAIL and 'unknown key \'base_ur\' (did you mean "base_url"?)' in check.message
+
+
+def test_private_profiles_file_is_ok(fake_bin, profiles_file):
+    profiles_file('[profiles.a]\nextends = "glm"\n').parent.chmod(0o700)
+    assert one("profiles private").status == OK
+
+
+def test_readable_profiles_file_warns(fake_bin, profiles_file):
+    path = profiles_file('[profiles.a]\nextends = "glm"\n')
+    path.parent.chmod(0o700)
+    path.chmod(0o644)
+    check = one("profiles private")
+    assert check.status == WARN and "is 644" in check.message and check.fix == f"chmod 600 {path}"
+
+
+def test_readable_file_with_plain_token_fails(fake_bin, profiles_file):
+    path = profiles_file('[profiles.a]\nextends = "glm"\ntoken = "sk-plain-0123456789"\n')
+    path.parent.chmod(0o755)
+    check = one("profiles private")
+    assert check.status == FAIL and "plain-text tokens" in check.message and f"chmod 700 {path.parent}" in check.fix
+    assert "sk-plain" not in check.message + check.fix
+
+
+def test_unknown_extends_fails(fake_bin, profiles_file):
+    profiles_file('[profiles.a]\nextends = "glmm"\n')
+    [check] = checks_named("extends")
+    assert check.status == FAIL and "extends: unknown profile 'glmm'" in check.message and '"glm"' in check.message
+
+
+def test_unknown_default_fails(fake_bin, profiles_file):
+    profiles_file('default = "nope"\n[profiles.a]\nextends = "glm"\n')
+    [check] = checks_named("extends")
+    assert check.status == FAIL and "default: no profile named 'nope'" in check.message
+
+
+def test_extends_ok(fake_bin, profiles_file):
+    profiles_file('[profiles.a]\nextends = "glm"\n[profiles.b]\nextends = "a"\n')
+    assert one("extends").status == OK
+
+
+def test_missing_token_variable_warns_and_fails_for_the_default(fake_bin, profiles_file, monkeypatch):
+    monkeypatch.delenv("ZHIPU_API_KEY", raising=False)
+    profiles_file('[profiles.a]\nextends = "glm"\n')
+    check = one("token")
+    assert check.status == WARN and "profile 'a': token missing (ZHIPU_API_KEY is not set)" == check.message
+    profiles_file('default = "a"\n[profiles.a]\nextends = "glm"\n')
+    assert one("token").status == FAIL
+    monkeypatch.setenv("ZHIPU_API_KEY", "sk-0123456789abcdef")
+    assert one("token").status == OK
+
+
+def test_keyring_check_only_when_a_profile_uses_it(fake_bin, profiles_file, monkeypatch):
+    profiles_file('[profiles.a]\nextends = "glm"\n')
+    assert checks_named("keyring") == []
+    profiles_file('[profiles.a]\nextends = "glm"\ntoken = "keyring:ccswitch/a"\n')
+    monkeypatch.setitem(sys.modules, "keyring", None)  # import fails
+    check = one("keyring")
+    assert check.status == FAIL and "keyring package is missing" in check.message
+
+
+def test_keyring_backend_reported(fake_bin, profiles_file, monkeypatch):
+    profiles_file('[profiles.a]\nextends = "glm"\ntoken = "keyring:ccswitch/a"\n')
+    fake = types.ModuleType("keyring")
+
+    class SecretService:
+        pass
+
+    class FailKeyring:
+        pass
+
+    fake.get_keyring = lambda: SecretService()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "keyring", fake)
+    assert one("keyring").status == OK
+    fake.get_keyring = lambda: FailKeyring()  # type: ignore[attr-defined]
+    assert one("keyring").status == FAIL
+
+
+# --------------------------------------------------------------------------------------------
+# Claude's settings files
+
+
+@pytest.mark.parametrize("label", ["user", "project", "local", "managed"])
+def test_each_settings_file_must_parse(fake_bin, isolated_home, tmp_path, label):
+    path = {
+        "user": user_settings(isolated_home),
+        "project": tmp_path / ".claude" / "settings.json",
+        "local": tmp_path / ".claude" / "settings.local.json",
+        "managed": managed_settings(),
+    }[label]
+    write_json(path, '{\n  "env": {\n    "A": "1",\n  }\n}\n')
+    check = one(f"{label} settings")
+    assert check.status == FAIL and check.message.startswith(f"{path}: line 4, column 3: invalid JSON")
+    write_json(path, {"env": {"A": "1"}})
+    assert one(f"{label} settings").status == OK
+
+
+def test_settings_env_must_be_an_object(fake_bin, isolated_home):
+    write_json(user_settings(isolated_home), {"env": ["ANTHROPIC_BASE_URL"]})
+    check = one("user settings")
+    assert check.status == FAIL and '"env" must be an object' in check.message
+
+
+def test_home_as_project_reports_the_user_file_once(fake_bin, isolated_home, monkeypatch):
+    monkeypatch.chdir(isolated_home)
+    names = [c.name for c in doctor.run_doctor(dict(os.environ), str(isolated_home), "profiles")]
+    assert names.count("user settings") == 1 and "project settings" not in names
+
+
+# --------------------------------------------------------------------------------------------
+# conflicts (pure: parsed settings and env in)
+
+
+def source(label: str, env: dict) -> SettingsSource:
+    return SettingsSource(label, f"/{label}/settings.json", {"env": env})
+
+
+def test_no_conflicts_is_one_ok():
+    [check] = conflict_checks([source("user", {"ANTHROPIC_MODEL": "x"})], {}, {})
+    assert (check.name, check.status) == ("conflicts", OK)
+
+
+def test_shell_variable_overridden_by_settings():
+    checks = conflict_checks([source("user", {"ANTHROPIC_BASE_URL": "https://a.example"})], {"ANTHROPIC_BASE_URL": "https://b.example"}, None)
+    [check] = [c for c in checks if c.name == "shell vs settings"]
+    assert check.status == WARN and "$ANTHROPIC_BASE_URL from your shell is overridden: user settings (/user/settings.json)" in check.message
+
+
+def test_shell_variable_blanked_by_settings_and_same_value_is_fine():
+    blanked = conflict_checks([source("project", {"ANTHROPIC_AUTH_TOKEN": ""})], {"ANTHROPIC_AUTH_TOKEN": "t"}, None)
+    assert "blanks it" in blanked[0].message
+    same = conflict_checks([source("user", {"ANTHROPIC_MODEL": "m"})], {"ANTHROPIC_MODEL": "m"}, None)
+    assert [c.name for c in same] == ["conflicts"]
+
+
+def test_both_auth_variables_set_anywhere():
+    checks = conflict_checks([source("user", {"ANTHROPIC_AUTH_TOKEN": "sk-a-0123456789"})], {"ANTHROPIC_API_KEY": "sk-b-0123456789"}, None)
+    [check] = [c for c in checks if c.name == "auth variables"]
+    assert check.status == FAIL
+    assert "ANTHROPIC_AUTH_TOKEN (user settings (/user/settings.json)) and ANTHROPIC_API_KEY (shell)" in check.message
+    assert "sk-" not in check.message
+    # Blanked by a higher file: not a conflict.
+    checks = conflict_checks([source("local", {"ANTHROPIC_API_KEY": ""}), source("user", {"ANTHROPIC_AUTH_TOKEN": "t"})],
+                             {"ANTHROPIC_API_KEY": "k"}, None)
+    assert not [c for c in checks if c.name == "auth variables"]
+
+
+def test_managed_settings_override():
+    checks = conflict_checks([source("managed", {"ANTHROPIC_BASE_URL": "https://corp.example", "OTHER": "1"})], {}, None)
+    [check] = [c for c in checks if c.name == "managed settings"]
+    assert check.status == WARN and "sets ANTHROPIC_BASE_URL:" in check.message and "OTHER" not in check.message
+
+
+def test_stale_small_fast_model():
+    checks = conflict_checks([source("user", {"ANTHROPIC_SMALL_FAST_MODEL": "claude-3-5-haiku", "ANTHROPIC_DEFAULT_HAIKU_MODEL": "glm-4.5-air"})], {}, None)
+    [check] = [c for c in checks if c.name == "small fast model"]
+    assert check.status == WARN and "claude-3-5-haiku" in check.message and "glm-4.5-air" in check.message
+    same = conflict_checks([source("user", {"ANTHROPIC_SMALL_FAST_MODEL": "h", "ANTHROPIC_DEFAULT_HAIKU_MODEL": "h"})], {}, None)
+    assert [c.name for c in same] == ["conflicts"]
+
+
+def test_base_url_ending_in_v1():
+    checks = conflict_checks([], {"ANTHROPIC_BASE_URL": "https://gw.example/api/v1/"}, None)
+    [check] = [c for c in checks if c.name == "base URL"]
+    assert check.status == FAIL and "(shell) ends in /v1" in check.message and "your shell" in check.fix
+
+
+def test_saved_login_beside_gateway_token():
+    state = {"oauthAccount": {"emailAddress": "me@example.com"}, "hasCompletedOnboarding": True}
+    checks = conflict_checks([source("user", {"ANTHROPIC_AUTH_TOKEN": "t", "ANTHROPIC_BASE_URL": "https://gw.example"})], {}, state)
+    [check] = [c for c in checks if c.name == "saved login"]
+    assert check.status == WARN and "oauthAccount" in check.message and "me@example.com" not in check.message
+    assert [c.name for c in conflict_checks([], {}, state)] == ["conflicts"]
+    assert [c.name for c in conflict_checks([], {"ANTHROPIC_API_KEY": "k"}, {"primaryApiKey": "x"})] == ["saved login"]
+
+
+def test_effective_environment_precedence():
+    sources = [source("managed", {}), source("local", {"ANTHROPIC_MODEL": "local"}), source("user", {"ANTHROPIC_MODEL": "user", "ANTHROPIC_BASE_URL": ""})]
+    effective = effective_environment(sources, {"ANTHROPIC_MODEL": "shell", "ANTHROPIC_BASE_URL": "https://shell.example"})
+    assert effective["ANTHROPIC_MODEL"] == ("local", "local settings (/local/settings.json)")
+    assert "ANTHROPIC_BASE_URL" not in effective  # blanked by a settings file
+
+
+def test_conflicts_read_from_crafted_home(fake_bin, isolated_home, monkeypatch):
+    write_json(user_settings(isolated_home), {"env": {"ANTHROPIC_BASE_URL": "https://gw.example/v1"}})
+    write_json(managed_settings(), {"env": {"ANTHROPIC_API_KEY": "k"}})
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "t")
+    names = {c.name: c.status for c in doctor.run_doctor(dict(os.environ), os.getcwd(), "profiles")}
+    assert names["base URL"] == FAIL and names["managed settings"] == WARN and names["auth variables"] == FAIL
+
+
+# --------------------------------------------------------------------------------------------
+# onboarding
+
+
+def test_onboarding_missing_warns(fake_bin, isolated_home):
+    check = one("onboarding")
+    assert check.status == WARN and "first-run screens" in check.message and "hasCompletedOnboarding" in check.fix
+
+
+def test_onboarding_done(fake_bin, isolated_home):
+    write_json(isolated_home / ".claude.json", {"hasCompletedOnboarding": True})
+    assert one("onboarding").status == OK
+
+
+def test_onboarding_in_claude_config_dir(fake_bin, tmp_path, monkeypatch):
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "cc"))
+    write_json(tmp_path / "cc" / ".claude.json", {"hasCompletedOnboarding": False})
+    check = one("onboarding")
+    assert check.status == WARN and "is not set" in check.message
+
+
+# --------------------------------------------------------------------------------------------
+# the command
+
+
+def test_doctor_command_table_and_exit_status(fake_bin, isolated_home):
+    write_json(isolated_home / ".claude.json", {"hasCompletedOnboarding": True})
+    result = runner.invoke(app, ["doctor"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0].split()
+    assert first[:2] == ["OK", "claude"]
+    write_json(user_settings(isolated_home), {"env": {"ANTHROPIC_BASE_URL": "https://gw.example/v1"}})
+    result = runner.invoke(app, ["doctor"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "FAIL  base URL" in result.stdout and "fix: drop the trailing /v1 in user settings" in result.stdout
+
+
+def test_doctor_json(fake_bin, isolated_home):
+    write_json(user_settings(isolated_home), "{broken")
+    result = runner.invoke(app, ["doctor", "--json"], catch_exceptions=False)
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["passed"] is False
+    statuses = {c["name"]: c["status"] for c in data["checks"]}
+    assert statuses["user settings"] == FAIL and statuses["claude"] == OK and statuses["onboarding"] == WARN
+    assert all(set(c) == {"name", "status", "message", "fix"} for c in data["checks"])
+
+
+def test_doctor_never_prints_a_token(fake_bin, isolated_home, monkeypatch):
+    secret = "sk-very-secret-0123456789"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", secret)
+    write_json(user_settings(isolated_home), {"env": {"ANTHROPIC_AUTH_TOKEN": secret + "x"}})
+    result = runner.invoke(app, ["doctor", "--json"], catch_exceptions=False)
+    assert "auth variables" in result.stdout and secret not in result.stdout
+
