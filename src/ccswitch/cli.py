@@ -118,6 +118,8 @@ def _token_cell(token: dict) -> str:
         return "[muted]none[/]"
     if token["kind"] == "literal":
         return "[warning]plain text[/]"
+    if token["kind"] in ("keyring", "cmd"):
+        return escape(token["source"] if token["kind"] == "keyring" else "command (not run)")
     if token["found"]:
         return f"[ok]found in {escape(token['source'])}[/]"
     return f"[missing]missing ({escape(token['source'])} unset)[/]"
