@@ -198,3 +198,4 @@ def list_presets(as_json: JsonOption = False) -> None:
 
 
 # Command groups live in modules of their own (cli_<area>.py); importing one registers its commands.
+from ccswitch import cli_manage  # noqa: E402,F401  (add, edit, remove, rename, token)

@@ -114,14 +114,8 @@ def save_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: s
     Nothing is written if the result would not load, or if the file changed on disk since it was
     read (another ccswitch, or the user's editor).
     """
+    profile_set = check_profiles_text(opened, new_text, presets_directory)
     path = opened.path
-    try:
-        data = tomllib.loads(new_text)
-        profile_set = profile_set_from(data, new_text, path, presets_directory)
-    except tomllib.TOMLDecodeError as exc:  # pragma: no cover - tomledit checks its output parses
-        raise ProfileFileError(path, f"the change would make invalid TOML ({exc}); nothing written") from None
-    except ProfileFileError as exc:
-        raise ProfileFileError(path, f"{_after_path(exc.message, path)} (in the changed file; nothing written)") from None
     current = _current_text(path)
     if current != (opened.text if opened.exists else None):
         raise ProfileFileError(path, "changed on disk while ccswitch was changing it; nothing written, try again")
@@ -132,8 +126,23 @@ def save_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: s
     return profile_set
 
 
-def _after_path(message: str, path: str) -> str:
-    return message[len(path) + 2 :] if message.startswith(path + ":") else message
+def check_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: str) -> ProfileSet:
+    """What `new_text` would mean as the profiles file; a ProfileFileError if it would not load."""
+    path = opened.path
+    try:
+        data = tomllib.loads(new_text)
+        profile_set = profile_set_from(data, new_text, path, presets_directory)
+    except tomllib.TOMLDecodeError as exc:  # pragma: no cover - tomledit checks its output parses
+        raise ProfileFileError(path, f"the change would make invalid TOML ({exc}); nothing written") from None
+    except ProfileFileError as exc:
+        raise ProfileFileError(path, f"{_after_path(exc)} (in the changed file; nothing written)") from None
+    return profile_set
+
+
+def _after_path(error: ProfileFileError) -> str:
+    # Line numbers would point into text that is not on disk: leave them out.
+    prefix = f"{error.path}:{error.line}: " if error.line else f"{error.path}: "
+    return error.message[len(prefix) :] if error.message.startswith(prefix) else error.message
 
 
 def _current_text(path: str) -> str | None:
