@@ -241,6 +241,9 @@ def remove_profile(text: str, name: str, *, drop_default: bool = False) -> str:
         expected.pop("default", None)
     lines = _lines(_ensure_newline(text))
     candidate_lines = _cut(lines, _profile_spans(lines, name))
+    # Removing the last table must not leave blank lines at the end that were not there before.
+    while candidate_lines and _is_blank(candidate_lines[-1]) and not _is_blank(lines[-1]):
+        candidate_lines.pop()
     candidate = "".join(candidate_lines)
     if drop_default:
         candidate = _drop_top_level_key(candidate, "default")
