@@ -134,7 +134,14 @@ def _profile_spans(lines: list[str], name: str) -> list[tuple[int, int]]:
         while end < limit and _is_comment(lines[end]):
             end += 1
         spans.append((start, end))
-    return spans
+    # Tables of one profile set apart only by blank lines are one piece of text.
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and all(_is_blank(line) for line in lines[merged[-1][1] : start]):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _cut(lines: list[str], spans: list[tuple[int, int]]) -> list[str]:
@@ -157,9 +164,14 @@ def _checked(candidate: str | None, expected: Mapping[str, object]) -> str | Non
     if candidate is None:
         return None
     try:
-        return candidate if tomllib.loads(candidate) == expected else None
+        return candidate if _normal(tomllib.loads(candidate)) == _normal(expected) else None
     except tomllib.TOMLDecodeError:
         return None
+
+
+def _normal(data: Mapping[str, object]) -> dict:
+    # An empty [profiles] table and none at all mean the same file.
+    return {key: value for key, value in data.items() if not (key == "profiles" and value == {})}
 
 
 def _with_tomlkit(text: str, change: Callable[[object], None], expected: Mapping[str, object], what: str) -> str:
@@ -359,6 +371,8 @@ def replace_profile(text: str, name: str, new_chunk: str) -> str:
     edited = tomllib.loads(new_chunk)["profiles"][name]
     expected = copy.deepcopy(data)
     expected.setdefault("profiles", {})[name] = edited
+    if not text.strip():
+        expected["schema"] = 1
     new_chunk = _ensure_newline(new_chunk)
     lines = _lines(_ensure_newline(text))
     spans = _profile_spans(lines, name) if name in data.get("profiles", {}) else []
