@@ -211,6 +211,15 @@ def test_remove_deletes_the_keyring_entry(profiles_file, file_keyring) -> None: 
     assert "removed its token from the OS keyring" in result.stderr
 
 
+def test_remove_an_override_of_a_preset_takes_its_keyring_entry(config_dir: Path, file_keyring) -> None:  # type: ignore[no-untyped-def]
+    assert invoke("token", "set", "glm", input=CANARY).exit_code == 0
+    result = invoke("remove", "glm")
+    assert result.exit_code == 0, result.output
+    assert "now the built-in preset again" in result.stderr
+    assert file_keyring.get_password("ccswitch", "glm") is None
+    assert "[profiles.glm]" not in (config_dir / "profiles.toml").read_text()
+
+
 # -- rename -------------------------------------------------------------------------------------
 
 

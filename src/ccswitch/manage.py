@@ -93,7 +93,9 @@ def remove_profile(
         notes.append(f"{name!r} was the default; there is no default now")
     if is_preset:
         notes.append(f"{name!r} is now the built-in preset again")
-    if token_ref == secrets.KEYRING_REF and not is_preset:
+    # The entry is named after the profile; a preset never reads the keyring, so an override's
+    # entry goes with the override.
+    if token_ref == secrets.KEYRING_REF:
         try:
             if secrets.keyring_delete(name):
                 notes.append(f"removed its token from the OS keyring ({secrets.KEYRING_SERVICE}/{name})")

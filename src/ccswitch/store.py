@@ -12,7 +12,6 @@ import re
 import sys
 
 from ccswitch.errors import ProfileFileError, UnknownProfileError
-from ccswitch.fsutil import PRIVATE_DIR, PRIVATE_FILE, atomic_write_text, ensure_private_dir
 from ccswitch.presets import load_preset, preset_names
 from ccswitch.profiles import ProfileSet, find_top_level_line, unknown_profile_message, validate_user_file
 
@@ -114,6 +113,9 @@ def save_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: s
     Nothing is written if the result would not load, or if the file changed on disk since it was
     read (another ccswitch, or the user's editor).
     """
+    # fsutil pulls in tempfile; `run` reads profiles through this module and never writes.
+    from ccswitch.fsutil import PRIVATE_FILE, atomic_write_text, ensure_private_dir
+
     profile_set = check_profiles_text(opened, new_text, presets_directory)
     path = opened.path
     current = _current_text(path)
@@ -157,6 +159,8 @@ def _current_text(path: str) -> str | None:
 
 def _tighten_dir(directory: str) -> None:
     """The directory holding tokens must not be listable by others; fix it if it is ours."""
+    from ccswitch.fsutil import PRIVATE_DIR
+
     try:
         info = os.stat(directory)
         if info.st_mode & 0o077 and (not hasattr(os, "getuid") or info.st_uid == os.getuid()):
