@@ -140,7 +140,7 @@ def test_no_keyring_backend_suggests_env_or_cmd() -> None:
     assert "env:VAR" in caught.value.message and "cmd:COMMAND" in caught.value.message
 
 
-def test_secrets_module_does_not_import_keyring_or_subprocess() -> None:
-    code = "import sys, ccswitch.secrets; print(sorted(m for m in ('keyring', 'subprocess', 'tomlkit') if m in sys.modules))"
+def test_read_path_does_not_import_keyring_subprocess_or_writers() -> None:
+    code = "import sys, ccswitch.secrets, ccswitch.store; print(sorted(m for m in ('keyring', 'subprocess', 'tomlkit', 'tempfile') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
