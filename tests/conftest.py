@@ -91,3 +91,33 @@ def claude_env(isolated_home: Path) -> dict[str, str]:
         if var in os.environ:
             env[var] = os.environ[var]
     return env
+
+
+@pytest.fixture(autouse=True)
+def no_real_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test may read or write the developer's real keychain: the keyring is the failing backend
+    (as on a headless system) unless a test asks for `file_keyring`."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:  # pragma: no cover - keyring is a dependency
+        yield
+        return
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(fail.Keyring())
+
+
+@pytest.fixture
+def file_keyring(no_real_keyring: None, isolated_home: Path, monkeypatch: pytest.MonkeyPatch):
+    """A real keyring backend (keyrings.alt's plain file) inside the test's home, shared with
+    child processes through PYTHON_KEYRING_BACKEND."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    backend = PlaintextKeyring()
+    assert str(backend.file_path).startswith(str(isolated_home)), backend.file_path
+    keyring.set_keyring(backend)
+    return backend

@@ -118,6 +118,8 @@ def _token_cell(token: dict) -> str:
         return "[muted]none[/]"
     if token["kind"] == "literal":
         return "[warning]plain text[/]"
+    if token["kind"] in ("keyring", "cmd"):
+        return escape(token["source"] if token["kind"] == "keyring" else "command (not run)")
     if token["found"]:
         return f"[ok]found in {escape(token['source'])}[/]"
     return f"[missing]missing ({escape(token['source'])} unset)[/]"
@@ -199,3 +201,4 @@ def list_presets(as_json: JsonOption = False) -> None:
 import ccswitch.cli_launch  # noqa: E402,F401  run, env, pin
 import ccswitch.cli_routing  # noqa: E402,F401  which
 import ccswitch.cli_health  # noqa: E402,F401  test, doctor
+import ccswitch.cli_manage  # noqa: E402,F401  add, edit, remove, rename, token

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from ccswitch.profiles import Profile, profile_environment
-from ccswitch.secrets import describe_token, mask
+from ccswitch.secrets import describe_token, mask, reference_kind
 
 CLOUD_SWITCHES = {
     "CLAUDE_CODE_USE_BEDROCK": "Amazon Bedrock",
@@ -43,14 +43,14 @@ def summarize(profile: Profile, env: Mapping[str, str], default: str | None = No
         "auth": profile.auth,
         "model": profile.model,
         "models": dict(profile.models),
-        "token": describe_token(profile.token, env).as_dict(),
+        "token": describe_token(profile.token, env, profile.name).as_dict(),
     }
 
 
 def details(profile: Profile, env: Mapping[str, str], default: str | None = None) -> dict[str, object]:
     """Everything `ccswitch show` prints: resolved fields and the environment, token masked."""
-    status = describe_token(profile.token, env)
-    masked = _masked_token(profile.token, env) if status.found else None
+    status = describe_token(profile.token, env, profile.name)
+    masked = _masked_token(profile.token, env) if status.found is not False else None
     environment = profile_environment(profile, masked)
     data = summarize(profile, env, default)
     data.update(
@@ -72,13 +72,18 @@ def details(profile: Profile, env: Mapping[str, str], default: str | None = None
 def _masked_token(ref: str | None, env: Mapping[str, str]) -> str | None:
     if not ref:
         return None
-    if ref.startswith("env:"):
+    kind = reference_kind(ref)
+    if kind == "env":
         return mask(env.get(ref[4:]))
+    if kind == "keyring":
+        return "<from keyring>"  # not read: describing never resolves
+    if kind == "cmd":
+        return "<from command>"
     return mask(ref)
 
 
 def _safe_reference(ref: str | None) -> str | None:
     """The token reference as written, unless it is the token itself."""
-    if ref is None or ref.startswith("env:"):
+    if ref is None or reference_kind(ref) in ("env", "keyring", "cmd"):
         return ref
     return f"plain text ({mask(ref)})"

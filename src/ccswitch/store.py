@@ -1,6 +1,8 @@
-"""profiles.toml on disk: read with tomllib (fast), validate, hand back a ProfileSet.
+"""profiles.toml on disk: read with tomllib (fast), validate, hand back a ProfileSet; and write it
+back after a change, validated first, atomically, private.
 
-Writing (with tomlkit, keeping the user's comments) lives here too once commands edit the file.
+The text changes themselves (keeping comments and layout) are in `tomledit`; tomlkit is imported only
+there and only by commands that write.
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ def load_profile_set(profiles_path: str, presets_directory: str) -> ProfileSet:
         data, text = read_toml(profiles_path)
     else:
         data, text = {}, ""
+    return profile_set_from(data, text, profiles_path, presets_directory)
+
+
+def profile_set_from(data: dict, text: str, profiles_path: str, presets_directory: str) -> ProfileSet:
+    """Validate parsed profiles data completely (fields, `extends`, `default`)."""
     user, default = validate_user_file(data, profiles_path, text)
     names = preset_names(presets_directory)
     cache: dict[str, dict] = {}
@@ -79,3 +86,91 @@ def require_profile(profile_set: ProfileSet, name: str):
         raise UnknownProfileError(unknown_profile_message(name, profile_set.names()))
     return profile_set.get(name)
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+class ProfilesFile:
+    """profiles.toml opened for a change: its text as read, and what that text means."""
+
+    __slots__ = ("path", "text", "profile_set", "exists")
+
+    def __init__(self, path: str, text: str, profile_set: ProfileSet, exists: bool) -> None:
+        self.path = path
+        self.text = text
+        self.profile_set = profile_set
+        self.exists = exists
+
+
+def open_for_change(profiles_path: str, presets_directory: str) -> ProfilesFile:
+    """Read and fully validate the file before any change: a malformed file is never rewritten."""
+    exists = os.path.exists(profiles_path)
+    if exists:
+        data, text = read_toml(profiles_path)
+    else:
+        data, text = {}, ""
+    return ProfilesFile(profiles_path, text, profile_set_from(data, text, profiles_path, presets_directory), exists)
+
+
+def save_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: str) -> ProfileSet:
+    """Validate `new_text` as a whole profiles file, then write it atomically as 0600 in a 0700 dir.
+
+    Nothing is written if the result would not load, or if the file changed on disk since it was
+    read (another ccswitch, or the user's editor).
+    """
+    # fsutil pulls in tempfile; `run` reads profiles through this module and never writes.
+    from ccswitch.fsutil import PRIVATE_FILE, atomic_write_text, ensure_private_dir
+
+    profile_set = check_profiles_text(opened, new_text, presets_directory)
+    path = opened.path
+    current = _current_text(path)
+    if current != (opened.text if opened.exists else None):
+        raise ProfileFileError(path, "changed on disk while ccswitch was changing it; nothing written, try again")
+    directory = os.path.dirname(os.path.realpath(path))
+    ensure_private_dir(directory)
+    _tighten_dir(directory)
+    atomic_write_text(path, new_text, mode=PRIVATE_FILE)
+    return profile_set
+
+
+def check_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: str) -> ProfileSet:
+    """What `new_text` would mean as the profiles file; a ProfileFileError if it would not load."""
+    path = opened.path
+    try:
+        data = tomllib.loads(new_text)
+        profile_set = profile_set_from(data, new_text, path, presets_directory)
+    except tomllib.TOMLDecodeError as exc:  # pragma: no cover - tomledit checks its output parses
+        raise ProfileFileError(path, f"the change would make invalid TOML ({exc}); nothing written") from None
+    except ProfileFileError as exc:
+        raise ProfileFileError(path, f"{_after_path(exc)} (in the changed file; nothing written)") from None
+    return profile_set
+
+
+def _after_path(error: ProfileFileError) -> str:
+    # Line numbers would point into text that is not on disk: leave them out.
+    prefix = f"{error.path}:{error.line}: " if error.line else f"{error.path}: "
+    return error.message[len(prefix) :] if error.message.startswith(prefix) else error.message
+
+
+def _current_text(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read().decode("utf-8-sig")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileFileError(path, f"cannot read: {exc}") from None
+
+
+def _tighten_dir(directory: str) -> None:
+    """The directory holding tokens must not be listable by others; fix it if it is ours."""
+    from ccswitch.fsutil import PRIVATE_DIR
+
+    try:
+        info = os.stat(directory)
+        if info.st_mode & 0o077 and (not hasattr(os, "getuid") or info.st_uid == os.getuid()):
+            os.chmod(directory, PRIVATE_DIR)
+    except OSError:
+        pass

@@ -1,0 +1,61 @@
+"""Which scopes make a profile active: the file's `default`, a `.ccswitch` pin file in the working
+directory or above, and (once `ccswitch use` exists) the profile it recorded.
+
+Used by `remove`, which must not pull a profile out from under a scope that still names it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from ccswitch.paths import PIN_FILENAME
+
+
+def find_pin(start: str) -> tuple[str, str] | None:
+    """(pin file, profile name) of the nearest `.ccswitch` file from `start` upwards."""
+    directory = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(directory, PIN_FILENAME)
+        if os.path.isfile(candidate):
+            name = read_pin(candidate)
+            return (candidate, name) if name else None
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def read_pin(path: str) -> str | None:
+    """The profile name a pin file holds: its first line that is not blank or a comment."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                stripped = line.strip()
+                if stripped and not stripped.startswith("#"):
+                    return stripped
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
+
+
+def recorded_active(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(scope, profile name) for what `ccswitch use` recorded.
+
+    Left for the merge with `use` (issue 4), which knows where it records the active profile.
+    """
+    return []
+
+
+def active_scopes(name: str, default: str | None, cwd: str, env: Mapping[str, str]) -> list[str]:
+    """Human descriptions of every scope in which `name` is the active profile."""
+    scopes = []
+    if default == name:
+        scopes.append("it is the default in profiles.toml")
+    pin = find_pin(cwd)
+    if pin and pin[1] == name:
+        scopes.append(f"{pin[0]} pins it")
+    for scope, active in recorded_active(env):
+        if active == name:
+            scopes.append(f"`ccswitch use` made it active ({scope})")
+    return scopes

@@ -1,0 +1,112 @@
+"""Text changes to profiles.toml keep everything outside the changed profile byte for byte."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from ccswitch import tomledit
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+HEAD = """\
+# My profiles.  Odd   spacing and comments must survive.
+schema = 1
+default = "work"   # used when no profile is named
+
+"""
+WORK = """\
+# Work gateway; ask the platform team for a key
+[profiles.work]   # the header's own comment
+base_url = "https://gw.example.com/anthropic"  # no /v1
+token = "env:WORK_KEY"
+[profiles.work.models]
+opus = "big-model"
+# last line of work
+"""
+GAP = """
+# ---- a section comment set apart by blank lines ----
+
+"""
+OTHER = """\
+[profiles.other]
+extends = "glm"
+model    =    'sonnet'
+"""
+FILE = HEAD + WORK + GAP + OTHER
+
+
+def test_add_appends_and_keeps_every_byte() -> None:
+    result = tomledit.add_profile(FILE, "new", {"base_url": "https://n.example.com", "models": {"opus": "x"}})
+    assert result.startswith(FILE)
+    assert tomllib.loads(result)["profiles"]["new"] == {"base_url": "https://n.example.com", "models": {"opus": "x"}}
+
+
+def test_add_to_a_new_file_starts_with_schema() -> None:
+    result = tomledit.add_profile("", "a", {"extends": "glm"})
+    assert result == 'schema = 1\n\n[profiles.a]\nextends = "glm"\n'
+
+
+def test_add_quotes_a_dotted_name() -> None:
+    result = tomledit.add_profile(FILE, "my.glm", {"extends": "glm"})
+    assert '[profiles."my.glm"]' in result
+    assert tomllib.loads(result)["profiles"]["my.glm"] == {"extends": "glm"}
+
+
+def test_replace_puts_the_profile_where_it_was() -> None:
+    result = tomledit.add_profile(FILE, "work", {"base_url": "https://z.example.com"})
+    assert result == HEAD + '[profiles.work]\nbase_url = "https://z.example.com"\n' + GAP + OTHER
+
+
+def test_remove_takes_the_profile_and_its_own_comments_only() -> None:
+    assert tomledit.remove_profile(FILE, "work") == HEAD + GAP.lstrip("\n") + OTHER
+    assert tomledit.remove_profile(FILE, "other") == HEAD + WORK + GAP.rstrip("\n") + "\n"
+
+
+def test_remove_can_drop_the_default() -> None:
+    result = tomledit.remove_profile(FILE, "work", drop_default=True)
+    assert result == HEAD.replace('default = "work"   # used when no profile is named\n', "") + GAP.lstrip("\n") + OTHER
+
+
+def test_rename_changes_headers_default_and_extends_only() -> None:
+    text = FILE + '\n[profiles.child]\nextends = "work"  # follows work\n'
+    result = tomledit.rename_profile(text, "work", "job")
+    expected = (
+        text.replace("[profiles.work]", "[profiles.job]")
+        .replace("[profiles.work.models]", "[profiles.job.models]")
+        .replace('default = "work"', 'default = "job"')
+        .replace('extends = "work"', 'extends = "job"')
+    )
+    assert result == expected
+
+
+def test_profile_text_and_replace_round_trip() -> None:
+    chunk = tomledit.profile_text(FILE, "work")
+    assert chunk == WORK
+    assert tomledit.replace_profile(FILE, "work", chunk) == FILE
+    edited = chunk.replace('"big-model"', '"bigger-model"')
+    assert tomledit.replace_profile(FILE, "work", edited) == FILE.replace('"big-model"', '"bigger-model"')
+
+
+def test_set_value_keeps_comments() -> None:
+    result = tomledit.set_profile_value(FILE, "work", "token", "keyring")
+    assert result == FILE.replace('token = "env:WORK_KEY"', 'token = "keyring"')
+
+
+def test_unusual_layout_falls_back_to_tomlkit_or_refuses() -> None:
+    dotted = 'schema = 1\n[profiles]\na.base_url = "https://a.example.com"  # dotted\n'
+    removed = tomledit.remove_profile(dotted, "a")
+    assert tomllib.loads(removed) == {"schema": 1, "profiles": {}}
+    inline = 'profiles = { a = { base_url = "https://a.example.com" } }\n'
+    with pytest.raises(tomledit.EditFailed, match="cannot add profile 'b'"):
+        tomledit.add_profile(inline, "b", {"extends": "glm"})
+
+
+def test_header_inside_a_multiline_string_is_not_a_table() -> None:
+    text = 'schema = 1\n[profiles.a]\ndescription = """\n[profiles.b]\n"""\n\n[profiles.b]\nextends = "glm"\n'
+    result = tomledit.remove_profile(text, "b")
+    assert tomllib.loads(result)["profiles"] == {"a": {"description": "[profiles.b]\n"}}
