@@ -18,6 +18,7 @@ PIN_FILENAME = ".ccswitch"
 
 ENV_HOME = "CCSWITCH_HOME"
 ENV_CLAUDE_SETTINGS = "CCSWITCH_CLAUDE_SETTINGS"
+ENV_MANAGED_SETTINGS = "CCSWITCH_MANAGED_SETTINGS"  # tests point it into tmp; claude itself ignores it
 
 
 def home_dir(env: Mapping[str, str]) -> str:
@@ -72,7 +73,19 @@ def claude_state_file(env: Mapping[str, str]) -> str:
     return os.path.join(home_dir(env), ".claude.json")
 
 
-def managed_settings_file() -> str:
+def state_dir(env: Mapping[str, str]) -> str:
+    """What ccswitch remembers about files it changed (records of `use`, locks): 0700."""
+    return os.path.join(config_dir(env), "state")
+
+
+def backups_dir(env: Mapping[str, str]) -> str:
+    """Copies of settings files taken before every write (`ccswitch restore`): 0700."""
+    return os.path.join(config_dir(env), "backups")
+
+
+def managed_settings_file(env: Mapping[str, str] | None = None) -> str:
+    if env and env.get(ENV_MANAGED_SETTINGS):
+        return env[ENV_MANAGED_SETTINGS]
     if sys.platform == "darwin":
         return "/Library/Application Support/ClaudeCode/managed-settings.json"
     if sys.platform == "win32":  # pragma: no cover
