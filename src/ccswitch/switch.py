@@ -133,8 +133,11 @@ class _Lock:
         import filelock  # only commands that write need it
 
         directory = os.path.join(state_dir, "locks")
-        ensure_private_dir(os.path.dirname(directory))
-        ensure_private_dir(directory)
+        try:
+            ensure_private_dir(os.path.dirname(directory))
+            ensure_private_dir(directory)
+        except OSError as exc:
+            raise CcswitchError(f"{directory}: cannot create ({exc.strerror or exc}); nothing changed") from None
         self._path = settings_path
         self._lock = filelock.FileLock(os.path.join(directory, _key(settings_path) + ".lock"), timeout=LOCK_TIMEOUT)
         self._timeout = filelock.Timeout
@@ -276,7 +279,10 @@ def _transaction(target: Target, state_dir: str, backups_dir: str, compute, reas
             change = Change(target, settings, after, style, existed, new_record)
             if not change.changes_anything and new_record == record:
                 return change
-            backup_id = _backup(backups_dir, target, raw, record, reason)
+            try:
+                backup_id = _backup(backups_dir, target, raw, record, reason)
+            except OSError as exc:
+                raise CcswitchError(f"{backups_dir}: cannot write a backup ({exc.strerror or exc}); nothing changed") from None
             if _read_raw(target.path) != raw:
                 continue  # claude (or an editor) wrote the file while we worked: start over from its new content
             change.backup_id = backup_id
@@ -358,7 +364,10 @@ def restore(backup: Mapping[str, object], state_dir: str, backups_dir: str, *, d
     with _Lock(state_dir, target.path):
         raw = _read_raw(target.path)
         record = read_record(state_dir, target.path)
-        change.backup_id = _backup(backups_dir, target, raw, record, f"restore {backup['id']}")
+        try:
+            change.backup_id = _backup(backups_dir, target, raw, record, f"restore {backup['id']}")
+        except OSError as exc:
+            raise CcswitchError(f"{backups_dir}: cannot write a backup ({exc.strerror or exc}); nothing changed") from None
         try:
             _write_record(state_dir, target.path, backup.get("record"))  # type: ignore[arg-type]
             if text is None:
