@@ -342,6 +342,22 @@ def test_restore_by_id_brings_back_the_file_before_the_first_use(setup):
     assert ccswitch("restore", "nope").exit_code == 2
 
 
+def test_restore_repairs_a_file_broken_after_use(setup):
+    assert ccswitch("use", "alpha").exit_code == 0
+    setup.write_text('{"env": {')  # an editor crash, a bad hand edit
+    assert ccswitch("off").exit_code == 2
+    result = ccswitch("restore", "--dry-run")
+    assert result.exit_code == 0 and setup.read_text() == '{"env": {'
+    # the newest backup is the one taken before `use alpha`
+    assert ccswitch("restore").exit_code == 0
+    assert setup.read_text() == (FIXTURES / "before.json").read_text()
+    backups = json.loads(ccswitch("restore", "--list", "--json").stdout)
+    assert backups[0]["reason"].startswith("restore ")
+    newest = Path(os.environ["CCSWITCH_HOME"]) / "backups" / f"{backups[0]['id']}.json"
+    assert json.loads(newest.read_text())["text"] == '{"env": {'  # even the broken file is kept
+    assert ccswitch("off").stderr.startswith("no profile is active")
+
+
 def test_restore_of_a_file_that_did_not_exist_removes_it(setup):
     setup.unlink()
     assert ccswitch("use", "alpha").exit_code == 0

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 
 from ccswitch import claude_settings
 from ccswitch.claude_settings import Style
-from ccswitch.errors import CcswitchError, ConfigError, ExitStatus, UsageError
+from ccswitch.errors import CcswitchError, ConfigError, UsageError
 from ccswitch.fsutil import atomic_write_text, ensure_private_dir
 from ccswitch.profiles import CREDENTIAL_VARIABLES
 
@@ -194,7 +194,8 @@ def _backup(backups_dir: str, target: Target, raw: bytes | None, record: dict | 
         "scope": target.scope,
         "reason": reason,
         "existed": raw is not None,
-        "text": raw.decode("utf-8") if raw is not None else None,
+        # use/off refuse non-UTF-8 files before this; only `restore` over one gets here
+        "text": raw.decode("utf-8", errors="replace") if raw is not None else None,
         "record": record,
     }
     atomic_write_text(os.path.join(backups_dir, backup_id + ".json"), json.dumps(envelope, indent=2, ensure_ascii=False) + "\n", mode=0o600)
@@ -349,21 +350,22 @@ def restore(backup: Mapping[str, object], state_dir: str, backups_dir: str, *, d
     """Bring back a backup: the settings file as it was, and ccswitch's record of it."""
     target = Target(str(backup.get("scope") or "user"), str(backup["settings_path"]))
     text = backup.get("text")
-    if text is not None:
-        restored = claude_settings.parse(str(text), f"backup {backup['id']}")
-
-    def compute(settings: dict, record: dict | None):
-        if text is None:
-            return None, backup.get("record")
-        return restored, backup.get("record")
-
-    # The backup's exact bytes go back, not a re-serialisation of them.
-    change = _transaction(target, state_dir, backups_dir, compute, f"restore {backup['id']}", dry_run=True)
+    restored = claude_settings.parse(str(text), f"backup {backup['id']}") if text is not None else {}
+    # Restoring is how a broken file gets fixed, so the current file need not parse.
+    try:
+        current, style, existed = claude_settings.read(target.path)
+    except claude_settings.SettingsFileError:
+        current, style, existed = {}, Style(), os.path.exists(target.path)
+    change = Change(target, current, restored if text is not None else None, style, existed,
+                    backup.get("record"))  # type: ignore[arg-type]
     if dry_run:
         return change
     with _Lock(state_dir, target.path):
         raw = _read_raw(target.path)
-        record = read_record(state_dir, target.path)
+        try:
+            record = read_record(state_dir, target.path)
+        except ConfigError:
+            record = None  # a corrupt record is replaced by the backup's
         try:
             change.backup_id = _backup(backups_dir, target, raw, record, f"restore {backup['id']}")
         except OSError as exc:
@@ -374,6 +376,7 @@ def restore(backup: Mapping[str, object], state_dir: str, backups_dir: str, *, d
                 if raw is not None:
                     os.unlink(target.path)
             else:
+                # The backup's exact bytes go back, not a re-serialisation of them.
                 atomic_write_text(target.path, str(text), mode=0o600 if _holds_secret(restored) else None)
         except OSError as exc:
             try:
