@@ -437,3 +437,56 @@ def test_list_marks_the_active_profile(setup):
     rows = {r["name"]: r["active"] for r in json.loads(ccswitch("list", "--json").stdout)}
     assert rows["beta"] == ["user"] and rows["alpha"] == []
     assert "beta (active: user)" in ccswitch("list").stdout
+
+
+def test_a_write_by_claude_during_use_is_kept_not_overwritten(setup, monkeypatch):
+    real_backup = switch._backup
+    calls = {"n": 0}
+
+    def backup_then_claude_writes(*args, **kwargs):
+        result = real_backup(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 1:  # claude rewrites the file between our read and our write
+            data = json.loads(setup.read_text())
+            data["permissions"]["allow"].append("Bash(make)")
+            setup.write_text(json.dumps(data, indent=2) + "\n")
+        return result
+
+    monkeypatch.setattr(switch, "_backup", backup_then_claude_writes)
+    assert ccswitch("use", "alpha").exit_code == 0
+    data = json.loads(setup.read_text())
+    assert "Bash(make)" in data["permissions"]["allow"]
+    assert data["env"]["ANTHROPIC_AUTH_TOKEN"] == ALPHA_TOKEN
+    assert calls["n"] == 2
+
+
+def test_claude_config_dir_is_the_user_scope(setup, isolated_home, monkeypatch, tmp_path):
+    config = tmp_path / "claude-config"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
+    assert ccswitch("use", "alpha").exit_code == 0
+    assert json.loads((config / "settings.json").read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == ALPHA_TOKEN
+    assert json.loads((config / ".claude.json").read_text()) == {"hasCompletedOnboarding": True}
+    assert setup.read_text() == (FIXTURES / "before.json").read_text()
+    assert ccswitch("off").exit_code == 0
+    assert json.loads((config / "settings.json").read_text()) == {}
+
+
+def test_use_waits_for_the_lock_held_by_another_ccswitch(setup):
+    import filelock
+
+    state = Path(os.environ["CCSWITCH_HOME"]) / "state"
+    (state / "locks").mkdir(parents=True)
+    lock = filelock.FileLock(str(state / "locks" / f"{switch._key(str(setup))}.lock"))
+    env = subprocess_env(ALPHA_TOKEN=ALPHA_TOKEN, BETA_TOKEN=BETA_TOKEN)
+    with lock:
+        process = subprocess.Popen([sys.executable, "-m", "ccswitch", "use", "alpha"], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            process.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            pass
+        assert process.returncode is None, "ccswitch wrote while another held the lock"
+        assert setup.read_text() == (FIXTURES / "before.json").read_text()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert json.loads(setup.read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == ALPHA_TOKEN
