@@ -26,6 +26,10 @@ def shell(**env):
     return Source("shell", None, env)
 
 
+def messages(result):
+    return [w["message"] for w in result["warnings"]]
+
+
 def row(result, name):
     return next(r for r in result["variables"] if r["name"] == name)
 
@@ -70,7 +74,7 @@ def test_a_project_file_overriding_the_active_profile_is_flagged():
          Source("user", "/user.json", user), shell()],
         {"user": record},
     )
-    warnings = "\n".join(result["warnings"])
+    warnings = "\n".join(messages(result))
     assert "managed settings overrides the active profile 'glm' (user settings) for ANTHROPIC_AUTH_TOKEN" in warnings
     assert "project settings.json overrides the active profile 'glm' (user settings) for ANTHROPIC_BASE_URL" in warnings
     assert "project settings.json \"model\" sets the model to 'm'" in warnings
@@ -80,46 +84,46 @@ def test_a_project_file_overriding_the_active_profile_is_flagged():
 def test_no_warnings_for_a_clean_active_profile():
     user, record = _active({"ANTHROPIC_BASE_URL": "https://glm.example", "ANTHROPIC_AUTH_TOKEN": TOKEN, "ANTHROPIC_API_KEY": ""})
     result = analyze([src("managed"), Source("user", "/user.json", user), shell()], {"user": record})
-    assert result["warnings"] == []
+    assert messages(result) == []
 
 
 def test_shell_api_key_beside_a_token():
     sent = analyze([src("user", {"ANTHROPIC_AUTH_TOKEN": TOKEN}), shell(ANTHROPIC_API_KEY="sk-shell-0123456789")], {})
-    assert any("from your shell is sent beside" in w for w in sent["warnings"])
-    assert any("claude will send both auth headers" in w for w in sent["warnings"])
+    assert any("from your shell is sent beside" in w for w in messages(sent))
+    assert any("claude will send both auth headers" in w for w in messages(sent))
     blanked = analyze([src("user", {"ANTHROPIC_AUTH_TOKEN": TOKEN, "ANTHROPIC_API_KEY": ""}),
                        shell(ANTHROPIC_API_KEY="sk-shell-0123456789")], {})
-    assert [w for w in blanked["warnings"] if "shell" in w] == [
+    assert [w for w in messages(blanked) if "shell" in w] == [
         "your shell exports ANTHROPIC_API_KEY, but user settings blanks it for claude; other tools still see it (unset it if it is stale)"
     ]
 
 
 def test_both_auth_variables_in_one_source():
     result = analyze([src("project", {"ANTHROPIC_AUTH_TOKEN": TOKEN, "ANTHROPIC_API_KEY": "sk-0123456789abc"}), shell()], {})
-    assert "project settings.json sets both ANTHROPIC_AUTH_TOKEN and ANTHROPIC_API_KEY: keep only one" in result["warnings"]
+    assert "project settings.json sets both ANTHROPIC_AUTH_TOKEN and ANTHROPIC_API_KEY: keep only one" in messages(result)
 
 
 def test_stale_small_fast_model_and_v1_base_url():
     result = analyze([src("user", {"ANTHROPIC_SMALL_FAST_MODEL": "claude-3-5-haiku", "ANTHROPIC_DEFAULT_HAIKU_MODEL": "glm-4.5-air",
                                    "ANTHROPIC_BASE_URL": "https://gw.example/v1/"}), shell()], {})
-    warnings = "\n".join(result["warnings"])
+    warnings = "\n".join(messages(result))
     assert "ANTHROPIC_SMALL_FAST_MODEL=claude-3-5-haiku (from user settings) is deprecated" in warnings
     assert "ahead of ANTHROPIC_DEFAULT_HAIKU_MODEL=glm-4.5-air" in warnings
     assert "ends in /v1" in warnings
     same = analyze([src("user", {"ANTHROPIC_SMALL_FAST_MODEL": "h", "ANTHROPIC_DEFAULT_HAIKU_MODEL": "h"}), shell()], {})
-    assert same["warnings"] == []
+    assert messages(same) == []
 
 
 def test_saved_login_beside_a_gateway_token():
     sources = [src("user", {"ANTHROPIC_BASE_URL": "https://gw.example", "ANTHROPIC_AUTH_TOKEN": TOKEN}), shell()]
     result = analyze(sources, {}, {"oauthAccount": {"emailAddress": "a@b"}}, "/home/.claude.json")
-    assert any("/home/.claude.json holds a saved claude.ai login (oauthAccount)" in w for w in result["warnings"])
-    assert analyze(sources, {}, {"hasCompletedOnboarding": True}, "/x")["warnings"] == []
+    assert any("/home/.claude.json holds a saved claude.ai login (oauthAccount)" in w for w in messages(result))
+    assert messages(analyze(sources, {}, {"hasCompletedOnboarding": True}, "/x")) == []
 
 
 def test_a_broken_file_is_reported_not_fatal():
     result = analyze([Source("project", "/p.json", None, "/p.json:1:2: invalid JSON"), shell()], {})
-    assert result["warnings"] == ["project settings.json: /p.json:1:2: invalid JSON (claude cannot use this file as it is)"]
+    assert messages(result) == ["project settings.json: /p.json:1:2: invalid JSON (claude cannot use this file as it is)"]
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -144,6 +148,7 @@ def test_status_command_end_to_end(isolated_home, profiles_file, monkeypatch, tm
     assert "your shell exports ANTHROPIC_API_KEY, but user settings blanks it" in result.stderr
     data = json.loads(runner.invoke(app, ["current", "--json"]).stdout)
     assert data["active"]["user"]["profile"] == "gw"
+    assert {w["code"] for w in data["warnings"]} == {"override", "shell-api-key"}
     assert next(r for r in data["variables"] if r["name"] == "ANTHROPIC_BASE_URL")["source"] == "managed"
     # `use` itself warns when something higher overrides what it just set
     use = runner.invoke(app, ["use", "gw"])

@@ -199,9 +199,9 @@ def _analysis(env: dict[str, str]) -> dict[str, object]:
 
 def _print_conflicts(env: dict[str, str], only_overrides: bool = False) -> None:
     for warning in _analysis(env)["warnings"]:  # type: ignore[union-attr]
-        if only_overrides and " overrid" not in warning:
+        if only_overrides and warning["code"] != "override":
             continue
-        stderr.print(f"[warning]warning:[/] {escape(warning)}")
+        stderr.print(f"[warning]warning:[/] {escape(warning['message'])}")
 
 
 def show_status(as_json: JsonOption = False) -> None:
@@ -245,7 +245,7 @@ def show_status(as_json: JsonOption = False) -> None:
         state = "error" if source["error"] else ("present" if source["exists"] else "absent")
         stdout.print(f"[muted]{source['label']}: {escape(str(source['path']))} ({state})[/]")
     for warning in data["warnings"]:  # type: ignore[union-attr]
-        stderr.print(f"[warning]warning:[/] {escape(warning)}")
+        stderr.print(f"[warning]warning:[/] {escape(warning['message'])}")
 
 
 app.command("status")(reports_errors(show_status))

@@ -123,10 +123,15 @@ def analyze(
         return winner.label if winner else "nowhere"
 
     model = _session_model(sources, value_of("ANTHROPIC_MODEL"), where("ANTHROPIC_MODEL"))
-    warnings: list[str] = []
+    # Each warning carries a stable code, so `doctor` can act on them and scripts can filter them.
+    warnings: list[dict[str, str]] = []
+
+    def warn(code: str, message: str) -> None:
+        warnings.append({"code": code, "message": message})
+
     for source in sources:
         if source.error:
-            warnings.append(f"{source.label}: {source.error} (claude cannot use this file as it is)")
+            warn("unreadable", f"{source.label}: {source.error} (claude cannot use this file as it is)")
 
     # A higher source that overrides what `ccswitch use` put into a lower one.
     active_rows = {}
@@ -146,11 +151,11 @@ def analyze(
             if winner is not None and _rank(winner.name) < _rank(source.name) and claude_settings.digest(value) != entry.get("written"):
                 overridden.setdefault(winner.label, []).append(variable)
         for label, names in overridden.items():
-            warnings.append(f"{label} overrides the active profile {record.get('profile')!r} ({source.label}) for "
+            warn("override", f"{label} overrides the active profile {record.get('profile')!r} ({source.label}) for "
                             f"{', '.join(names)}")
         if (record.get("top") or {}).get("model") and model["source"] != source.label + ' "model"':
             if _rank_of_label(model["source"]) < _rank(source.name):
-                warnings.append(f"{model['source']} sets the model to {model['value']!r}, overriding the active profile "
+                warn("override", f"{model['source']} sets the model to {model['value']!r}, overriding the active profile "
                                 f"{record.get('profile')!r}")
 
     shell = by_name.get(SHELL)
@@ -158,32 +163,32 @@ def analyze(
     api_key = value_of("ANTHROPIC_API_KEY")
     if shell and shell.env.get("ANTHROPIC_API_KEY") and token:
         if where("ANTHROPIC_API_KEY") == LABELS[SHELL]:
-            warnings.append("ANTHROPIC_API_KEY from your shell is sent beside the ANTHROPIC_AUTH_TOKEN from "
+            warn("shell-api-key", "ANTHROPIC_API_KEY from your shell is sent beside the ANTHROPIC_AUTH_TOKEN from "
                             f"{where('ANTHROPIC_AUTH_TOKEN')}: claude sends both headers; unset it in your shell profile")
         else:
-            warnings.append(f"your shell exports ANTHROPIC_API_KEY, but {where('ANTHROPIC_API_KEY')} blanks it for claude; "
+            warn("shell-api-key", f"your shell exports ANTHROPIC_API_KEY, but {where('ANTHROPIC_API_KEY')} blanks it for claude; "
                             "other tools still see it (unset it if it is stale)")
     for source in sources:
         if source.env.get("ANTHROPIC_AUTH_TOKEN") and source.env.get("ANTHROPIC_API_KEY"):
-            warnings.append(f"{source.label} sets both ANTHROPIC_AUTH_TOKEN and ANTHROPIC_API_KEY: keep only one")
+            warn("both-auth", f"{source.label} sets both ANTHROPIC_AUTH_TOKEN and ANTHROPIC_API_KEY: keep only one")
     if token and api_key:
-        warnings.append(f"claude will send both auth headers (ANTHROPIC_AUTH_TOKEN from {where('ANTHROPIC_AUTH_TOKEN')}, "
+        warn("both-auth", f"claude will send both auth headers (ANTHROPIC_AUTH_TOKEN from {where('ANTHROPIC_AUTH_TOKEN')}, "
                         f"ANTHROPIC_API_KEY from {where('ANTHROPIC_API_KEY')}): the gateway may reject or bill the wrong one")
     small_fast = value_of("ANTHROPIC_SMALL_FAST_MODEL")
     haiku = value_of("ANTHROPIC_DEFAULT_HAIKU_MODEL")
     if small_fast and small_fast != haiku:
-        warnings.append(f"ANTHROPIC_SMALL_FAST_MODEL={small_fast} (from {where('ANTHROPIC_SMALL_FAST_MODEL')}) is deprecated "
+        warn("stale-small-fast-model", f"ANTHROPIC_SMALL_FAST_MODEL={small_fast} (from {where('ANTHROPIC_SMALL_FAST_MODEL')}) is deprecated "
                         "but still read first for background requests"
                         + (f", ahead of ANTHROPIC_DEFAULT_HAIKU_MODEL={haiku}" if haiku else "")
                         + "; remove it unless this provider serves that model")
     base_url = value_of("ANTHROPIC_BASE_URL")
     if base_url.rstrip("/").lower().endswith("/v1"):
-        warnings.append(f"ANTHROPIC_BASE_URL={base_url} (from {where('ANTHROPIC_BASE_URL')}) ends in /v1: claude appends "
+        warn("base-url-v1", f"ANTHROPIC_BASE_URL={base_url} (from {where('ANTHROPIC_BASE_URL')}) ends in /v1: claude appends "
                         "/v1/messages itself, so requests go to /v1/v1/messages; drop the /v1")
     if claude_state and base_url and (token or api_key):
         saved = [key for key in ("oauthAccount", "primaryApiKey") if claude_state.get(key)]
         if saved:
-            warnings.append(f"{claude_state_path or '.claude.json'} holds a saved claude.ai login ({', '.join(saved)}) "
+            warn("saved-login", f"{claude_state_path or '.claude.json'} holds a saved claude.ai login ({', '.join(saved)}) "
                             f"beside the gateway token from {where('ANTHROPIC_AUTH_TOKEN' if token else 'ANTHROPIC_API_KEY')}: "
                             "claude reports an auth conflict; run `claude /logout` or use `ccswitch run` for the gateway")
 
