@@ -93,6 +93,11 @@ def list_profiles(as_json: JsonOption = False) -> None:
     env = dict(os.environ)
     profile_set = load_profiles(env)
     rows = [describe.summarize(profile_set.get(n), env, profile_set.default) for n in profile_set.names()]
+    from ccswitch.cli_switch import active_scopes  # `use` records which profile is active where
+
+    active = active_scopes(env)
+    for row in rows:
+        row["active"] = active.get(row["name"], [])
     if as_json:
         print_json(rows)
         return
@@ -103,6 +108,8 @@ def list_profiles(as_json: JsonOption = False) -> None:
         models = row["models"]
         token_text = _token_cell(row["token"])
         marker = " [muted](default)[/]" if row["default"] else ""
+        if row["active"]:
+            marker += f" [ok](active: {', '.join(row['active'])})[/]"
         table.add_row(
             f"[name]{escape(row['name'])}[/]{marker}",
             escape(row["from"]),
@@ -202,3 +209,4 @@ import ccswitch.cli_launch  # noqa: E402,F401  run, env, pin
 import ccswitch.cli_routing  # noqa: E402,F401  which
 import ccswitch.cli_health  # noqa: E402,F401  test, doctor
 import ccswitch.cli_manage  # noqa: E402,F401  add, edit, remove, rename, token
+import ccswitch.cli_switch  # noqa: E402,F401  use, off, restore, status

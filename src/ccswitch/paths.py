@@ -74,6 +74,16 @@ def claude_state_file(env: Mapping[str, str]) -> str:
     return os.path.join(home_dir(env), ".claude.json")
 
 
+def state_dir(env: Mapping[str, str]) -> str:
+    """What ccswitch remembers about files it changed (records of `use`, locks): 0700."""
+    return os.path.join(config_dir(env), "state")
+
+
+def backups_dir(env: Mapping[str, str]) -> str:
+    """Copies of settings files taken before every write (`ccswitch restore`): 0700."""
+    return os.path.join(config_dir(env), "backups")
+
+
 def managed_settings_file(env: Mapping[str, str] | None = None) -> str:
     if env and env.get(ENV_MANAGED_SETTINGS):
         return env[ENV_MANAGED_SETTINGS]

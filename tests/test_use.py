@@ -1,0 +1,492 @@
+"""`ccswitch use`, `off`, `restore` end to end through the CLI: golden before/after files, dry runs,
+modes, symlinks, backups, injected write failures, malformed input, parallel writers, project scope."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ccswitch import fsutil, switch
+from ccswitch.cli import app
+from conftest import subprocess_env
+
+FIXTURES = Path(__file__).parent / "fixtures" / "settings"
+ALPHA_TOKEN = "alpha-token-0123456789abcdef"
+BETA_TOKEN = "beta-key-fedcba9876543210"
+
+
+@pytest.fixture
+def setup(profiles_file, isolated_home, monkeypatch):
+    profiles_file((FIXTURES / "profiles.toml").read_text())
+    monkeypatch.setenv("ALPHA_TOKEN", ALPHA_TOKEN)
+    monkeypatch.setenv("BETA_TOKEN", BETA_TOKEN)
+    settings = isolated_home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    shutil.copy(FIXTURES / "before.json", settings)
+    return settings
+
+
+def ccswitch(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def state_files(home: Path) -> dict[str, bytes]:
+    config = Path(os.environ["CCSWITCH_HOME"])
+    return {str(p): p.read_bytes() for p in sorted(config.rglob("*")) if p.is_file() and p.suffix != ".lock"}
+
+
+def test_golden_use_switch_off(setup):
+    result = ccswitch("use", "alpha")
+    assert result.exit_code == 0, result.output
+    assert setup.read_text() == (FIXTURES / "after-use-alpha.json").read_text()
+    result = ccswitch("use", "beta")
+    assert result.exit_code == 0, result.output
+    assert setup.read_text() == (FIXTURES / "after-switch-beta.json").read_text()
+    result = ccswitch("off")
+    assert result.exit_code == 0, result.output
+    assert setup.read_text() == (FIXTURES / "before.json").read_text()
+
+
+def test_off_restores_after_the_user_and_claude_edited_the_file(setup):
+    assert ccswitch("use", "alpha").exit_code == 0
+    data = json.loads(setup.read_text())
+    data["permissions"]["allow"].append("Bash(git status)")  # the user, in between
+    data = {"theme": "dark", **data}  # claude adds a key and reorders
+    data["env"]["NEW_USER_VAR"] = "x"
+    data["model"] = "opus[1m]"  # claude's model migration of a key we set
+    setup.write_text(json.dumps(data, indent=2))
+    assert ccswitch("use", "beta").exit_code == 0
+    result = ccswitch("off")
+    assert result.exit_code == 0, result.output
+    expected = json.loads((FIXTURES / "before.json").read_text())
+    expected["permissions"]["allow"].append("Bash(git status)")
+    expected = {"theme": "dark", **expected}
+    expected["env"]["NEW_USER_VAR"] = "x"
+    assert json.loads(setup.read_text()) == expected
+    assert list(json.loads(setup.read_text())) == list(expected)
+
+
+def test_off_reports_keys_changed_since_use(setup):
+    assert ccswitch("use", "alpha").exit_code == 0
+    data = json.loads(setup.read_text())
+    data["model"] = "sonnet"
+    setup.write_text(json.dumps(data, indent=2))
+    result = ccswitch("off")
+    assert "changed since `use`" in result.stderr and "model" in result.stderr
+    assert json.loads(setup.read_text())["model"] == "opus[1m]"
+
+
+def test_use_twice_writes_once(setup):
+    assert ccswitch("use", "alpha").exit_code == 0
+    result = ccswitch("use", "alpha")
+    assert "already active" in result.stderr
+    assert len(switch.list_backups(str(Path(os.environ["CCSWITCH_HOME"]) / "backups"))) == 1
+
+
+def test_dry_run_prints_a_masked_diff_and_writes_nothing(setup, isolated_home):
+    before_state = state_files(isolated_home)
+    before = setup.read_bytes()
+    result = ccswitch("use", "alpha", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert setup.read_bytes() == before
+    assert state_files(isolated_home) == before_state
+    assert '+    "ANTHROPIC_AUTH_TOKEN": "alp…cdef",' in result.stdout
+    assert '-    "ANTHROPIC_API_KEY": "sk-…0000",' in result.stdout
+    assert ALPHA_TOKEN not in result.output and "sk-ant-user-own-key" not in result.output
+    assert '-  "model": "opus[1m]",' in result.stdout and '+  "model": "opus",' in result.stdout
+    assert not (isolated_home / ".claude.json").exists()
+
+
+def test_off_dry_run_and_off_without_use(setup):
+    result = ccswitch("off")
+    assert result.exit_code == 0 and "nothing to undo" in result.stderr
+    assert ccswitch("use", "alpha").exit_code == 0
+    after_use = setup.read_bytes()
+    result = ccswitch("off", "--dry-run")
+    assert result.exit_code == 0
+    assert '+    "ANTHROPIC_API_KEY": "sk-…0000",' in result.stdout
+    assert setup.read_bytes() == after_use
+
+
+def test_a_token_file_ends_0600_and_a_new_file_is_0600_in_a_0700_dir(setup, isolated_home):
+    setup.chmod(0o644)
+    assert ccswitch("use", "alpha").exit_code == 0
+    assert stat.S_IMODE(setup.stat().st_mode) == 0o600
+    setup.unlink()
+    setup.parent.rmdir()
+    assert ccswitch("use", "beta").exit_code == 0
+    assert stat.S_IMODE(setup.stat().st_mode) == 0o600
+    assert stat.S_IMODE(setup.parent.stat().st_mode) == 0o700
+    config = Path(os.environ["CCSWITCH_HOME"])
+    for path in (config / "state" / "records").iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for directory in (config / "state", config / "backups", config / "state" / "records"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+
+
+def test_a_symlinked_settings_file_stays_a_symlink(setup, isolated_home):
+    dotfiles = isolated_home / "dotfiles"
+    dotfiles.mkdir()
+    real = dotfiles / "claude-settings.json"
+    shutil.move(setup, real)
+    setup.symlink_to(real)
+    assert ccswitch("use", "alpha").exit_code == 0
+    assert setup.is_symlink() and os.readlink(setup) == str(real)
+    assert json.loads(real.read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == ALPHA_TOKEN
+    assert ccswitch("off").exit_code == 0
+    assert setup.is_symlink()
+    assert real.read_text() == (FIXTURES / "before.json").read_text()
+
+
+def test_onboarding_key_is_set_for_gateway_profiles_only(setup, isolated_home, profiles_file):
+    assert ccswitch("use", "anthropic").exit_code == 0
+    assert not (isolated_home / ".claude.json").exists()
+    assert ccswitch("use", "alpha").exit_code == 0
+    assert json.loads((isolated_home / ".claude.json").read_text()) == {"hasCompletedOnboarding": True}
+
+
+def test_missing_token_changes_nothing(setup, isolated_home, monkeypatch):
+    monkeypatch.delenv("ALPHA_TOKEN")
+    before = setup.read_bytes()
+    before_state = state_files(isolated_home)
+    result = ccswitch("use", "alpha")
+    assert result.exit_code == 2
+    assert "ALPHA_TOKEN is not set" in result.stderr
+    assert setup.read_bytes() == before
+    assert state_files(isolated_home) == before_state
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ('{\n  "env": {\n    "A": 1\n  }\n}\n', "settings.json:3:10: env.A: must be a string, not a number"),
+        ('{"env": []}', "settings.json:1:9: env: must be an object, not an array"),
+        ("[]", "settings.json:1:1: must be a JSON object, not an array"),
+        ('{\n  "a": 1,\n}', "settings.json:3:1: invalid JSON"),
+        ('{"a": 1, "a": 2}', "settings.json:1:10: duplicate key 'a'"),
+    ],
+)
+@pytest.mark.parametrize("command", [("use", "alpha"), ("off",), ("use", "beta", "--dry-run")])
+def test_malformed_settings_are_refused_and_left_alone(setup, isolated_home, text, fragment, command):
+    setup.write_text(text)
+    before_state = state_files(isolated_home)
+    result = ccswitch(*command)
+    if command == ("off",):  # no record: nothing of ours to undo, and the file is not even parsed
+        assert result.exit_code == 0
+    else:
+        assert result.exit_code == 2, result.output
+        assert fragment in result.stderr
+        assert result.stderr.count("\n") == 1
+    assert setup.read_text() == text
+    assert state_files(isolated_home) == before_state
+
+
+def test_malformed_settings_refused_by_off_after_use(setup, isolated_home):
+    assert ccswitch("use", "alpha").exit_code == 0
+    setup.write_text('{"env": "oops"}')
+    result = ccswitch("off")
+    assert result.exit_code == 2 and ":1:9: env: must be an object" in result.stderr
+    assert setup.read_text() == '{"env": "oops"}'
+
+
+def test_non_utf8_settings_are_refused(setup):
+    setup.write_bytes(b'{"a": "\xff"}')
+    result = ccswitch("use", "alpha")
+    assert result.exit_code == 2 and "not UTF-8" in result.stderr
+    assert setup.read_bytes() == b'{"a": "\xff"}'
+
+
+def test_bom_and_crlf_survive_use_and_off(setup):
+    original = "\ufeff" + (FIXTURES / "before.json").read_text().replace("\n", "\r\n")
+    setup.write_bytes(original.encode("utf-8"))
+    assert ccswitch("use", "alpha").exit_code == 0
+    raw = setup.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+    assert ccswitch("off").exit_code == 0
+    assert setup.read_bytes() == original.encode("utf-8")
+
+
+# --- injected write failures ---------------------------------------------------------------------
+
+
+def _fd_name(fd: int) -> str:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        pytest.skip("needs /proc to tell which file a descriptor belongs to")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+@pytest.mark.parametrize("step", ["write", "fsync", "chmod", "replace", "record", "backup"])
+def test_injected_write_failure_leaves_everything_as_it_was(setup, isolated_home, monkeypatch, step):
+    assert ccswitch("use", "beta").exit_code == 0
+    before = setup.read_bytes()
+    before_state = {k: v for k, v in state_files(isolated_home).items() if "/backups/" not in k}
+    real_replace = os.replace
+
+    def failing_replace(src, dst, *a, **k):
+        if os.path.realpath(dst) == str(setup):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst, *a, **k)
+
+    # A context of its own: undoing the test's monkeypatch would also undo the isolated HOME.
+    with monkeypatch.context() as patch:
+        if step == "replace":
+            patch.setattr(fsutil.os, "replace", failing_replace)
+        elif step == "fsync":
+            real_fsync = os.fsync
+
+            def failing_fsync(fd):
+                if ".settings.json." in _fd_name(fd):
+                    raise OSError(5, "Input/output error")
+                return real_fsync(fd)
+
+            patch.setattr(fsutil.os, "fsync", failing_fsync)
+        elif step == "chmod":
+            real_chmod = os.chmod
+
+            def failing_chmod(path, mode, *a, **k):
+                if os.path.basename(str(path)).startswith(".settings.json."):
+                    raise OSError(1, "Operation not permitted")
+                return real_chmod(path, mode, *a, **k)
+
+            patch.setattr(fsutil.os, "chmod", failing_chmod)
+        elif step in ("record", "backup"):  # both are written before the settings file
+            real_mkstemp = fsutil.tempfile.mkstemp
+
+            def failing_mkstemp(*a, prefix="", **k):
+                is_backup = "-" in prefix  # backup ids hold dashes, record names are hex
+                if prefix.endswith(".json.") and "settings" not in prefix and is_backup == (step == "backup"):
+                    raise OSError(28, "No space left on device")
+                return real_mkstemp(*a, prefix=prefix, **k)
+
+            patch.setattr(fsutil.tempfile, "mkstemp", failing_mkstemp)
+        else:
+            real_fdopen = os.fdopen
+
+            class Full:
+                def __init__(self, handle):
+                    self.handle = handle
+
+                def __enter__(self):
+                    return self
+
+                def __exit__(self, *exc):
+                    self.handle.close()
+
+                def write(self, text):
+                    raise OSError(28, "No space left on device")
+
+            def failing_fdopen(fd, *a, **k):
+                handle = real_fdopen(fd, *a, **k)
+                return Full(handle) if ".settings.json." in _fd_name(fd) else handle
+
+            patch.setattr(fsutil.os, "fdopen", failing_fdopen)
+        result = ccswitch("use", "alpha")
+        assert result.exit_code == 1, result.output
+        assert "the file is unchanged" in result.stderr or "nothing changed" in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1
+        assert setup.read_bytes() == before
+        assert sorted(p.name for p in setup.parent.iterdir()) == ["settings.json"]  # no temp file left
+        after_state = {k: v for k, v in state_files(isolated_home).items() if "/backups/" not in k}
+        assert after_state == before_state  # the record still describes the file as it is
+    assert ccswitch("off").exit_code == 0
+    assert setup.read_text() == (FIXTURES / "before.json").read_text()
+
+
+# --- backups and restore -------------------------------------------------------------------------
+
+
+def test_backups_are_unique_private_pruned_and_restorable(setup, isolated_home, monkeypatch):
+    monkeypatch.setattr(switch, "BACKUPS_KEPT", 5)
+    for index in range(8):
+        assert ccswitch("use", "alpha" if index % 2 == 0 else "beta").exit_code == 0
+    backups = Path(os.environ["CCSWITCH_HOME"]) / "backups"
+    files = sorted(backups.iterdir())
+    assert len(files) == 5
+    assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    ids = [switch.new_backup_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+
+    result = ccswitch("restore", "--list", "--json")
+    listed = json.loads(result.stdout)
+    assert [b["reason"] for b in listed] == ["use beta", "use alpha", "use beta", "use alpha", "use beta"]
+    assert ALPHA_TOKEN not in ccswitch("restore", "--list").output
+
+    # the newest backup is the file as it was before the last `use beta`: alpha active
+    result = ccswitch("restore")
+    assert result.exit_code == 0, result.output
+    assert json.loads(setup.read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == ALPHA_TOKEN
+    # ... and ccswitch's record came back with it, so `off` still restores the original
+    assert ccswitch("off").exit_code == 0
+    assert setup.read_text() == (FIXTURES / "before.json").read_text()
+
+
+def test_restore_by_id_brings_back_the_file_before_the_first_use(setup):
+    assert ccswitch("use", "alpha").exit_code == 0
+    assert ccswitch("use", "beta").exit_code == 0
+    first = json.loads(ccswitch("restore", "--list", "--json").stdout)[-1]
+    assert first["reason"] == "use alpha"
+    result = ccswitch("restore", first["id"][:18])
+    assert result.exit_code == 0, result.output
+    assert setup.read_text() == (FIXTURES / "before.json").read_text()
+    assert "no ccswitch profile" in ccswitch("status").stdout.split("\n")[0]
+    assert ccswitch("restore", "nope").exit_code == 2
+
+
+def test_restore_repairs_a_file_broken_after_use(setup):
+    assert ccswitch("use", "alpha").exit_code == 0
+    setup.write_text('{"env": {')  # an editor crash, a bad hand edit
+    assert ccswitch("off").exit_code == 2
+    result = ccswitch("restore", "--dry-run")
+    assert result.exit_code == 0 and setup.read_text() == '{"env": {'
+    # the newest backup is the one taken before `use alpha`
+    assert ccswitch("restore").exit_code == 0
+    assert setup.read_text() == (FIXTURES / "before.json").read_text()
+    backups = json.loads(ccswitch("restore", "--list", "--json").stdout)
+    assert backups[0]["reason"].startswith("restore ")
+    newest = Path(os.environ["CCSWITCH_HOME"]) / "backups" / f"{backups[0]['id']}.json"
+    assert json.loads(newest.read_text())["text"] == '{"env": {'  # even the broken file is kept
+    assert ccswitch("off").stderr.startswith("no profile is active")
+
+
+def test_restore_of_a_file_that_did_not_exist_removes_it(setup):
+    setup.unlink()
+    assert ccswitch("use", "alpha").exit_code == 0
+    assert ccswitch("restore").exit_code == 0
+    assert not setup.exists()
+
+
+# --- parallel writers ----------------------------------------------------------------------------
+
+
+def test_parallel_use_processes_serialize(setup, isolated_home):
+    env = subprocess_env(ALPHA_TOKEN=ALPHA_TOKEN, BETA_TOKEN=BETA_TOKEN)
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "ccswitch", "use", "alpha" if i % 2 else "beta"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for i in range(10)
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    data = json.loads(setup.read_text())
+    assert data["permissions"] == json.loads((FIXTURES / "before.json").read_text())["permissions"]
+    assert data["env"]["ANTHROPIC_BASE_URL"] in ("https://alpha.example.com/api/anthropic", "https://beta.example.com/anthropic")
+    # Had two processes read the same old file, the second would have recorded the first's values
+    # as the user's, and `off` would leave them behind.
+    result = subprocess.run([sys.executable, "-m", "ccswitch", "off"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert setup.read_text() == (FIXTURES / "before.json").read_text()
+
+
+# --- project scope -------------------------------------------------------------------------------
+
+
+def test_project_scope_writes_settings_local_at_the_git_root_and_git_ignores_it(setup, tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    (repo / "sub").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    monkeypatch.chdir(repo / "sub")
+    user_before = setup.read_bytes()
+    result = ccswitch("use", "alpha", "--scope", "project")
+    assert result.exit_code == 0, result.output
+    local = repo / ".claude" / "settings.local.json"
+    assert json.loads(local.read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == ALPHA_TOKEN
+    assert stat.S_IMODE(local.stat().st_mode) == 0o600
+    assert setup.read_bytes() == user_before
+    assert not (repo / ".claude" / "settings.json").exists()
+    ignored = subprocess.run(["git", "-C", str(repo), "check-ignore", "-q", ".claude/settings.local.json"])
+    assert ignored.returncode == 0
+    assert subprocess.run(["git", "-C", str(repo), "status", "--porcelain"], capture_output=True, text=True).stdout == ""
+    listing = ccswitch("list", "--json")
+    assert [r["active"] for r in json.loads(listing.stdout) if r["name"] == "alpha"] == [["project"]]
+    assert ccswitch("off", "--scope", "project").exit_code == 0
+    assert json.loads(local.read_text()) == {}
+
+
+def test_project_scope_refuses_a_tracked_local_file(setup, tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    (repo / ".claude").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    local = repo / ".claude" / "settings.local.json"
+    local.write_text("{}\n")
+    subprocess.run(["git", "-C", str(repo), "add", "-f", ".claude/settings.local.json"], check=True)
+    monkeypatch.chdir(repo)
+    result = ccswitch("use", "alpha", "--scope", "project")
+    assert result.exit_code == 2 and "tracked by git" in result.stderr
+    assert local.read_text() == "{}\n"
+
+
+def test_bad_scope_is_a_usage_error(setup):
+    result = ccswitch("use", "alpha", "--scope", "global")
+    assert result.exit_code == 2
+    assert setup.read_text() == (FIXTURES / "before.json").read_text()
+
+
+def test_list_marks_the_active_profile(setup):
+    assert ccswitch("use", "beta").exit_code == 0
+    rows = {r["name"]: r["active"] for r in json.loads(ccswitch("list", "--json").stdout)}
+    assert rows["beta"] == ["user"] and rows["alpha"] == []
+    assert "beta (active: user)" in ccswitch("list").stdout
+
+
+def test_a_write_by_claude_during_use_is_kept_not_overwritten(setup, monkeypatch):
+    real_backup = switch._backup
+    calls = {"n": 0}
+
+    def backup_then_claude_writes(*args, **kwargs):
+        result = real_backup(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 1:  # claude rewrites the file between our read and our write
+            data = json.loads(setup.read_text())
+            data["permissions"]["allow"].append("Bash(make)")
+            setup.write_text(json.dumps(data, indent=2) + "\n")
+        return result
+
+    monkeypatch.setattr(switch, "_backup", backup_then_claude_writes)
+    assert ccswitch("use", "alpha").exit_code == 0
+    data = json.loads(setup.read_text())
+    assert "Bash(make)" in data["permissions"]["allow"]
+    assert data["env"]["ANTHROPIC_AUTH_TOKEN"] == ALPHA_TOKEN
+    assert calls["n"] == 2
+
+
+def test_claude_config_dir_is_the_user_scope(setup, isolated_home, monkeypatch, tmp_path):
+    config = tmp_path / "claude-config"
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(config))
+    assert ccswitch("use", "alpha").exit_code == 0
+    assert json.loads((config / "settings.json").read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == ALPHA_TOKEN
+    assert json.loads((config / ".claude.json").read_text()) == {"hasCompletedOnboarding": True}
+    assert setup.read_text() == (FIXTURES / "before.json").read_text()
+    assert ccswitch("off").exit_code == 0
+    assert json.loads((config / "settings.json").read_text()) == {}
+
+
+def test_use_waits_for_the_lock_held_by_another_ccswitch(setup):
+    import filelock
+
+    state = Path(os.environ["CCSWITCH_HOME"]) / "state"
+    (state / "locks").mkdir(parents=True)
+    lock = filelock.FileLock(str(state / "locks" / f"{switch._key(str(setup))}.lock"))
+    env = subprocess_env(ALPHA_TOKEN=ALPHA_TOKEN, BETA_TOKEN=BETA_TOKEN)
+    with lock:
+        process = subprocess.Popen([sys.executable, "-m", "ccswitch", "use", "alpha"], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            process.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            pass
+        assert process.returncode is None, "ccswitch wrote while another held the lock"
+        assert setup.read_text() == (FIXTURES / "before.json").read_text()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert json.loads(setup.read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == ALPHA_TOKEN
