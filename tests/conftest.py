@@ -29,7 +29,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
                      ("XDG_DATA_HOME", ".local/share"), ("XDG_RUNTIME_DIR", "run")):
         monkeypatch.setenv(var, str(home / sub))
     monkeypatch.setenv("CCSWITCH_HOME", str(home / ".config" / "ccswitch"))
-    monkeypatch.setenv("CCSWITCH_MANAGED_SETTINGS", str(tmp_path / "managed" / "managed-settings.json"))
+    monkeypatch.setenv("CCSWITCH_MANAGED_SETTINGS", str(tmp_path / "managed-settings.json"))  # never the real /etc one
     for var in ("CLAUDE_CONFIG_DIR", "CCSWITCH_CLAUDE_SETTINGS", "CCSWITCH_CLAUDE", *MANAGED_VARIABLES, *CREDENTIAL_VARIABLES):
         monkeypatch.delenv(var, raising=False)
     for var in list(os.environ):
