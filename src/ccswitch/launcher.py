@@ -117,7 +117,7 @@ def run(
     plan = launch.prepare(name, command, profile_set=profile_set, env=env, cwd=cwd, tokens=tokens)
     checked: list[str] = []
     if fallback or plan.profile.fallback_check:
-        # Only here: the probe's httpx costs more than the rest of a launch.
+        # Imported only here: probing (endpoints, httpx) costs more than the whole rest of a launch.
         from ccswitch import launch_fallback
 
         outcome = launch_fallback.check_launch(plan, command, profile_set=profile_set, env=env, cwd=cwd, tokens=tokens)
