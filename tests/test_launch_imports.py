@@ -14,7 +14,8 @@ import sys
 import pytest
 from conftest import subprocess_env
 
-HEAVY = {"typer", "rich", "click", "pydantic", "tomlkit", "platformdirs"}
+# httpx: a plain `run` sends no probe (only --fallback / fallback_check do).
+HEAVY = {"typer", "rich", "click", "pydantic", "tomlkit", "platformdirs", "httpx", "httpcore"}
 
 # Replaces os.execve so the interpreter reports its modules at the moment it would exec.
 PROBE = """
@@ -28,7 +29,7 @@ from ccswitch.__main__ import main
 main()
 """
 
-PROFILES = '[profiles.p]\nbase_url = "http://127.0.0.1:9"\ntoken = "env:P_TOKEN"\nmodel = "m"\n'
+PROFILES = '[profiles.p]\nbase_url = "http://127.0.0.1:9"\ntoken = "env:P_TOKEN"\nmodel = "m"\nserves = ["m-*"]\n'
 
 
 def modules_at_exec(*args: str, cwd) -> set[str]:
@@ -52,6 +53,22 @@ def test_run_imports_nothing_heavy(profiles_file, tmp_path, monkeypatch, command
     assert not {m.split(".")[0] for m in cold} & HEAVY
     assert not {m.split(".")[0] for m in warm} & (HEAVY | {"tomllib", "tomli"})
     assert "tomllib" in cold  # the first run reads the TOML and fills the cache
+
+
+def test_routing_by_model_imports_nothing_heavy(profiles_file, tmp_path, monkeypatch):
+    """Routing reads every preset's `serves`: from the profile cache, not with tomllib, once warm."""
+    profiles_file(PROFILES)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "claude").write_text("#!/bin/sh\n")
+    (bin_dir / "claude").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    args = ["run", "--", "claude", "-p", "hi", "--model", "m-routed"]
+    modules_at_exec(*args, cwd=tmp_path)
+    warm = modules_at_exec(*args, cwd=tmp_path)
+    assert "ccswitch.routing" in warm  # it did route
+    assert not {m.split(".")[0] for m in warm} & (HEAVY | {"tomllib", "tomli"})
+    assert "ccswitch.launch_fallback" not in warm
 
 
 def test_env_imports_nothing_heavy(profiles_file, tmp_path):

@@ -26,9 +26,22 @@ from ccswitch.shells import SHELLS
 )
 @reports_errors
 def run_profile(
-    name: Annotated[Optional[str], typer.Argument(help="Profile; default: the nearest .ccswitch pin, then `default`.")] = None,
+    name: Annotated[
+        Optional[str],
+        typer.Argument(help="Profile; default: the nearest .ccswitch pin, then the profile serving claude's --model, then `default`."),
+    ] = None,
     command: Annotated[Optional[list[str]], typer.Argument(help="The command after --; default: claude.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the command, settings and environment (token masked); run nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the profile and why, the command, settings and environment (token masked); run nothing.")
+    ] = False,
+    fallback: Annotated[
+        bool,
+        typer.Option(
+            "--fallback",
+            help="First send one quick request to the profile's endpoint; if it is down (refused, timeout, DNS, TLS, 5xx, 429, 401/403), "
+            "launch the first healthy profile of its `fallback` list. Also on with `fallback_check = true` in the profile.",
+        ),
+    ] = False,
     no_onboarding_fix: Annotated[
         bool, typer.Option("--no-onboarding-fix", help="Leave .claude.json alone (claude may show its first-run screens).")
     ] = False,
@@ -37,10 +50,18 @@ def run_profile(
 
     Usage: ccswitch run [NAME] [-- CMD [ARGS...]]. The profile reaches claude through `--settings`, which beats your settings.json files and your shell; every provider variable the profile does not set is blanked. The exit code is the command's.
 
+    Which profile, first match wins: the NAME given; the nearest .ccswitch pin; the profile whose `serves` patterns match the `--model` given to claude (not an alias such as opus or sonnet: those go through the chosen profile's tier mapping); `default`; otherwise an error. `ccswitch which MODEL` shows the routing.
+
+    With --fallback the probe waits at most $CCSWITCH_PROBE_TIMEOUT seconds (default 3) per profile, and its result is reused for $CCSWITCH_PROBE_CACHE_SECONDS (default 30; 0 turns the cache off). If no profile is healthy, nothing is launched and the exit code is 1.
+
     Example: ccswitch run glm -- claude -p "hello"
+
+    Example: ccswitch run -- claude --model kimi-k2-0905-preview
+
+    Example: ccswitch run glm --fallback
     """
     raise typer.Exit(
-        launcher.run(name, command or [], dry_run=dry_run, onboarding_fix=not no_onboarding_fix)
+        launcher.run(name, command or [], dry_run=dry_run, onboarding_fix=not no_onboarding_fix, fallback=fallback)
     )
 
 

@@ -14,7 +14,7 @@ from ccswitch import probe as probes
 from ccswitch.describe import CLOUD_SWITCHES
 from ccswitch.errors import CcswitchError
 from ccswitch.profiles import Profile, ProfileSet, profile_environment
-from ccswitch.secrets import describe_token, resolve_token
+from ccswitch.secrets import TokenResolver, describe_token, resolve_token
 
 TESTED_TIERS = ("opus", "sonnet", "haiku")
 # Names claude resolves itself (through the tier variables or its own defaults), not model ids.
@@ -73,14 +73,16 @@ def strip_context_suffix(model: str) -> str:
     return model[:-4] if model.lower().endswith("[1m]") else model
 
 
-def plan(profile: Profile, env: Mapping[str, str]) -> list[Target] | dict[str, object]:
-    """The requests to send for `profile`, or a finished row when none can be sent."""
+def plan(profile: Profile, env: Mapping[str, str], tokens: TokenResolver | None = None) -> list[Target] | dict[str, object]:
+    """The requests to send for `profile`, or a finished row when none can be sent.
+
+    `tokens` shares resolved tokens with the caller (a password manager prompts once per command)."""
     environment = profile_environment(profile, None)
     for switch, cloud in CLOUD_SWITCHES.items():
         if environment.get(switch) not in (None, "", "0"):
             return row(profile.name, None, (), SKIPPED, f"not tested: {cloud} uses {CLOUD_CREDENTIALS[switch]} credentials")
     try:
-        token = resolve_token(profile.token, env, profile.name)
+        token = tokens.resolve_profile(profile) if tokens else resolve_token(profile.token, env, profile.name)
     except CcswitchError as error:
         status = describe_token(profile.token, env)
         detail = f"{status.source} is not set" if status.kind == "env" else error.message

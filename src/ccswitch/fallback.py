@@ -16,7 +16,10 @@ from collections.abc import Callable
 from ccswitch.fsutil import atomic_write_text
 
 # Failure categories that belong to one provider's endpoint or account, not to the request itself.
-FALLBACK_WORTHY = frozenset({"refused", "timeout", "dns", "tls", "server_error", "rate_limited", "auth_rejected"})
+# A fallback whose own token is not set cannot serve either: skip it too, and say why.
+FALLBACK_WORTHY = frozenset(
+    {"refused", "timeout", "dns", "tls", "server_error", "rate_limited", "auth_rejected", "token_missing"}
+)
 DEFAULT_CACHE_SECONDS = 30.0
 
 
@@ -85,14 +88,15 @@ def choose_healthy(
     cache: ProbeCache | None,
 ) -> Decision:
     """Try `first`, then each fallback; the first that is healthy (or fails for a reason another
-    provider would share) is launched. `check(name)` returns (cache key, probe thunk)."""
+    provider would share) is launched. `check(name)` returns (cache key, probe thunk); a key of
+    None means "not an endpoint's health, do not cache" (a missing token, a profile not probed)."""
     attempts: list[tuple[str, Health]] = []
     for name in (first, *[f for f in fallbacks if f != first]):
         key, run_probe = check(name)
-        health = cache.get(key) if cache else None
+        health = cache.get(key) if cache and key else None
         if health is None:
             health = run_probe()
-            if cache:
+            if cache and key:
                 cache.put(key, health)
         attempts.append((name, health))
         if health.ok or health.category not in FALLBACK_WORTHY:

@@ -31,7 +31,7 @@ from ccswitch.profiles import (
     profile_environment,
     unknown_profile_message,
 )
-from ccswitch.secrets import mask, resolve_token
+from ccswitch.secrets import TokenResolver, mask, resolve_token
 
 DEFAULT_COMMAND = "claude"
 CLAUDE_NAMES = frozenset({"claude", "claude.exe", "claude.cmd"})
@@ -68,22 +68,53 @@ def read_pin(path: str) -> str:
     raise ConfigError(f"{path}: empty; write a profile name in it (ccswitch pin NAME) or delete it")
 
 
-def choose_profile(name: str | None, cwd: str, profile_set: ProfileSet) -> tuple[str, str]:
-    """(profile name, why it was chosen). The one place that decides: name given > pin > default.
+def choose_profile(
+    name: str | None,
+    cwd: str,
+    profile_set: ProfileSet,
+    model: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[str, str]:
+    """(profile name, why it was chosen). The one place that decides, first match wins:
 
-    (Routing by model name, if it comes, belongs here too.)
+    1. the NAME given on the command line;
+    2. the nearest `.ccswitch` pin from `cwd` upwards (a project's choice beats a guess from a model);
+    3. routing: the profile whose `serves` patterns match `model` (the `--model` passed to claude),
+       unless it is a claude alias (`opus`, `sonnet[1m]`, ...), which names a tier, not a provider;
+    4. `default` in profiles.toml;
+    5. otherwise an error.
     """
     if name:
         return name, NAMED
     pin = paths.find_pin_file(cwd)
     if pin:
         return read_pin(pin), f"pinned in {pin}"
+    routed_nowhere = False
+    if model:
+        from ccswitch.routing import is_claude_alias, route_model  # only when a model is given
+
+        if not is_claude_alias(model):
+            route = route_model(model, profile_set, env or {})
+            if route is not None:
+                return route.profile, f"routed by model {model!r}: {route.reason()}"
+            routed_nowhere = True
     if profile_set.default:
-        return profile_set.default, f"default in {profile_set.path}"
+        unrouted = f"; no profile serves model {model!r}" if routed_nowhere else ""
+        return profile_set.default, f"default in {profile_set.path}{unrouted}"
+    no_route = f", no profile whose `serves` matches model {model!r}," if routed_nowhere else ","
     raise UsageError(
-        f"no profile named, no {paths.PIN_FILENAME} pin from {cwd} upwards, and no `default` in "
+        f"no profile named, no {paths.PIN_FILENAME} pin from {cwd} upwards{no_route} and no `default` in "
         f"{profile_set.path}; name one (ccswitch run NAME) or pin one (ccswitch pin NAME)"
     )
+
+
+def claude_model_option(command: Sequence[str], env: Mapping[str, str]) -> str | None:
+    """The `--model M` / `--model=M` given to claude in `command` (the last one wins, as in claude);
+    None when there is none or the command is not claude (its `--model` means something else)."""
+    if not command or not is_claude_command(command[0], env):
+        return None
+    values = _option_value(command[1:], "--model")[1]
+    return values[-1] if values else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,11 +136,16 @@ def find_program(command: str, env: Mapping[str, str]) -> str | None:
     return None
 
 
+def is_claude_command(program: str, env: Mapping[str, str]) -> bool:
+    override = env.get(ENV_CLAUDE)
+    return os.path.basename(program).lower() in CLAUDE_NAMES or (bool(override) and program == override)
+
+
 def resolve_command(command: Sequence[str], env: Mapping[str, str]) -> tuple[list[str], str, bool]:
     """(argv, executable path, is it claude). `claude` means $CCSWITCH_CLAUDE when that is set."""
     argv = list(command) or [DEFAULT_COMMAND]
     override = env.get(ENV_CLAUDE)
-    is_claude = os.path.basename(argv[0]).lower() in CLAUDE_NAMES or (bool(override) and argv[0] == override)
+    is_claude = is_claude_command(argv[0], env)
     if is_claude and override and argv[0] == DEFAULT_COMMAND:
         argv[0] = override
     path = find_program(argv[0], env)
@@ -261,13 +297,26 @@ def prepare(
     env: Mapping[str, str],
     cwd: str,
     managed_settings: str | None = None,
+    choice: tuple[str, str] | None = None,
+    tokens: TokenResolver | None = None,
 ) -> Launch:
-    """Work out the argv, environment and settings for `ccswitch run`; touches nothing on disk."""
-    profile_name, reason = choose_profile(name, cwd, profile_set)
+    """Work out the argv, environment and settings for `ccswitch run`; touches nothing on disk.
+
+    `choice` is a (profile, reason) already decided (a fallback); otherwise choose_profile decides.
+    """
+    if choice is None:
+        choice = choose_profile(name, cwd, profile_set, claude_model_option(command, env), env)
+    profile_name, reason = choice
     if profile_name not in profile_set:
         raise UnknownProfileError(_unknown(profile_name, reason, profile_set))
     profile = profile_set.get(profile_name)
-    token = resolve_token(profile.token, env, profile.name)
+    try:
+        token = tokens.resolve_profile(profile) if tokens else resolve_token(profile.token, env, profile.name)
+    except CcswitchError as error:
+        if reason == NAMED:
+            raise
+        # A profile the user did not name: say how it was picked, or the error is a riddle.
+        raise CcswitchError(f"{error.message} (chosen because: {reason})", error.exit_status) from None
     base_env = child_base_environment(env)
     argv, path, is_claude = resolve_command(command, base_env)
     warnings: list[str] = []

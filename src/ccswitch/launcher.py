@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from ccswitch import launch, paths
 from ccswitch.errors import CcswitchError, ExitStatus, UsageError
 
-RUN_USAGE = "usage: ccswitch run [--dry-run] [--no-onboarding-fix] [NAME] [-- CMD [ARGS...]]"
+RUN_USAGE = "usage: ccswitch run [--dry-run] [--fallback] [--no-onboarding-fix] [NAME] [-- CMD [ARGS...]]"
 ENV_USAGE = "usage: ccswitch env [NAME] [--shell bash|zsh|fish|powershell|cmd|dotenv|json]"
 HELP_OPTIONS = ("-h", "--help")
 
@@ -40,17 +40,28 @@ def warn(message: str) -> None:
     sys.stderr.write(f"ccswitch: warning: {message}\n")
 
 
-def parse_run(args: Sequence[str]) -> tuple[str | None, list[str], bool, bool]:
-    """(name, command, dry_run, onboarding_fix) from `run`'s arguments."""
+class RunOptions:
+    __slots__ = ("dry_run", "onboarding_fix", "fallback")
+
+    def __init__(self, dry_run: bool = False, onboarding_fix: bool = True, fallback: bool = False) -> None:
+        self.dry_run = dry_run
+        self.onboarding_fix = onboarding_fix
+        self.fallback = fallback
+
+
+def parse_run(args: Sequence[str]) -> tuple[str | None, list[str], RunOptions]:
+    """(name, command, options) from `run`'s arguments."""
     name: str | None = None
-    dry_run, onboarding_fix = False, True
+    options = RunOptions()
     for index, arg in enumerate(args):
         if arg == "--":
-            return name, list(args[index + 1 :]), dry_run, onboarding_fix
+            return name, list(args[index + 1 :]), options
         if arg == "--dry-run":
-            dry_run = True
+            options.dry_run = True
+        elif arg == "--fallback":
+            options.fallback = True
         elif arg == "--no-onboarding-fix":
-            onboarding_fix = False
+            options.onboarding_fix = False
         elif arg.startswith("-"):
             raise UsageError(f"run: unknown option {arg!r} (options for claude go after --)\n{RUN_USAGE}")
         elif name is None:
@@ -60,7 +71,7 @@ def parse_run(args: Sequence[str]) -> tuple[str | None, list[str], bool, bool]:
                 f"run: unexpected argument {arg!r}: put the command after -- "
                 f"(ccswitch run {name} -- claude ...)\n{RUN_USAGE}"
             )
-    return name, [], dry_run, onboarding_fix
+    return name, [], options
 
 
 def parse_env(args: Sequence[str]) -> tuple[str | None, str | None]:
@@ -92,15 +103,35 @@ def run(
     *,
     dry_run: bool = False,
     onboarding_fix: bool = True,
+    fallback: bool = False,
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
 ) -> int:
     """`ccswitch run`: shared by this launcher and the typer command."""
+    from ccswitch.secrets import TokenResolver
+
     env = dict(os.environ) if env is None else dict(env)
     cwd = os.getcwd() if cwd is None else cwd
-    plan = launch.prepare(name, command, profile_set=load_profiles(env), env=env, cwd=cwd)
+    profile_set = load_profiles(env)
+    tokens = TokenResolver(env)  # a password manager prompts once, even when a fallback is probed
+    plan = launch.prepare(name, command, profile_set=profile_set, env=env, cwd=cwd, tokens=tokens)
+    checked: list[str] = []
+    if fallback or plan.profile.fallback_check:
+        # Imported only here: probing (endpoints, httpx) costs more than the whole rest of a launch.
+        from ccswitch import launch_fallback
+
+        outcome = launch_fallback.check_launch(plan, command, profile_set=profile_set, env=env, cwd=cwd, tokens=tokens)
+        for line in outcome.lines:
+            sys.stderr.write(f"ccswitch: {line}\n")
+        if outcome.launch is None:
+            if dry_run:
+                sys.stdout.write("".join(line + "\n" for line in launch_fallback.report(outcome)))
+            raise CcswitchError(outcome.error or "no healthy profile", ExitStatus.FAILURE)
+        plan = outcome.launch
+        checked = launch_fallback.report(outcome)
     if dry_run:
         sys.stdout.write(launch.describe_launch(plan, env))
+        sys.stdout.write("".join(line + "\n" for line in checked))
         return int(ExitStatus.OK)
     for message in plan.warnings:
         warn(message)
@@ -141,8 +172,9 @@ def main(argv: Sequence[str]) -> int:
     command, args = argv[0], list(argv[1:])
     try:
         if command == "run":
-            name, program, dry_run, onboarding_fix = parse_run(args)
-            return run(name, program, dry_run=dry_run, onboarding_fix=onboarding_fix)
+            name, program, options = parse_run(args)
+            return run(name, program, dry_run=options.dry_run, onboarding_fix=options.onboarding_fix,
+                       fallback=options.fallback)
         if command == "env":
             name, shell = parse_env(args)
             return env_command(name, shell)
