@@ -91,26 +91,8 @@ _HEADER_NAME_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 class Profile:
     """A fully resolved profile. Immutable by convention; build a new one with `replace`."""
 
-    __slots__ = (
-        "name",
-        "origin",
-        "chain",
-        "description",
-        "docs_url",
-        "models_checked",
-        "source",
-        "base_url",
-        "auth",
-        "token",
-        "token_var",
-        "model",
-        "models",
-        "env",
-        "headers",
-        "serves",
-        "fallback",
-        "fallback_check",
-    )
+    # Every profile key but `extends` (resolved into `chain`), plus where the profile comes from.
+    __slots__ = ("name", "origin", "chain", *(k for k in PROFILE_KEYS if k != "extends"))
 
     def __init__(self, **fields: object) -> None:
         for slot in self.__slots__:
