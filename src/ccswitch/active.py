@@ -1,7 +1,8 @@
 """Which scopes make a profile active: the file's `default`, a `.ccswitch` pin file in the working
-directory or above, and (once `ccswitch use` exists) the profile it recorded.
+directory or above, and the profile `ccswitch use` recorded for the user or project scope.
 
-Used by `remove`, which must not pull a profile out from under a scope that still names it.
+Used by `remove`, which must not pull a profile out from under a scope that still names it, and by
+`list`, which marks the profiles `use` made active (the same records, read by the same function).
 """
 
 from __future__ import annotations
@@ -39,12 +40,12 @@ def read_pin(path: str) -> str | None:
     return None
 
 
-def recorded_active(env: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(scope, profile name) for what `ccswitch use` recorded.
+def recorded_active(env: Mapping[str, str], cwd: str) -> list[tuple[str, str]]:
+    """(scope, profile name) for each scope where `ccswitch use` made a profile active."""
+    from ccswitch import paths, switch
 
-    Left for the merge with `use` (issue 4), which knows where it records the active profile.
-    """
-    return []
+    records = switch.active_records(paths.state_dir(env), paths.claude_user_settings(env), cwd)
+    return [(scope, str(record["profile"])) for scope, record in records.items() if record and record.get("profile")]
 
 
 def active_scopes(name: str, default: str | None, cwd: str, env: Mapping[str, str]) -> list[str]:
@@ -55,7 +56,7 @@ def active_scopes(name: str, default: str | None, cwd: str, env: Mapping[str, st
     pin = find_pin(cwd)
     if pin and pin[1] == name:
         scopes.append(f"{pin[0]} pins it")
-    for scope, active in recorded_active(env):
+    for scope, active in recorded_active(env, cwd):
         if active == name:
             scopes.append(f"`ccswitch use` made it active ({scope})")
     return scopes

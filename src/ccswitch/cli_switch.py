@@ -183,11 +183,7 @@ def _analysis(env: dict[str, str]) -> dict[str, object]:
         ],
         env,
     )
-    state = paths.state_dir(env)
-    active = {
-        "user": switch.active_profile(state, user),
-        "project": switch.active_profile(state, os.path.join(root, switch.LOCAL_SETTINGS)),
-    }
+    active = switch.active_records(paths.state_dir(env), user, cwd)
     state_path = paths.claude_state_file(env)
     try:
         with open(state_path, encoding="utf-8-sig") as handle:
@@ -251,14 +247,3 @@ def show_status(as_json: JsonOption = False) -> None:
 app.command("status")(reports_errors(show_status))
 app.command("current", help="Alias of `status`.")(reports_errors(show_status))
 
-
-def active_scopes(env: dict[str, str]) -> dict[str, list[str]]:
-    """Profile name -> the scopes where `ccswitch use` made it active (for `list`)."""
-    state = paths.state_dir(env)
-    root = switch.find_project_root(os.getcwd())
-    found: dict[str, list[str]] = {}
-    for scope, path in (("user", paths.claude_user_settings(env)), ("project", os.path.join(root, switch.LOCAL_SETTINGS))):
-        record = switch.active_profile(state, path)
-        if record and record.get("profile"):
-            found.setdefault(str(record["profile"]), []).append(scope)
-    return found

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping
 
 from ccswitch import secrets, tomledit
-from ccswitch.active import active_scopes, find_pin
+from ccswitch.active import active_scopes, find_pin, recorded_active
 from ccswitch.errors import CcswitchError, ExitStatus, ProfileFileError, UnknownProfileError, UsageError
 from ccswitch.profiles import unknown_profile_message, validate_profile_table
 from ccswitch.store import ProfilesFile, check_profiles_text, open_for_change, save_profiles_text
@@ -140,7 +140,7 @@ def rename_profile(
     pin = find_pin(cwd)
     if pin and pin[1] == old:
         notes.append(f"warning: {pin[0]} still names {old!r}; change it to {new!r}")
-    if any(scope for scope in active_scopes(old, None, cwd, env) if "use" in scope):
+    if any(active == old for _, active in recorded_active(env, cwd)):
         notes.append(f"warning: `ccswitch use` recorded {old!r}; run `ccswitch use {new}`")
     return notes
 

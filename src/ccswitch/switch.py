@@ -395,6 +395,12 @@ def active_profile(state_dir: str, settings_path: str) -> dict | None:
         return None
 
 
+def active_records(state_dir: str, user_settings: str, cwd: str) -> dict[str, dict | None]:
+    """Scope -> the record of the profile `use` made active there (None: none). The one place that
+    knows where `use` keeps them; `status`, `list` and `remove` all ask here."""
+    return {scope: active_profile(state_dir, target_for(scope, user_settings, cwd).path) for scope in SCOPES}
+
+
 # ---------------------------------------------------------------------------------------------
 # Project scope: the local settings file must never be committed
 
