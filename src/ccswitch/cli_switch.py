@@ -4,7 +4,6 @@ undo it, and explain which setting wins."""
 from __future__ import annotations
 
 import difflib
-import json
 import os
 from typing import Annotated, Optional
 
@@ -171,26 +170,7 @@ def restore_backup(
 
 
 def _analysis(env: dict[str, str]) -> dict[str, object]:
-    cwd = os.getcwd()
-    root = switch.find_project_root(cwd)
-    user = paths.claude_user_settings(env)
-    sources = precedence.load_sources(
-        [
-            ("managed", paths.managed_settings_file(env)),
-            ("project-local", os.path.join(root, switch.LOCAL_SETTINGS)),
-            ("project", os.path.join(root, switch.PROJECT_SETTINGS)),
-            ("user", user),
-        ],
-        env,
-    )
-    active = switch.active_records(paths.state_dir(env), user, cwd)
-    state_path = paths.claude_state_file(env)
-    try:
-        with open(state_path, encoding="utf-8-sig") as handle:
-            claude_state = json.load(handle)
-    except (OSError, ValueError):
-        claude_state = None
-    return precedence.analyze(sources, active, claude_state if isinstance(claude_state, dict) else None, state_path)
+    return precedence.gather(env, os.getcwd()).analyze()
 
 
 def _print_conflicts(env: dict[str, str], only_overrides: bool = False) -> None:
