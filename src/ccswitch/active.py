@@ -7,37 +7,25 @@ Used by `remove`, which must not pull a profile out from under a scope that stil
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
-from ccswitch.paths import PIN_FILENAME
+from ccswitch.paths import find_pin_file
 
 
 def find_pin(start: str) -> tuple[str, str] | None:
-    """(pin file, profile name) of the nearest `.ccswitch` file from `start` upwards."""
-    directory = os.path.abspath(start)
-    while True:
-        candidate = os.path.join(directory, PIN_FILENAME)
-        if os.path.isfile(candidate):
-            name = read_pin(candidate)
-            return (candidate, name) if name else None
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return None
-        directory = parent
+    """(pin file, profile name) of the nearest `.ccswitch` file from `start` upwards: the same
+    file and name `ccswitch run` would use (paths.find_pin_file, launch.read_pin); None when there
+    is none or it does not hold a usable name (then it pins nothing)."""
+    from ccswitch.errors import ConfigError
+    from ccswitch.launch import read_pin
 
-
-def read_pin(path: str) -> str | None:
-    """The profile name a pin file holds: its first line that is not blank or a comment."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                stripped = line.strip()
-                if stripped and not stripped.startswith("#"):
-                    return stripped
-    except (OSError, UnicodeDecodeError):
+    pin = find_pin_file(start)
+    if pin is None:
         return None
-    return None
+    try:
+        return pin, read_pin(pin)
+    except ConfigError:
+        return None
 
 
 def recorded_active(env: Mapping[str, str], cwd: str) -> list[tuple[str, str]]:

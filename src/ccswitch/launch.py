@@ -35,7 +35,7 @@ from ccswitch.secrets import mask, resolve_token
 
 DEFAULT_COMMAND = "claude"
 CLAUDE_NAMES = frozenset({"claude", "claude.exe", "claude.cmd"})
-ENV_CLAUDE = "CCSWITCH_CLAUDE"
+ENV_CLAUDE = paths.ENV_CLAUDE_PROGRAM
 INSTALL_HINT = "npm install -g @anthropic-ai/claude-code"
 PRUNE_AFTER_SECONDS = 7 * 24 * 3600
 SETTINGS_SUFFIX = ".json"
@@ -110,8 +110,8 @@ def resolve_command(command: Sequence[str], env: Mapping[str, str]) -> tuple[lis
     argv = list(command) or [DEFAULT_COMMAND]
     override = env.get(ENV_CLAUDE)
     is_claude = os.path.basename(argv[0]).lower() in CLAUDE_NAMES or (bool(override) and argv[0] == override)
-    if is_claude and override and argv[0] == DEFAULT_COMMAND:
-        argv[0] = override
+    if is_claude and argv[0] == DEFAULT_COMMAND:
+        argv[0] = paths.claude_program(env)  # the same claude `doctor` checks
     path = find_program(argv[0], env)
     if path is None:
         if is_claude:
@@ -208,7 +208,7 @@ def claude_settings_files(env: Mapping[str, str], cwd: str) -> list[str]:
     """Every settings file whose `env` beats the process environment for a claude started in cwd."""
     project = os.path.join(cwd, ".claude")
     return [
-        paths.managed_settings_file(),
+        paths.managed_settings_file(env),
         os.path.join(project, "settings.local.json"),
         os.path.join(project, "settings.json"),
         paths.claude_user_settings(env),
@@ -271,7 +271,7 @@ def prepare(
     base_env = child_base_environment(env)
     argv, path, is_claude = resolve_command(command, base_env)
     warnings: list[str] = []
-    managed_path = managed_settings if managed_settings is not None else paths.managed_settings_file()
+    managed_path = managed_settings if managed_settings is not None else paths.managed_settings_file(env)
     if not is_claude:
         profile_env = profile_environment(profile, token)
         child_env = dict(base_env)
@@ -483,7 +483,7 @@ def prepare_env(
     environment = profile_environment(profile, token)
     if not reveal and token:
         environment = {k: (mask(v) if v == token else v) for k, v in environment.items()}
-    managed_path = managed_settings if managed_settings is not None else paths.managed_settings_file()
+    managed_path = managed_settings if managed_settings is not None else paths.managed_settings_file(env)
     warnings = [
         f"{path} sets {', '.join(keys)} in its env, which beats exported variables: claude would use that, "
         f"not profile {profile.name!r} (`ccswitch run {profile.name}` always wins)"
