@@ -17,7 +17,7 @@ from ccswitch import paths, precedence
 from ccswitch.errors import CcswitchError, ProfileFileError
 from ccswitch.presets import load_preset, preset_names
 from ccswitch.profiles import MANAGED_VARIABLES, ProfileSet
-from ccswitch.secrets import describe_token
+from ccswitch.secrets import describe_token, reference_kind
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 # The first Node that npm can install current claude releases on (shared/claude-code.md).
@@ -232,8 +232,10 @@ def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str
             profile = profile_set.get(name)
         except CcswitchError:
             continue  # already reported above
-        status = describe_token(profile.token, env)
-        if profile.token and not status.found:
+        status = describe_token(profile.token, env, name)
+        # found is None for keyring and cmd: references: checking would unlock a keychain or run a
+        # password manager; doctor reports the keyring backend instead (keyring_check).
+        if profile.token and status.found is False:
             token_problems.append((name, status))
     for name, status in token_problems:
         level = FAIL if name == default else WARN
@@ -268,7 +270,7 @@ def privacy_check(path: str, user: Mapping[str, Mapping[str, object]]) -> Check:
     if not problems:
         return Check("profiles private", OK, "file 600, directory 700")
     # Readable by others is a leak when the file holds a token in plain text, untidy otherwise.
-    plain = any(isinstance(raw.get("token"), str) and not str(raw.get("token")).startswith(("env:", "keyring:"))
+    plain = any(isinstance(raw.get("token"), str) and reference_kind(str(raw.get("token"))) == "literal"
                 for raw in user.values())
     return Check("profiles private", FAIL if plain else WARN,
                  "; ".join(p for p, _ in problems) + (" and it holds plain-text tokens" if plain else ""),
@@ -276,8 +278,8 @@ def privacy_check(path: str, user: Mapping[str, Mapping[str, object]]) -> Check:
 
 
 def keyring_check(profile_set: ProfileSet, user: Mapping[str, Mapping[str, object]]) -> Check | None:
-    """Only when some profile keeps its token in the system keyring (`keyring:` references)."""
-    users = [name for name, raw in user.items() if str(raw.get("token") or "").startswith("keyring:")]
+    """Only when some profile keeps its token in the system keyring (`keyring` or `keyring:ENTRY`)."""
+    users = [name for name, raw in user.items() if reference_kind(str(raw.get("token") or "")) == "keyring"]
     if not users:
         return None
     try:
