@@ -16,7 +16,7 @@ from ccswitch.claude_state import ensure_onboarding
 from ccswitch.cli import JsonOption, app, load_profiles, print_json, reports_errors
 from ccswitch.console import stderr, stdout
 from ccswitch.profiles import CREDENTIAL_VARIABLES, profile_environment
-from ccswitch.secrets import mask, resolve_token
+from ccswitch.secrets import TokenResolver, mask
 from ccswitch.store import require_profile
 
 ScopeOption = Annotated[
@@ -76,7 +76,7 @@ def use_profile(
     env = dict(os.environ)
     profile = require_profile(load_profiles(env), name)
     target = _target(scope, env)
-    token = resolve_token(profile.token, env, profile.name)
+    token = TokenResolver(env).resolve_profile(profile)
     # The model goes into the settings "model" key, not ANTHROPIC_MODEL: the env variable would
     # override every `/model` choice in every later session (see README, "Switching the default").
     block = profile_environment(profile, token, include_model=False)

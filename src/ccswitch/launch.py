@@ -31,7 +31,7 @@ from ccswitch.profiles import (
     profile_environment,
     unknown_profile_message,
 )
-from ccswitch.secrets import mask, resolve_token
+from ccswitch.secrets import TokenResolver, mask
 
 DEFAULT_COMMAND = "claude"
 CLAUDE_NAMES = frozenset({"claude", "claude.exe", "claude.cmd"})
@@ -261,13 +261,16 @@ def prepare(
     env: Mapping[str, str],
     cwd: str,
     managed_settings: str | None = None,
+    tokens: TokenResolver | None = None,
 ) -> Launch:
-    """Work out the argv, environment and settings for `ccswitch run`; touches nothing on disk."""
+    """Work out the argv, environment and settings for `ccswitch run`; touches nothing on disk.
+
+    `tokens` is the invocation's resolver (a `cmd:` or keyring token is fetched once per command)."""
     profile_name, reason = choose_profile(name, cwd, profile_set)
     if profile_name not in profile_set:
         raise UnknownProfileError(_unknown(profile_name, reason, profile_set))
     profile = profile_set.get(profile_name)
-    token = resolve_token(profile.token, env, profile.name)
+    token = (tokens or TokenResolver(env)).resolve_profile(profile)
     base_env = child_base_environment(env)
     argv, path, is_claude = resolve_command(command, base_env)
     warnings: list[str] = []
@@ -471,6 +474,7 @@ def prepare_env(
     cwd: str,
     reveal: bool = True,
     managed_settings: str | None = None,
+    tokens: TokenResolver | None = None,
 ) -> tuple[str, list[str]]:
     """(what to eval, warnings). With `reveal` False the token is masked (output to a terminal)."""
     from ccswitch.shells import render
@@ -479,7 +483,7 @@ def prepare_env(
     if profile_name not in profile_set:
         raise UnknownProfileError(_unknown(profile_name, reason, profile_set))
     profile = profile_set.get(profile_name)
-    token = resolve_token(profile.token, env, profile.name)
+    token = (tokens or TokenResolver(env)).resolve_profile(profile)
     environment = profile_environment(profile, token)
     if not reveal and token:
         environment = {k: (mask(v) if v == token else v) for k, v in environment.items()}
