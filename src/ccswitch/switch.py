@@ -139,7 +139,10 @@ class _Lock:
         except OSError as exc:
             raise CcswitchError(f"{directory}: cannot create ({exc.strerror or exc}); nothing changed") from None
         self._path = settings_path
-        self._lock = filelock.FileLock(os.path.join(directory, _key(settings_path) + ".lock"), timeout=LOCK_TIMEOUT)
+        # 0600 like everything else of ours (filelock's default is 0644; the file is empty, but it
+        # tells other users which settings files ccswitch manages and lets them take the lock).
+        self._lock = filelock.FileLock(os.path.join(directory, _key(settings_path) + ".lock"), timeout=LOCK_TIMEOUT,
+                                       mode=0o600)
         self._timeout = filelock.Timeout
 
     def __enter__(self) -> _Lock:
