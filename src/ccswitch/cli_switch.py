@@ -15,6 +15,7 @@ from ccswitch import claude_settings, paths, precedence, switch
 from ccswitch.claude_state import ensure_onboarding
 from ccswitch.cli import JsonOption, app, load_profiles, print_json, reports_errors
 from ccswitch.console import stderr, stdout
+from ccswitch.launch import needs_onboarding_fix
 from ccswitch.profiles import CREDENTIAL_VARIABLES, profile_environment
 from ccswitch.secrets import TokenResolver, mask
 from ccswitch.store import require_profile
@@ -90,7 +91,7 @@ def use_profile(
         return
     if note:
         stderr.print(f"[muted]{escape(note)}[/]")
-    if not profile.is_anthropic_login:
+    if needs_onboarding_fix(profile):  # the same rule as `run`: gateways and cloud profiles
         warning = ensure_onboarding(paths.claude_state_file(env))
         if warning:
             stderr.print(f"[warning]warning:[/] {escape(warning)}")
