@@ -1,9 +1,13 @@
 """One canary token, reachable through every kind of reference, run through every command that
-exists, on stdout and stderr (with --json too): it must never appear. After each writing command,
-profiles.toml is 0600 in a 0700 directory and no temp file is left behind."""
+exists, on stdout and stderr (with --json too): it must never appear, except on the stdout of a
+piped `ccswitch env` (its output is for eval). After each writing command, profiles.toml is 0600 in
+a 0700 directory and no temp file is left behind; every other file ccswitch writes (settings.json,
+backups, records, locks, run's settings files, the profile cache, .claude.json) ends 0600 in a
+0700 directory."""
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 import sys
@@ -145,3 +149,124 @@ def test_a_crash_report_shows_no_locals(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "simulated bug" in result.stderr and "Traceback" in result.stderr
     assert_clean(result, ("crash",), crash=True)
+
+
+# --- every other command: run, env, pin, which, use, off, restore, status, test, doctor -------------
+
+
+def files_under(*roots: Path) -> list[Path]:
+    return sorted(p for root in roots if root.exists() for p in root.rglob("*") if p.is_file())
+
+
+def on_a_terminal(*args: str, **env: str) -> tuple[str, str, int]:
+    """Run ccswitch with stdout on a pseudo-terminal (as a person typing it would)."""
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "ccswitch", *args], stdin=subprocess.DEVNULL, stdout=slave,
+                               stderr=subprocess.PIPE, env=subprocess_env(**env))
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    status = process.wait(timeout=60)
+    os.close(master)
+    return b"".join(chunks).decode(errors="replace"), stderr, status
+
+
+def test_canary_through_every_command(isolated_home: Path, profiles_file, file_keyring, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from mock_anthropic import MockAnthropic
+
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(CANARY + "\n")
+    file_keyring.set_password("ccswitch", "viakeyring", CANARY)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    argv_log = tmp_path / "claude-argv"
+    # A claude that answers --version (doctor) and records its argv (run): the canary must not be in it.
+    (bin_dir / "claude").write_text(f'#!/bin/sh\nif [ "$1" = --version ]; then echo "2.1.330 (Claude Code)"; exit 0; fi\n'
+                                    f'echo "$@" >> {argv_log}\n')
+    (bin_dir / "claude").chmod(0o755)
+    env = {"CANARY_TOKEN": CANARY, "PATH": f"{bin_dir}:/usr/bin:/bin", "NO_PROXY": "*"}
+    kinds = ("viaenv", "literal", "viakeyring", "viacmd")
+
+    def clean(*args: str, status: int | tuple[int, ...] = 0, out_may_hold_token: bool = False) -> subprocess.CompletedProcess[str]:
+        result = ccswitch(*args, **env)
+        assert result.returncode in ((status,) if isinstance(status, int) else status), (args, result.stdout, result.stderr)
+        if out_may_hold_token:
+            assert_clean(subprocess.CompletedProcess(args, 0, "", result.stderr), args)
+        else:
+            assert_clean(result, args)
+        return result
+
+    with MockAnthropic() as server:
+        profiles_file(
+            'default = "viaenv"\n'
+            f'[profiles.viaenv]\nbase_url = "{server.url}"\ntoken = "env:CANARY_TOKEN"\nserves = ["canary-model"]\n'
+            f'[profiles.viaenv.models]\nopus = "canary-model"\n'
+            f'[profiles.literal]\nextends = "viaenv"\ntoken = "{CANARY}"\nserves = []\n'
+            f'[profiles.viakeyring]\nextends = "viaenv"\ntoken = "keyring"\nserves = []\n'
+            f'[profiles.viacmd]\nextends = "viaenv"\nauth = "x-api-key"\ntoken = "cmd:cat {secret_file}"\nserves = []\n'
+        )
+        for name in kinds:
+            clean("run", "--dry-run", name)
+            clean("run", "--dry-run", name, "--", "python3", "-c", "pass")
+            clean("run", name, "--", "claude", "-p", "hi")
+            piped = clean("env", name, "--shell", "bash", out_may_hold_token=True)  # piped: for eval, the one exception
+            assert CANARY in piped.stdout
+            clean("env", name, "--shell", "json", out_may_hold_token=True)
+            out, err, status = on_a_terminal("env", name, "--shell", "bash", **env)
+            assert status == 0 and "masked because stdout is a terminal" in err
+            assert_clean(subprocess.CompletedProcess((), 0, out, err), ("env on a terminal", name))
+            clean("test", name)
+            clean("test", name, "--json")
+            clean("test", name, "--stream")
+            for scope in ("user", "project"):
+                clean("use", name, "--scope", scope, "--dry-run")
+                clean("use", name, "--scope", scope)
+                clean("status")
+                clean("status", "--json")
+                clean("current")
+        assert server.messages and all(CANARY in (r.headers.get("authorization", "") + r.headers.get("x-api-key", ""))
+                                       for r in server.messages)
+        clean("pin", "viacmd")
+        clean("pin")
+        clean("run", "--dry-run")  # the pinned profile
+        clean("pin", "--clear")
+        clean("which", "canary-model")
+        clean("which", "canary-model", "--json")
+        clean("doctor", status=(0, 1))
+        clean("doctor", "--json", status=(0, 1))
+        clean("restore", "--list")
+        clean("restore", "--list", "--json")
+        clean("off", "--dry-run")
+        clean("off")
+        clean("off", "--scope", "project")
+        clean("restore", "--dry-run")
+        clean("restore")
+        clean("status")
+        clean("status", "--json")
+
+    assert CANARY not in argv_log.read_text() and "--settings" in argv_log.read_text()
+    settings = isolated_home / ".claude" / "settings.json"
+    assert CANARY in settings.read_text()  # where `use` is meant to put it (restored above)
+    config = Path(os.environ["CCSWITCH_HOME"])
+    written = files_under(config, Path(os.environ["XDG_RUNTIME_DIR"]) / "ccswitch", Path(os.environ["XDG_CACHE_HOME"]) / "ccswitch",
+                          Path(os.environ["XDG_STATE_HOME"]) / "ccswitch") + [settings, tmp_path / ".claude" / "settings.local.json"]
+    claude_state = isolated_home / ".claude.json"  # created by the onboarding fix, in HOME (not ours to chmod)
+    assert stat.S_IMODE(claude_state.stat().st_mode) == 0o600
+    run_files = files_under(Path(os.environ["XDG_RUNTIME_DIR"]) / "ccswitch")
+    assert run_files and all(CANARY in p.read_text() for p in run_files)  # the --settings files `run` hands claude
+    assert (Path(os.environ["XDG_CACHE_HOME"]) / "ccswitch" / "profiles.json") in written
+    assert {"backups", "records", "locks", "ccswitch", ".claude"} <= {p.parent.name for p in written}
+    for path in written:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, (path, oct(path.stat().st_mode))
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700, (path.parent, oct(path.parent.stat().st_mode))

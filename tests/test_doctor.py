@@ -383,3 +383,25 @@ def test_doctor_never_prints_a_token(fake_bin, isolated_home, monkeypatch):
     result = runner.invoke(app, ["doctor", "--json"], catch_exceptions=False)
     assert "auth variables" in result.stdout and secret not in result.stdout
 
+
+
+# --------------------------------------------------------------------------------------------
+# token references of every kind (secrets.reference_kind: `keyring`, `keyring:ENTRY`, `cmd:`)
+
+
+@pytest.mark.parametrize("ref", ["keyring", "keyring:shared-entry"])
+def test_keyring_check_for_bare_and_named_keyring_references(fake_bin, profiles_file, monkeypatch, ref):
+    profiles_file(f'[profiles.a]\nextends = "glm"\ntoken = "{ref}"\n')
+    monkeypatch.setitem(sys.modules, "keyring", None)  # import fails
+    check = one("keyring")
+    assert check.status == FAIL and "profiles a use the keyring" in check.message
+
+
+@pytest.mark.parametrize("ref", ["keyring", "cmd:pass show a"])
+def test_keyring_and_cmd_tokens_are_neither_missing_nor_plain_text(fake_bin, profiles_file, tmp_path, ref):
+    marker = tmp_path / "ran"
+    path = profiles_file(f'default = "a"\n[profiles.a]\nextends = "glm"\ntoken = "{ref}"\n'.replace("pass show a", f"touch {marker}"))
+    path.chmod(0o644)
+    assert one("token").status == OK
+    assert one("profiles private").status == WARN  # untidy, but no token in the file
+    assert not marker.exists()  # doctor never runs a token command

@@ -337,3 +337,13 @@ def test_run_usage_errors_are_one_line_and_exit_2(env, monkeypatch, capsys, args
     assert run_cli(args, env, monkeypatch) == 2
     err = capsys.readouterr().err
     assert err.startswith("ccswitch: error: ") and message in err and "Traceback" not in err
+
+
+def test_run_and_env_read_managed_settings_where_status_and_doctor_do(env, execs, monkeypatch, capsys):
+    # paths.managed_settings_file(env): the same file for every command ($CCSWITCH_MANAGED_SETTINGS in tests).
+    managed = Path(env["CCSWITCH_MANAGED_SETTINGS"])
+    managed.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "https://corp.example"}}))
+    assert run_cli(["--dry-run", "gw"], env, monkeypatch) == 0
+    assert f"warning: {managed} sets ANTHROPIC_BASE_URL: managed settings beat every other source" in capsys.readouterr().out
+    assert launcher.main(["env", "gw", "--shell", "bash"]) == 0
+    assert f"{managed} sets ANTHROPIC_BASE_URL" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
@@ -186,6 +187,36 @@ def test_remove_refuses_a_profile_pinned_above_the_cwd(profiles_file, tmp_path: 
     assert result.exit_code == 2
     assert f"{project / '.ccswitch'} pins it" in result.stderr
     assert path.read_text() == COMMENTED
+
+
+@pytest.mark.parametrize("scope", ["user", "project"])
+def test_remove_refuses_a_profile_that_use_made_active(profiles_file, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scope: str) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("WORK_KEY", "sk-work-0123456789abcdef")
+    (tmp_path / ".git").mkdir()  # a project root for --scope project (no git needed: nothing is tracked)
+    path = profiles_file(COMMENTED)
+    assert invoke("use", "work", "--scope", scope).exit_code == 0
+    # `list` and `remove` read the same record: both say where it is active.
+    [row] = [r for r in json.loads(invoke("list", "--json").stdout) if r["name"] == "work"]
+    assert row["active"] == [scope]
+    result = invoke("remove", "work")
+    assert result.exit_code == 2
+    assert f"profile 'work' is active (`ccswitch use` made it active ({scope}))" in result.stderr
+    assert "--force" in result.stderr
+    assert path.read_text() == COMMENTED
+    result = invoke("remove", "work", "--force")
+    assert result.exit_code == 0, result.output
+    assert "[profiles.work]" not in path.read_text()
+
+
+def test_remove_after_off_needs_no_force(profiles_file, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("WORK_KEY", "sk-work-0123456789abcdef")
+    path = profiles_file(COMMENTED)
+    assert invoke("use", "work").exit_code == 0
+    assert invoke("off").exit_code == 0
+    assert [r["active"] for r in json.loads(invoke("list", "--json").stdout) if r["name"] == "work"] == [[]]
+    result = invoke("remove", "work")
+    assert result.exit_code == 0, result.output
+    assert "[profiles.work]" not in path.read_text()
 
 
 def test_remove_refuses_a_profile_others_extend(profiles_file) -> None:  # type: ignore[no-untyped-def]

@@ -153,3 +153,54 @@ def test_status_command_end_to_end(isolated_home, profiles_file, monkeypatch, tm
     # `use` itself warns when something higher overrides what it just set
     use = runner.invoke(app, ["use", "gw"])
     assert "managed settings overrides the active profile 'gw'" in use.stderr
+
+
+# --- one analysis for status and doctor ------------------------------------------------------------
+
+
+def test_a_shell_export_a_settings_file_beats_is_flagged():
+    result = analyze([src("user", {"ANTHROPIC_BASE_URL": "https://a.example"}), shell(ANTHROPIC_BASE_URL="https://b.example")], {})
+    assert [(w["code"], w["level"]) for w in result["warnings"]] == [("shell-overridden", "warn")]
+    assert "$ANTHROPIC_BASE_URL from your shell is overridden: user settings (/user.json) sets another value" in messages(result)
+
+
+def test_saved_login_beside_an_api_key_without_a_gateway_url():
+    # Interactive claude asks whether to use the key and defaults to "No": the saved login wins.
+    result = analyze([src("user"), shell(ANTHROPIC_API_KEY="sk-0123456789abcdef")], {}, {"primaryApiKey": "x"}, "/h/.claude.json")
+    assert [w["code"] for w in result["warnings"]] == ["saved-login"]
+
+
+def test_managed_settings_are_named_once():
+    user, record = _active({"ANTHROPIC_BASE_URL": "https://glm.example", "ANTHROPIC_AUTH_TOKEN": TOKEN})
+    managed = src("managed", {"ANTHROPIC_BASE_URL": "https://corp.example", "API_TIMEOUT_MS": "1"})
+    result = analyze([managed, Source("user", "/user.json", user), shell()], {"user": record})
+    assert [w["code"] for w in result["warnings"]] == ["override"]  # ANTHROPIC_BASE_URL: already in the override warning
+    alone = analyze([managed, shell()], {})
+    assert [w["code"] for w in alone["warnings"]] == ["managed"]
+    assert "/managed.json sets ANTHROPIC_BASE_URL:" in messages(alone)[0]
+
+
+def test_status_and_doctor_report_the_same_conflicts(isolated_home, profiles_file, monkeypatch, tmp_path):
+    from ccswitch import doctor
+    from ccswitch.presets import presets_dir
+
+    monkeypatch.setenv("GW_TOKEN", TOKEN)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-shell-0123456789")
+    monkeypatch.setenv("ANTHROPIC_SMALL_FAST_MODEL", "claude-3-5-haiku")
+    profiles_file('[profiles.gw]\nbase_url = "https://gw.example/api"\ntoken = "env:GW_TOKEN"\n')
+    runner = CliRunner()
+    assert runner.invoke(app, ["use", "gw"]).exit_code == 0
+    project = tmp_path / ".claude" / "settings.json"
+    project.parent.mkdir()
+    project.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "https://other.example/v1"}}))
+    (isolated_home / ".claude.json").write_text(json.dumps({"oauthAccount": {"emailAddress": "a@b"}}))
+    status = json.loads(runner.invoke(app, ["status", "--json"]).stdout)
+    checks = doctor.run_doctor(dict(os.environ), os.getcwd(), presets_dir())
+    conflicts = {c.message for c in checks if c.name in set(doctor.CHECK_NAMES.values()) and c.status != "ok"}
+    assert conflicts == {w["message"] for w in status["warnings"]}
+    assert {w["code"] for w in status["warnings"]} == {"override", "shell-api-key", "shell-overridden", "base-url-v1", "saved-login"}
+    assert any(m.startswith("$ANTHROPIC_SMALL_FAST_MODEL from your shell is overridden: user settings (") and m.endswith(") blanks it")
+               for m in conflicts)
+    [active] = [c for c in checks if c.name == "active profile"]
+    assert "project settings.json overrides the active profile 'gw' (user settings) for ANTHROPIC_BASE_URL" in active.message
+    assert TOKEN not in json.dumps(status) + repr(checks)

@@ -490,3 +490,11 @@ def test_use_waits_for_the_lock_held_by_another_ccswitch(setup):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert json.loads(setup.read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == ALPHA_TOKEN
+
+
+@pytest.mark.parametrize("name", ["bedrock", "vertex"])
+def test_onboarding_key_is_set_for_cloud_profiles_as_run_does(setup, isolated_home, name):
+    # No base_url, but no claude.ai login either: the first-run screens would only be in the way.
+    # `use` and `run` decide this with the same function (launch.needs_onboarding_fix).
+    assert ccswitch("use", name).exit_code == 0
+    assert json.loads((isolated_home / ".claude.json").read_text()) == {"hasCompletedOnboarding": True}

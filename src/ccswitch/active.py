@@ -1,50 +1,39 @@
 """Which scopes make a profile active: the file's `default`, a `.ccswitch` pin file in the working
-directory or above, and (once `ccswitch use` exists) the profile it recorded.
+directory or above, and the profile `ccswitch use` recorded for the user or project scope.
 
-Used by `remove`, which must not pull a profile out from under a scope that still names it.
+Used by `remove`, which must not pull a profile out from under a scope that still names it, and by
+`list`, which marks the profiles `use` made active (the same records, read by the same function).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
-from ccswitch.paths import PIN_FILENAME
+from ccswitch.paths import find_pin_file
 
 
 def find_pin(start: str) -> tuple[str, str] | None:
-    """(pin file, profile name) of the nearest `.ccswitch` file from `start` upwards."""
-    directory = os.path.abspath(start)
-    while True:
-        candidate = os.path.join(directory, PIN_FILENAME)
-        if os.path.isfile(candidate):
-            name = read_pin(candidate)
-            return (candidate, name) if name else None
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return None
-        directory = parent
+    """(pin file, profile name) of the nearest `.ccswitch` file from `start` upwards: the same
+    file and name `ccswitch run` would use (paths.find_pin_file, launch.read_pin); None when there
+    is none or it does not hold a usable name (then it pins nothing)."""
+    from ccswitch.errors import ConfigError
+    from ccswitch.launch import read_pin
 
-
-def read_pin(path: str) -> str | None:
-    """The profile name a pin file holds: its first line that is not blank or a comment."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                stripped = line.strip()
-                if stripped and not stripped.startswith("#"):
-                    return stripped
-    except (OSError, UnicodeDecodeError):
+    pin = find_pin_file(start)
+    if pin is None:
         return None
-    return None
+    try:
+        return pin, read_pin(pin)
+    except ConfigError:
+        return None
 
 
-def recorded_active(env: Mapping[str, str]) -> list[tuple[str, str]]:
-    """(scope, profile name) for what `ccswitch use` recorded.
+def recorded_active(env: Mapping[str, str], cwd: str) -> list[tuple[str, str]]:
+    """(scope, profile name) for each scope where `ccswitch use` made a profile active."""
+    from ccswitch import paths, switch
 
-    Left for the merge with `use` (issue 4), which knows where it records the active profile.
-    """
-    return []
+    records = switch.active_records(paths.state_dir(env), paths.claude_user_settings(env), cwd)
+    return [(scope, str(record["profile"])) for scope, record in records.items() if record and record.get("profile")]
 
 
 def active_scopes(name: str, default: str | None, cwd: str, env: Mapping[str, str]) -> list[str]:
@@ -55,7 +44,7 @@ def active_scopes(name: str, default: str | None, cwd: str, env: Mapping[str, st
     pin = find_pin(cwd)
     if pin and pin[1] == name:
         scopes.append(f"{pin[0]} pins it")
-    for scope, active in recorded_active(env):
+    for scope, active in recorded_active(env, cwd):
         if active == name:
             scopes.append(f"`ccswitch use` made it active ({scope})")
     return scopes

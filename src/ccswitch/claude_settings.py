@@ -173,6 +173,28 @@ def read(path: str) -> tuple[dict, Style, bool]:
     return parse(text, path), Style.of(text), True
 
 
+def read_object(path: str) -> tuple[dict | None, str | None, bool]:
+    """(data, problem, exists) for a JSON file read the way claude reads it, for *analysis*
+    (`status`, `doctor`, `.claude.json`): never raises, and accepts what claude accepts (duplicate
+    keys: the last wins). `read` is the strict one, for files ccswitch is about to write back."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return None, None, False
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, f"cannot read: {getattr(exc, 'strerror', None) or exc}", True
+    if not text.strip():
+        return {}, None, True
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}", True
+    if not isinstance(data, dict):
+        return None, f"must be a JSON object, not {_json_type(data)}", True
+    return data, None, True
+
+
 def dump(settings: Mapping[str, object], style: Style) -> str:
     text = json.dumps(settings, indent=style.indent, ensure_ascii=False)
     if style.newline != "\n":

@@ -93,9 +93,11 @@ def list_profiles(as_json: JsonOption = False) -> None:
     env = dict(os.environ)
     profile_set = load_profiles(env)
     rows = [describe.summarize(profile_set.get(n), env, profile_set.default) for n in profile_set.names()]
-    from ccswitch.cli_switch import active_scopes  # `use` records which profile is active where
+    from ccswitch.active import recorded_active  # what `use` recorded; `remove` asks the same
 
-    active = active_scopes(env)
+    active: dict[str, list[str]] = {}
+    for scope, name in recorded_active(env, os.getcwd()):
+        active.setdefault(name, []).append(scope)
     for row in rows:
         row["active"] = active.get(row["name"], [])
     if as_json:

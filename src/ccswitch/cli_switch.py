@@ -4,7 +4,6 @@ undo it, and explain which setting wins."""
 from __future__ import annotations
 
 import difflib
-import json
 import os
 from typing import Annotated, Optional
 
@@ -16,8 +15,9 @@ from ccswitch import claude_settings, paths, precedence, switch
 from ccswitch.claude_state import ensure_onboarding
 from ccswitch.cli import JsonOption, app, load_profiles, print_json, reports_errors
 from ccswitch.console import stderr, stdout
+from ccswitch.launch import needs_onboarding_fix
 from ccswitch.profiles import CREDENTIAL_VARIABLES, profile_environment
-from ccswitch.secrets import mask, resolve_token
+from ccswitch.secrets import TokenResolver, mask
 from ccswitch.store import require_profile
 
 ScopeOption = Annotated[
@@ -77,7 +77,7 @@ def use_profile(
     env = dict(os.environ)
     profile = require_profile(load_profiles(env), name)
     target = _target(scope, env)
-    token = resolve_token(profile.token, env, profile.name)
+    token = TokenResolver(env).resolve_profile(profile)
     # The model goes into the settings "model" key, not ANTHROPIC_MODEL: the env variable would
     # override every `/model` choice in every later session (see README, "Switching the default").
     block = profile_environment(profile, token, include_model=False)
@@ -91,7 +91,7 @@ def use_profile(
         return
     if note:
         stderr.print(f"[muted]{escape(note)}[/]")
-    if not profile.is_anthropic_login:
+    if needs_onboarding_fix(profile):  # the same rule as `run`: gateways and cloud profiles
         warning = ensure_onboarding(paths.claude_state_file(env))
         if warning:
             stderr.print(f"[warning]warning:[/] {escape(warning)}")
@@ -171,30 +171,7 @@ def restore_backup(
 
 
 def _analysis(env: dict[str, str]) -> dict[str, object]:
-    cwd = os.getcwd()
-    root = switch.find_project_root(cwd)
-    user = paths.claude_user_settings(env)
-    sources = precedence.load_sources(
-        [
-            ("managed", paths.managed_settings_file(env)),
-            ("project-local", os.path.join(root, switch.LOCAL_SETTINGS)),
-            ("project", os.path.join(root, switch.PROJECT_SETTINGS)),
-            ("user", user),
-        ],
-        env,
-    )
-    state = paths.state_dir(env)
-    active = {
-        "user": switch.active_profile(state, user),
-        "project": switch.active_profile(state, os.path.join(root, switch.LOCAL_SETTINGS)),
-    }
-    state_path = paths.claude_state_file(env)
-    try:
-        with open(state_path, encoding="utf-8-sig") as handle:
-            claude_state = json.load(handle)
-    except (OSError, ValueError):
-        claude_state = None
-    return precedence.analyze(sources, active, claude_state if isinstance(claude_state, dict) else None, state_path)
+    return precedence.gather(env, os.getcwd()).analyze()
 
 
 def _print_conflicts(env: dict[str, str], only_overrides: bool = False) -> None:
@@ -251,14 +228,3 @@ def show_status(as_json: JsonOption = False) -> None:
 app.command("status")(reports_errors(show_status))
 app.command("current", help="Alias of `status`.")(reports_errors(show_status))
 
-
-def active_scopes(env: dict[str, str]) -> dict[str, list[str]]:
-    """Profile name -> the scopes where `ccswitch use` made it active (for `list`)."""
-    state = paths.state_dir(env)
-    root = switch.find_project_root(os.getcwd())
-    found: dict[str, list[str]] = {}
-    for scope, path in (("user", paths.claude_user_settings(env)), ("project", os.path.join(root, switch.LOCAL_SETTINGS))):
-        record = switch.active_profile(state, path)
-        if record and record.get("profile"):
-            found.setdefault(str(record["profile"]), []).append(scope)
-    return found

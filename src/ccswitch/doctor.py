@@ -1,33 +1,28 @@
 """`ccswitch doctor`: every check, each OK / WARN / FAIL with a one-line fix.
 
-Two layers. The conflict analysis (`conflict_checks`, `effective_environment`, ...) is pure: it takes
-parsed settings files, claude's state and the shell environment as plain data, so `status` can share
-it. The gathering (`run_doctor`) reads the files and runs `claude --version`, from paths and an env
-it is given; it never reads os.environ itself.
+Two layers. The conflict analysis is precedence.analyze, the same one `status` shows: `conflict_checks`
+only turns its warnings into checks (pure: parsed settings files, claude's state and the shell
+environment in). The gathering (`run_doctor`, precedence.gather) reads the files and runs
+`claude --version`, from paths and an env it is given; it never reads os.environ itself.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 
-from ccswitch import paths
+from ccswitch import paths, precedence
 from ccswitch.errors import CcswitchError, ProfileFileError
 from ccswitch.presets import load_preset, preset_names
 from ccswitch.profiles import MANAGED_VARIABLES, ProfileSet
-from ccswitch.secrets import describe_token
+from ccswitch.secrets import describe_token, reference_kind
 
 OK, WARN, FAIL = "ok", "warn", "fail"
-AUTH_VARIABLES = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
-BASE_URL_VARIABLES = ("ANTHROPIC_BASE_URL", "ANTHROPIC_BEDROCK_BASE_URL", "ANTHROPIC_VERTEX_BASE_URL", "ANTHROPIC_FOUNDRY_BASE_URL")
-# Keys in .claude.json that mean claude holds a login of its own (claude.ai or Console).
-LOGIN_KEYS = ("oauthAccount", "primaryApiKey")
 # The first Node that npm can install current claude releases on (shared/claude-code.md).
 NODE_FOR_CURRENT_CLAUDE = 22
-SHELL = "shell"
+SHELL = precedence.SHELL
 
 
 class Check:
@@ -46,188 +41,88 @@ class Check:
         return f"Check({self.name!r}, {self.status!r}, {self.message!r})"
 
 
-class SettingsSource:
-    """One Claude settings file: where it is, what it says (or why it could not be read)."""
+# Source names (precedence.SETTINGS_SOURCES) -> the short names of doctor's "<name> settings" checks.
+CHECK_LABELS = {"managed": "managed", "project-local": "local", "project": "project", "user": "user"}
+SOURCE_NAMES = {label: name for name, label in CHECK_LABELS.items()}
+# Warning codes of the shared analysis -> doctor's check names. "unreadable" has checks of its own
+# (check_settings_files).
+CHECK_NAMES = {
+    "override": "active profile",
+    "managed": "managed settings",
+    "shell-api-key": "shell vs settings",
+    "shell-overridden": "shell vs settings",
+    "both-auth": "auth variables",
+    "stale-small-fast-model": "small fast model",
+    "base-url-v1": "base URL",
+    "saved-login": "saved login",
+}
 
-    __slots__ = ("label", "path", "data", "error", "exists")
+
+class SettingsSource(precedence.Source):
+    """A precedence.Source named the way doctor names its checks ("local" for settings.local.json)."""
+
+    __slots__ = ()
 
     def __init__(self, label: str, path: str, data: Mapping | None = None, error: str | None = None, exists: bool = True) -> None:
-        self.label = label  # "managed", "local", "project", "user"
-        self.path = path
-        self.data = data
-        self.error = error
-        self.exists = exists
-
-    @property
-    def env(self) -> dict[str, str]:
-        block = self.data.get("env") if isinstance(self.data, Mapping) else None
-        if not isinstance(block, Mapping):
-            return {}
-        return {str(k): "" if v is None else str(v) for k, v in block.items()}
-
-    def where(self) -> str:
-        return f"{self.label} settings ({self.path})"
+        super().__init__(SOURCE_NAMES.get(label, label), path, data, error, exists)
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading (paths in, plain data out)
+# Reading (paths in, plain data out): precedence does it for status and doctor alike
 
 
-def read_json_object(path: str) -> tuple[dict | None, str | None, bool]:
-    """(data, error, exists) for a JSON file that must hold an object."""
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        return None, None, False
-    except OSError as exc:
-        return None, f"cannot read: {exc.strerror or exc}", True
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return None, f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}", True
-    if not isinstance(data, dict):
-        return None, "not a JSON object", True
-    return data, None, True
-
-
-def read_settings(label: str, path: str) -> SettingsSource:
-    data, error, exists = read_json_object(path)
-    if data is not None and "env" in data and not isinstance(data["env"], dict):
-        error = '"env" must be an object of strings'
-    return SettingsSource(label, path, data, error, exists)
-
-
-def settings_sources(env: Mapping[str, str], project_dir: str) -> list[SettingsSource]:
+def settings_sources(env: Mapping[str, str], project_dir: str) -> list[precedence.Source]:
     """Claude's settings files, highest precedence first (shared/claude-code.md)."""
-    candidates = [
-        ("managed", paths.managed_settings_file(env)),
-        ("local", paths.claude_project_local_settings(project_dir)),
-        ("project", paths.claude_project_settings(project_dir)),
-        ("user", paths.claude_user_settings(env)),
-    ]
-    user = os.path.realpath(candidates[-1][1])
-    sources = []
-    for label, path in candidates:
-        if label in ("local", "project") and os.path.realpath(path) == user:
-            continue  # in $HOME the user file is also the project file; report it once, as the user's
-        sources.append(read_settings(label, path))
-    return sources
+    return [precedence.read_source(name, path) for name, path in precedence.settings_files(env, project_dir)]
 
 
 # ---------------------------------------------------------------------------------------------
-# Pure analysis
+# Pure analysis: precedence.analyze, seen as checks
 
 
-def effective_environment(sources: Sequence[SettingsSource], shell: Mapping[str, str],
+def _check_where(source: precedence.Source) -> str:
+    if source.name == SHELL:
+        return SHELL
+    return f"{CHECK_LABELS.get(source.name, source.name)} settings ({source.path})"
+
+
+def effective_environment(sources: Sequence[precedence.Source], shell: Mapping[str, str],
                           variables: Sequence[str] = MANAGED_VARIABLES) -> dict[str, tuple[str, str]]:
-    """variable -> (value, where) as claude resolves it: the highest settings file that has the key
-    wins, the shell comes last, and "" counts as unset. Only variables that end up non-empty."""
+    """variable -> (value, where) as claude resolves it (precedence.resolve): the highest settings
+    file that has the key wins, the shell comes last, and "" counts as unset. Only variables that end up non-empty."""
+    everything = [*sources, precedence.Source(SHELL, None, dict(shell))]
     result = {}
     for var in variables:
-        for source in sources:
-            if var in source.env:
-                value, where = source.env[var], source.where()
-                break
-        else:
-            value, where = shell.get(var, ""), SHELL
-        if value:
-            result[var] = (value, where)
+        winner, value, _ = precedence.resolve(var, everything)
+        if winner is not None and value:
+            result[var] = (value, _check_where(winner))
     return result
 
 
-def check_settings_files(sources: Sequence[SettingsSource]) -> list[Check]:
+def check_settings_files(sources: Sequence[precedence.Source]) -> list[Check]:
     checks = []
     for source in sources:
-        name = f"{source.label} settings"
+        name = f"{CHECK_LABELS.get(source.name, source.name)} settings"
         if not source.exists:
             checks.append(Check(name, OK, f"{source.path}: not present"))
         elif source.error:
-            checks.append(Check(name, FAIL, f"{source.path}: {source.error}",
-                                "fix the file: claude ignores or rejects settings it cannot parse"))
+            checks.append(Check(name, FAIL, source.error, "fix the file: claude ignores or rejects settings it cannot parse"))
         else:
             checks.append(Check(name, OK, f"{source.path}: parses"))
     return checks
 
 
-def conflict_checks(sources: Sequence[SettingsSource], shell: Mapping[str, str],
-                    claude_state: Mapping | None) -> list[Check]:
-    """Everything that makes claude use another endpoint, credential or model than the user thinks."""
-    checks: list[Check] = []
-    effective = effective_environment(sources, shell)
-    by_label = {source.label: source for source in sources}
-
-    # 1. A variable exported in the shell loses to the same key in any settings file (Claude Code 2.0+).
-    for var in MANAGED_VARIABLES:
-        value = shell.get(var)
-        if not value:
-            continue
-        for source in sources:
-            if var in source.env and source.env[var] != value:
-                shown = "blanks it" if source.env[var] == "" else "sets another value"
-                checks.append(Check(
-                    "shell vs settings", WARN,
-                    f"${var} from your shell is overridden: {source.where()} {shown}",
-                    f"remove {var} from {source.path}, or let `ccswitch run`/`use` own it",
-                ))
-                break
-
-    # 2. Both auth variables: claude sends both headers and warns of an auth conflict.
-    if all(var in effective for var in AUTH_VARIABLES):
-        token_from, key_from = effective["ANTHROPIC_AUTH_TOKEN"][1], effective["ANTHROPIC_API_KEY"][1]
-        checks.append(Check(
-            "auth variables", FAIL,
-            f"ANTHROPIC_AUTH_TOKEN ({token_from}) and ANTHROPIC_API_KEY ({key_from}) are both set: "
-            "claude sends both headers",
-            "keep one: unset or blank the other (a ccswitch profile blanks the one it does not use)",
-        ))
-
-    # 3. Managed settings beat everything, profiles included.
-    managed = by_label.get("managed")
-    if managed is not None:
-        owned = [var for var in MANAGED_VARIABLES if var in managed.env]
-        if owned:
-            checks.append(Check(
-                "managed settings", WARN,
-                f"{managed.path} sets {', '.join(owned)}: no profile or settings file can change them",
-                "ask whoever manages this machine; ccswitch cannot override managed settings",
-            ))
-
-    # 4. ANTHROPIC_SMALL_FAST_MODEL is deprecated but still read first for background requests.
-    small_fast = effective.get("ANTHROPIC_SMALL_FAST_MODEL")
-    if small_fast:
-        haiku = effective.get("ANTHROPIC_DEFAULT_HAIKU_MODEL", ("", ""))[0]
-        if small_fast[0] != haiku:
-            checks.append(Check(
-                "small fast model", WARN,
-                f"ANTHROPIC_SMALL_FAST_MODEL={small_fast[0]} ({small_fast[1]}) wins over "
-                f"ANTHROPIC_DEFAULT_HAIKU_MODEL{'=' + haiku if haiku else ' (unset)'} for background requests",
-                f"remove ANTHROPIC_SMALL_FAST_MODEL from {_where_short(small_fast[1])}; "
-                "set the haiku tier instead",
-            ))
-
-    # 5. A base URL ending in /v1 sends requests to /v1/v1/messages.
-    for var in BASE_URL_VARIABLES:
-        found = effective.get(var)
-        if found and found[0].rstrip("/").lower().endswith("/v1"):
-            checks.append(Check(
-                "base URL", FAIL,
-                f"{var}={found[0]} ({found[1]}) ends in /v1: claude appends /v1/messages itself",
-                f"drop the trailing /v1 in {_where_short(found[1])}",
-            ))
-
-    # 6. A saved claude.ai / Console login beside a gateway token.
-    if isinstance(claude_state, Mapping):
-        logins = [key for key in LOGIN_KEYS if claude_state.get(key)]
-        gateway = [var for var in (*AUTH_VARIABLES, "ANTHROPIC_BASE_URL") if var in effective]
-        if logins and gateway:
-            checks.append(Check(
-                "saved login", WARN,
-                f"claude has a saved login ({', '.join(logins)} in .claude.json) and "
-                f"{', '.join(gateway)} is set ({effective[gateway[0]][1]}): claude warns of an auth conflict",
-                "run `claude /logout` if you no longer use that login, or keep the gateway to `ccswitch run`",
-            ))
-
+def conflict_checks(sources: Sequence[precedence.Source], shell: Mapping[str, str], claude_state: Mapping | None,
+                    active: Mapping[str, Mapping | None] | None = None, claude_state_path: str | None = None) -> list[Check]:
+    """Everything that makes claude use another endpoint, credential or model than the user thinks:
+    the warnings `status` shows (precedence.analyze), each as a check."""
+    analysis = precedence.analyze([*sources, precedence.Source(SHELL, None, dict(shell))], active or {},
+                                  claude_state if isinstance(claude_state, Mapping) else None, claude_state_path)
+    checks = [
+        Check(CHECK_NAMES.get(w["code"], w["code"]), w["level"], w["message"], w["fix"])
+        for w in analysis["warnings"]  # type: ignore[union-attr]
+        if w["code"] != "unreadable"
+    ]
     if not checks:
         checks.append(Check("conflicts", OK, "no conflicting provider settings found"))
     return checks
@@ -242,10 +137,6 @@ def onboarding_check(path: str, state: Mapping | None, error: str | None, exists
     if isinstance(state, Mapping) and state.get("hasCompletedOnboarding") is True:
         return Check("onboarding", OK, "first-run setup done (hasCompletedOnboarding)")
     return Check("onboarding", WARN, "hasCompletedOnboarding is not set: interactive claude will show its first-run screens", fix)
-
-
-def _where_short(where: str) -> str:
-    return "your shell" if where == SHELL else where
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,8 +232,10 @@ def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str
             profile = profile_set.get(name)
         except CcswitchError:
             continue  # already reported above
-        status = describe_token(profile.token, env)
-        if profile.token and not status.found:
+        status = describe_token(profile.token, env, name)
+        # found is None for keyring and cmd: references: checking would unlock a keychain or run a
+        # password manager; doctor reports the keyring backend instead (keyring_check).
+        if profile.token and status.found is False:
             token_problems.append((name, status))
     for name, status in token_problems:
         level = FAIL if name == default else WARN
@@ -377,7 +270,7 @@ def privacy_check(path: str, user: Mapping[str, Mapping[str, object]]) -> Check:
     if not problems:
         return Check("profiles private", OK, "file 600, directory 700")
     # Readable by others is a leak when the file holds a token in plain text, untidy otherwise.
-    plain = any(isinstance(raw.get("token"), str) and not str(raw.get("token")).startswith(("env:", "keyring:"))
+    plain = any(isinstance(raw.get("token"), str) and reference_kind(str(raw.get("token"))) == "literal"
                 for raw in user.values())
     return Check("profiles private", FAIL if plain else WARN,
                  "; ".join(p for p, _ in problems) + (" and it holds plain-text tokens" if plain else ""),
@@ -385,8 +278,8 @@ def privacy_check(path: str, user: Mapping[str, Mapping[str, object]]) -> Check:
 
 
 def keyring_check(profile_set: ProfileSet, user: Mapping[str, Mapping[str, object]]) -> Check | None:
-    """Only when some profile keeps its token in the system keyring (`keyring:` references)."""
-    users = [name for name, raw in user.items() if str(raw.get("token") or "").startswith("keyring:")]
+    """Only when some profile keeps its token in the system keyring (`keyring` or `keyring:ENTRY`)."""
+    users = [name for name, raw in user.items() if reference_kind(str(raw.get("token") or "")) == "keyring"]
     if not users:
         return None
     try:
@@ -413,12 +306,12 @@ def run_doctor(env: Mapping[str, str], project_dir: str, presets_directory: str,
     checks = claude_checks(env, which or shutil.which, run or subprocess.run)
     profile_checks, _ = profiles_checks(paths.profiles_file(env), presets_directory, env)
     checks.extend(profile_checks)
-    sources = settings_sources(env, project_dir)
+    situation = precedence.gather(env, project_dir)
+    sources = [source for source in situation.sources if source.name != SHELL]
     checks.extend(check_settings_files(sources))
-    state_path = paths.claude_state_file(env)
-    state, state_error, state_exists = read_json_object(state_path)
-    checks.extend(conflict_checks(sources, env, state))
-    checks.append(onboarding_check(state_path, state, state_error, state_exists))
+    checks.extend(conflict_checks(sources, env, situation.claude_state, situation.active, situation.claude_state_path))
+    checks.append(onboarding_check(situation.claude_state_path, situation.claude_state, situation.claude_state_error,
+                                   situation.claude_state_exists))
     return checks
 
 

@@ -14,7 +14,7 @@ from ccswitch import probe as probes
 from ccswitch.describe import CLOUD_SWITCHES
 from ccswitch.errors import CcswitchError
 from ccswitch.profiles import Profile, ProfileSet, profile_environment
-from ccswitch.secrets import TokenResolver, describe_token, resolve_token
+from ccswitch.secrets import TokenResolver, describe_token
 
 TESTED_TIERS = ("opus", "sonnet", "haiku")
 # Names claude resolves itself (through the tier variables or its own defaults), not model ids.
@@ -76,15 +76,15 @@ def strip_context_suffix(model: str) -> str:
 def plan(profile: Profile, env: Mapping[str, str], tokens: TokenResolver | None = None) -> list[Target] | dict[str, object]:
     """The requests to send for `profile`, or a finished row when none can be sent.
 
-    `tokens` shares resolved tokens with the caller (a password manager prompts once per command)."""
+    `tokens`: the invocation's resolver, so profiles sharing a `cmd:`/keyring token fetch it once."""
     environment = profile_environment(profile, None)
     for switch, cloud in CLOUD_SWITCHES.items():
         if environment.get(switch) not in (None, "", "0"):
             return row(profile.name, None, (), SKIPPED, f"not tested: {cloud} uses {CLOUD_CREDENTIALS[switch]} credentials")
     try:
-        token = tokens.resolve_profile(profile) if tokens else resolve_token(profile.token, env, profile.name)
+        token = (tokens or TokenResolver(env)).resolve_profile(profile)
     except CcswitchError as error:
-        status = describe_token(profile.token, env)
+        status = describe_token(profile.token, env, profile.name)
         detail = f"{status.source} is not set" if status.kind == "env" else error.message
         return row(profile.name, None, (), FAIL, "token missing", detail=detail)
     environment = profile_environment(profile, token)
@@ -158,7 +158,8 @@ def run_tests(
     A profile whose thread is still busy when the deadline passes (a DNS lookup httpx cannot
     interrupt, a server trickling bytes) is reported as a timeout; its thread is abandoned.
     """
-    plans: list[list[Target] | dict[str, object]] = [plan(profile, env) for profile in profiles]
+    tokens = TokenResolver(env)  # resolved here, before the threads: one prompt per token, none in parallel
+    plans: list[list[Target] | dict[str, object]] = [plan(profile, env, tokens) for profile in profiles]
     results: list[list[dict[str, object]]] = [[] for _ in plans]
 
     def work(index: int, targets: list[Target]) -> None:

@@ -31,11 +31,11 @@ from ccswitch.profiles import (
     profile_environment,
     unknown_profile_message,
 )
-from ccswitch.secrets import TokenResolver, mask, resolve_token
+from ccswitch.secrets import TokenResolver, mask
 
 DEFAULT_COMMAND = "claude"
 CLAUDE_NAMES = frozenset({"claude", "claude.exe", "claude.cmd"})
-ENV_CLAUDE = "CCSWITCH_CLAUDE"
+ENV_CLAUDE = paths.ENV_CLAUDE_PROGRAM
 INSTALL_HINT = "npm install -g @anthropic-ai/claude-code"
 PRUNE_AFTER_SECONDS = 7 * 24 * 3600
 SETTINGS_SUFFIX = ".json"
@@ -146,8 +146,8 @@ def resolve_command(command: Sequence[str], env: Mapping[str, str]) -> tuple[lis
     argv = list(command) or [DEFAULT_COMMAND]
     override = env.get(ENV_CLAUDE)
     is_claude = is_claude_command(argv[0], env)
-    if is_claude and override and argv[0] == DEFAULT_COMMAND:
-        argv[0] = override
+    if is_claude and argv[0] == DEFAULT_COMMAND:
+        argv[0] = paths.claude_program(env)  # the same claude `doctor` checks
     path = find_program(argv[0], env)
     if path is None:
         if is_claude:
@@ -244,7 +244,7 @@ def claude_settings_files(env: Mapping[str, str], cwd: str) -> list[str]:
     """Every settings file whose `env` beats the process environment for a claude started in cwd."""
     project = os.path.join(cwd, ".claude")
     return [
-        paths.managed_settings_file(),
+        paths.managed_settings_file(env),
         os.path.join(project, "settings.local.json"),
         os.path.join(project, "settings.json"),
         paths.claude_user_settings(env),
@@ -303,6 +303,7 @@ def prepare(
     """Work out the argv, environment and settings for `ccswitch run`; touches nothing on disk.
 
     `choice` is a (profile, reason) already decided (a fallback); otherwise choose_profile decides.
+    `tokens` is the invocation's resolver (a `cmd:` or keyring token is fetched once per command).
     """
     if choice is None:
         choice = choose_profile(name, cwd, profile_set, claude_model_option(command, env), env)
@@ -311,7 +312,7 @@ def prepare(
         raise UnknownProfileError(_unknown(profile_name, reason, profile_set))
     profile = profile_set.get(profile_name)
     try:
-        token = tokens.resolve_profile(profile) if tokens else resolve_token(profile.token, env, profile.name)
+        token = (tokens or TokenResolver(env)).resolve_profile(profile)
     except CcswitchError as error:
         if reason == NAMED:
             raise
@@ -320,7 +321,7 @@ def prepare(
     base_env = child_base_environment(env)
     argv, path, is_claude = resolve_command(command, base_env)
     warnings: list[str] = []
-    managed_path = managed_settings if managed_settings is not None else paths.managed_settings_file()
+    managed_path = managed_settings if managed_settings is not None else paths.managed_settings_file(env)
     if not is_claude:
         profile_env = profile_environment(profile, token)
         child_env = dict(base_env)
@@ -520,6 +521,7 @@ def prepare_env(
     cwd: str,
     reveal: bool = True,
     managed_settings: str | None = None,
+    tokens: TokenResolver | None = None,
 ) -> tuple[str, list[str]]:
     """(what to eval, warnings). With `reveal` False the token is masked (output to a terminal)."""
     from ccswitch.shells import render
@@ -528,11 +530,11 @@ def prepare_env(
     if profile_name not in profile_set:
         raise UnknownProfileError(_unknown(profile_name, reason, profile_set))
     profile = profile_set.get(profile_name)
-    token = resolve_token(profile.token, env, profile.name)
+    token = (tokens or TokenResolver(env)).resolve_profile(profile)
     environment = profile_environment(profile, token)
     if not reveal and token:
         environment = {k: (mask(v) if v == token else v) for k, v in environment.items()}
-    managed_path = managed_settings if managed_settings is not None else paths.managed_settings_file()
+    managed_path = managed_settings if managed_settings is not None else paths.managed_settings_file(env)
     warnings = [
         f"{path} sets {', '.join(keys)} in its env, which beats exported variables: claude would use that, "
         f"not profile {profile.name!r} (`ccswitch run {profile.name}` always wins)"

@@ -8,23 +8,19 @@ written (store.save_profiles_text); secrets go to the keyring before the file na
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Mapping
 
 from ccswitch import secrets, tomledit
-from ccswitch.active import active_scopes, find_pin
+from ccswitch.active import active_scopes, find_pin, recorded_active
 from ccswitch.errors import CcswitchError, ExitStatus, ProfileFileError, UnknownProfileError, UsageError
-from ccswitch.profiles import unknown_profile_message, validate_profile_table
+from ccswitch.profiles import _NAME_RE, unknown_profile_message, validate_profile_table
 from ccswitch.store import ProfilesFile, check_profiles_text, open_for_change, save_profiles_text
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-_NAME_RE = re.compile(r"[A-Za-z0-9._-]+\Z")
-
 
 def check_name(name: str) -> None:
     if not _NAME_RE.match(name):
@@ -140,7 +136,7 @@ def rename_profile(
     pin = find_pin(cwd)
     if pin and pin[1] == old:
         notes.append(f"warning: {pin[0]} still names {old!r}; change it to {new!r}")
-    if any(scope for scope in active_scopes(old, None, cwd, env) if "use" in scope):
+    if any(active == old for _, active in recorded_active(env, cwd)):
         notes.append(f"warning: `ccswitch use` recorded {old!r}; run `ccswitch use {new}`")
     return notes
 

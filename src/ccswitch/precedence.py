@@ -1,16 +1,21 @@
-"""Which setting wins: what a plain `claude` started here will use for every managed variable, and why.
+"""Which setting wins: what a plain `claude` started here will use for every managed variable, why,
+and what is in its way. The one implementation behind both `status` and `doctor`.
 
 Claude merges the `env` blocks of its settings files key by key, highest first: managed settings,
 project `.claude/settings.local.json`, project `.claude/settings.json`, user settings (or
 $CLAUDE_CONFIG_DIR/settings.json), and only then the shell environment. A settings value of ""
 still wins (and counts as unset), which is how a profile blanks a shell export.
 
-`analyze` is pure (parsed data in, plain dicts out) so that `status` and `doctor` share it;
-`load_sources` is the only part that reads files, from paths it is given.
+`analyze` is pure (parsed data in, plain dicts out). `gather` is the only part that reads files,
+from an env and a working directory it is given. Each warning carries a stable `code` (scripts and
+`doctor` act on it), a `level` ("warn" or "fail", which `doctor` reports), the message and a
+one-line `fix`.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping, Sequence
 
 from ccswitch import claude_settings
@@ -30,6 +35,20 @@ LABELS = {
 # The scope `ccswitch use --scope` writes -> the source it is.
 SCOPE_SOURCE = {"user": "user", "project": "project-local"}
 
+WARN, FAIL = "warn", "fail"
+AUTH_TOKEN, API_KEY = "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"
+BASE_URL_VARIABLES = ("ANTHROPIC_BASE_URL", "ANTHROPIC_BEDROCK_BASE_URL", "ANTHROPIC_VERTEX_BASE_URL", "ANTHROPIC_FOUNDRY_BASE_URL")
+# Keys in .claude.json that mean claude holds a login of its own (claude.ai or Console).
+LOGIN_KEYS = ("oauthAccount", "primaryApiKey")
+AUTH_FIX = "keep one: unset or blank the other (a ccswitch profile blanks the one it does not use)"
+
+
+def _text(value: object) -> str:
+    # As claude would see a non-string: JSON's spelling (true, 5), not Python's (True).
+    if isinstance(value, str):
+        return value
+    return "" if value is None else json.dumps(value)
+
 
 class Source:
     """One place claude reads settings from, already loaded."""
@@ -45,27 +64,96 @@ class Source:
         self.exists = exists
 
     @property
-    def env(self) -> Mapping[str, str]:
+    def env(self) -> dict[str, str]:
         env = self.data.get("env") if self.name != SHELL else self.data
-        return env if isinstance(env, Mapping) else {}
+        if not isinstance(env, Mapping):
+            return {}
+        return {str(key): _text(value) for key, value in env.items()}
 
     @property
     def label(self) -> str:
         return LABELS.get(self.name, self.name)
 
+    def where(self) -> str:
+        """The label with the file, for messages that send the user to fix it."""
+        if self.name == SHELL:
+            return SHELL
+        return f"{self.label} ({self.path})" if self.path else self.label
+
+    def where_to_fix(self) -> str:
+        return "your shell" if self.name == SHELL else self.where()
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading (paths in, Sources out)
+
+
+def settings_files(env: Mapping[str, str], cwd: str) -> list[tuple[str, str]]:
+    """(source name, path) of claude's settings files for a claude started in `cwd`, highest first.
+
+    The project is the git work tree around `cwd` (where `use --scope project` writes). In $HOME
+    the user file is also the project file; it is listed once, as the user's.
+    """
+    from ccswitch import paths, switch
+
+    root = switch.find_project_root(cwd)
+    user = paths.claude_user_settings(env)
+    candidates = [
+        ("managed", paths.managed_settings_file(env)),
+        ("project-local", os.path.join(root, switch.LOCAL_SETTINGS)),
+        ("project", os.path.join(root, switch.PROJECT_SETTINGS)),
+        ("user", user),
+    ]
+    real_user = os.path.realpath(user)
+    return [(name, path) for name, path in candidates
+            if name not in ("project-local", "project") or os.path.realpath(path) != real_user]
+
+
+def read_source(name: str, path: str) -> Source:
+    """A settings file as claude reads it; a file it cannot use carries `error` (path first), never raises."""
+    data, problem, exists = claude_settings.read_object(path)
+    if data is not None and "env" in data and not isinstance(data["env"], Mapping):
+        problem = '"env" must be an object of strings'
+    if problem:
+        return Source(name, path, None, f"{path}: {problem}", exists)
+    return Source(name, path, data, exists=exists)
+
 
 def load_sources(settings_paths: Sequence[tuple[str, str]], shell_env: Mapping[str, str]) -> list[Source]:
-    """Read each (name, path) — highest precedence first — and append the shell. Never raises for a bad file."""
-    sources = []
-    for name, path in settings_paths:
-        try:
-            data, _, exists = claude_settings.read(path)
-        except claude_settings.SettingsFileError as exc:
-            sources.append(Source(name, path, None, exc.message))
-            continue
-        sources.append(Source(name, path, data, exists=exists))
-    sources.append(Source(SHELL, None, dict(shell_env)))
-    return sources
+    """Read each (name, path) — highest precedence first — and append the shell."""
+    return [*(read_source(name, path) for name, path in settings_paths), Source(SHELL, None, dict(shell_env))]
+
+
+class Situation:
+    """Everything the analysis needs from disk and the environment, for `status` and `doctor`."""
+
+    __slots__ = ("sources", "active", "claude_state", "claude_state_path", "claude_state_error", "claude_state_exists")
+
+    def __init__(self, sources: list[Source], active: Mapping[str, Mapping[str, object] | None], claude_state: dict | None,
+                 claude_state_path: str, claude_state_error: str | None, claude_state_exists: bool) -> None:
+        self.sources = sources
+        self.active = active
+        self.claude_state = claude_state
+        self.claude_state_path = claude_state_path
+        self.claude_state_error = claude_state_error
+        self.claude_state_exists = claude_state_exists
+
+    def analyze(self) -> dict[str, object]:
+        return analyze(self.sources, self.active, self.claude_state, self.claude_state_path)
+
+
+def gather(env: Mapping[str, str], cwd: str) -> Situation:
+    from ccswitch import paths, switch
+
+    sources = load_sources(settings_files(env, cwd), env)
+    active = switch.active_records(paths.state_dir(env), paths.claude_user_settings(env), cwd)
+    state_path = paths.claude_state_file(env)
+    state, state_error, state_exists = claude_settings.read_object(state_path)
+    return Situation(sources, active, state, state_path, state_error, state_exists)
+
+
+# ---------------------------------------------------------------------------------------------
+# The analysis (pure)
 
 
 def _show(variable: str, value: str | None) -> str | None:
@@ -79,7 +167,7 @@ def resolve(variable: str, sources: Sequence[Source]) -> tuple[Source | None, st
     having = [s for s in sources if variable in s.env]
     if not having:
         return None, None, []
-    return having[0], str(having[0].env[variable]), having[1:]
+    return having[0], having[0].env[variable], having[1:]
 
 
 def _rank(name: str) -> int:
@@ -94,16 +182,17 @@ def analyze(
     claude_state_path: str | None = None,
     variables: Sequence[str] = MANAGED_VARIABLES,
 ) -> dict[str, object]:
-    """Everything `status` shows: effective values (tokens masked), their sources, active profiles, warnings.
+    """Everything `status` shows and `doctor` checks: effective values (tokens masked), their
+    sources, the active profiles, and the warnings.
 
     `active` maps a scope ("user", "project") to ccswitch's record of the profile `use` put there.
     """
     by_name = {s.name: s for s in sources}
     rows = []
-    effective: dict[str, tuple[Source | None, str | None]] = {}
+    effective: dict[str, tuple[Source | None, str]] = {}
     for variable in variables:
         winner, value, shadowed = resolve(variable, sources)
-        effective[variable] = (winner, value)
+        effective[variable] = (winner, value or "")
         rows.append(
             {
                 "name": variable,
@@ -111,30 +200,34 @@ def analyze(
                 "set": bool(value),
                 "source": winner.name if winner else None,
                 "path": winner.path if winner else None,
-                "shadowed": [{"source": s.name, "value": _show(variable, str(s.env[variable]))} for s in shadowed],
+                "shadowed": [{"source": s.name, "value": _show(variable, s.env[variable])} for s in shadowed],
             }
         )
 
     def value_of(variable: str) -> str:
-        return effective.get(variable, (None, None))[1] or ""
+        return effective[variable][1] if variable in effective else (resolve(variable, sources)[1] or "")
+
+    def winner_of(variable: str) -> Source | None:
+        return effective[variable][0] if variable in effective else resolve(variable, sources)[0]
 
     def where(variable: str) -> str:
-        winner = effective.get(variable, (None, None))[0]
+        winner = winner_of(variable)
         return winner.label if winner else "nowhere"
 
-    model = _session_model(sources, value_of("ANTHROPIC_MODEL"), where("ANTHROPIC_MODEL"))
-    # Each warning carries a stable code, so `doctor` can act on them and scripts can filter them.
+    model, model_source = _session_model(sources, value_of("ANTHROPIC_MODEL"), winner_of("ANTHROPIC_MODEL"))
     warnings: list[dict[str, str]] = []
 
-    def warn(code: str, message: str) -> None:
-        warnings.append({"code": code, "message": message})
+    def warn(code: str, level: str, message: str, fix: str) -> None:
+        warnings.append({"code": code, "level": level, "message": message, "fix": fix})
 
     for source in sources:
         if source.error:
-            warn("unreadable", f"{source.label}: {source.error} (claude cannot use this file as it is)")
+            warn("unreadable", FAIL, f"{source.label}: {source.error} (claude cannot use this file as it is)",
+                 "fix the file: claude ignores or rejects settings it cannot parse")
 
     # A higher source that overrides what `ccswitch use` put into a lower one.
     active_rows = {}
+    reported: dict[str, set[str]] = {}  # source name -> variables already named in an override warning
     for scope, record in active.items():
         if not record:
             active_rows[scope] = None
@@ -147,50 +240,99 @@ def analyze(
             continue
         overridden: dict[str, list[str]] = {}
         for variable, entry in (record.get("env") or {}).items():  # type: ignore[union-attr]
-            winner, value = effective.get(variable) or resolve(variable, sources)[:2]
+            winner, value = winner_of(variable), value_of(variable)
             if winner is not None and _rank(winner.name) < _rank(source.name) and claude_settings.digest(value) != entry.get("written"):
-                overridden.setdefault(winner.label, []).append(variable)
-        for label, names in overridden.items():
-            warn("override", f"{label} overrides the active profile {record.get('profile')!r} ({source.label}) for "
-                            f"{', '.join(names)}")
-        if (record.get("top") or {}).get("model") and model["source"] != source.label + ' "model"':
-            if _rank_of_label(model["source"]) < _rank(source.name):
-                warn("override", f"{model['source']} sets the model to {model['value']!r}, overriding the active profile "
-                                f"{record.get('profile')!r}")
+                overridden.setdefault(winner.name, []).append(variable)
+        for name, names in overridden.items():
+            reported.setdefault(name, set()).update(names)
+            higher = by_name[name]
+            warn("override", WARN, f"{higher.label} overrides the active profile {record.get('profile')!r} ({source.label}) for "
+                                   f"{', '.join(names)}",
+                 f"remove {', '.join(names)} from {higher.where_to_fix()}" if name != "managed"
+                 else "ask whoever manages this machine; ccswitch cannot override managed settings")
+        if (record.get("top") or {}).get("model") and model_source is not None and model_source is not source \
+                and _rank(model_source.name) < _rank(source.name):
+            via = "ANTHROPIC_MODEL" if value_of("ANTHROPIC_MODEL") else '"model"'
+            warn("override", WARN, f"{model['source']} sets the model to {model['value']!r}, overriding the active profile "
+                                   f"{record.get('profile')!r}",
+                 f"remove {via} from {model_source.where_to_fix()}")
+
+    # Managed settings beat everything, profiles included (what an override warning named is not repeated).
+    managed = by_name.get("managed")
+    if managed is not None:
+        owned = [v for v in variables if v in managed.env and v not in reported.get("managed", set())]
+        if owned:
+            warn("managed", WARN, f"{managed.path} sets {', '.join(owned)}: no profile or settings file can change them",
+                 "ask whoever manages this machine; ccswitch cannot override managed settings")
 
     shell = by_name.get(SHELL)
-    token = value_of("ANTHROPIC_AUTH_TOKEN")
-    api_key = value_of("ANTHROPIC_API_KEY")
-    if shell and shell.env.get("ANTHROPIC_API_KEY") and token:
-        if where("ANTHROPIC_API_KEY") == LABELS[SHELL]:
-            warn("shell-api-key", "ANTHROPIC_API_KEY from your shell is sent beside the ANTHROPIC_AUTH_TOKEN from "
-                            f"{where('ANTHROPIC_AUTH_TOKEN')}: claude sends both headers; unset it in your shell profile")
+    token, api_key = value_of(AUTH_TOKEN), value_of(API_KEY)
+    shell_api_key = bool(shell and shell.env.get(API_KEY) and token)
+    if shell_api_key:
+        if winner_of(API_KEY) is shell:
+            warn("shell-api-key", WARN, "ANTHROPIC_API_KEY from your shell is sent beside the ANTHROPIC_AUTH_TOKEN from "
+                                        f"{where(AUTH_TOKEN)}: claude sends both headers; unset it in your shell profile",
+                 "unset ANTHROPIC_API_KEY in your shell profile")
         else:
-            warn("shell-api-key", f"your shell exports ANTHROPIC_API_KEY, but {where('ANTHROPIC_API_KEY')} blanks it for claude; "
-                            "other tools still see it (unset it if it is stale)")
+            warn("shell-api-key", WARN, f"your shell exports ANTHROPIC_API_KEY, but {where(API_KEY)} blanks it for claude; "
+                                        "other tools still see it (unset it if it is stale)",
+                 "unset ANTHROPIC_API_KEY in your shell profile")
+    # A variable exported in the shell loses to the same key in any settings file (Claude Code 2.0+).
+    if shell is not None:
+        for variable in variables:
+            value = shell.env.get(variable)
+            if not value or (variable == API_KEY and shell_api_key):
+                continue
+            winner = winner_of(variable)
+            if winner is not None and winner is not shell and winner.env[variable] != value:
+                shown = "blanks it" if winner.env[variable] == "" else "sets another value"
+                warn("shell-overridden", WARN, f"${variable} from your shell is overridden: {winner.where()} {shown}",
+                     f"remove {variable} from {winner.path}, or let `ccswitch run`/`use` own it")
+
+    # Both auth variables: claude sends both headers and warns of an auth conflict.
+    pair_source = winner_of(AUTH_TOKEN) if token and api_key and winner_of(AUTH_TOKEN) is winner_of(API_KEY) else None
     for source in sources:
-        if source.env.get("ANTHROPIC_AUTH_TOKEN") and source.env.get("ANTHROPIC_API_KEY"):
-            warn("both-auth", f"{source.label} sets both ANTHROPIC_AUTH_TOKEN and ANTHROPIC_API_KEY: keep only one")
-    if token and api_key:
-        warn("both-auth", f"claude will send both auth headers (ANTHROPIC_AUTH_TOKEN from {where('ANTHROPIC_AUTH_TOKEN')}, "
-                        f"ANTHROPIC_API_KEY from {where('ANTHROPIC_API_KEY')}): the gateway may reject or bill the wrong one")
+        if source.env.get(AUTH_TOKEN) and source.env.get(API_KEY):
+            warn("both-auth", FAIL if source is pair_source else WARN,
+                 f"{source.label} sets both ANTHROPIC_AUTH_TOKEN and ANTHROPIC_API_KEY: keep only one", AUTH_FIX)
+    if token and api_key and pair_source is None:
+        warn("both-auth", FAIL,
+             f"claude will send both auth headers: ANTHROPIC_AUTH_TOKEN ({winner_of(AUTH_TOKEN).where()}) and "  # type: ignore[union-attr]
+             f"ANTHROPIC_API_KEY ({winner_of(API_KEY).where()}) are both set; the gateway may reject or bill the wrong one",  # type: ignore[union-attr]
+             AUTH_FIX)
+
+    # ANTHROPIC_SMALL_FAST_MODEL is deprecated but still read first for background requests.
     small_fast = value_of("ANTHROPIC_SMALL_FAST_MODEL")
     haiku = value_of("ANTHROPIC_DEFAULT_HAIKU_MODEL")
     if small_fast and small_fast != haiku:
-        warn("stale-small-fast-model", f"ANTHROPIC_SMALL_FAST_MODEL={small_fast} (from {where('ANTHROPIC_SMALL_FAST_MODEL')}) is deprecated "
-                        "but still read first for background requests"
-                        + (f", ahead of ANTHROPIC_DEFAULT_HAIKU_MODEL={haiku}" if haiku else "")
-                        + "; remove it unless this provider serves that model")
-    base_url = value_of("ANTHROPIC_BASE_URL")
-    if base_url.rstrip("/").lower().endswith("/v1"):
-        warn("base-url-v1", f"ANTHROPIC_BASE_URL={base_url} (from {where('ANTHROPIC_BASE_URL')}) ends in /v1: claude appends "
-                        "/v1/messages itself, so requests go to /v1/v1/messages; drop the /v1")
-    if claude_state and base_url and (token or api_key):
-        saved = [key for key in ("oauthAccount", "primaryApiKey") if claude_state.get(key)]
-        if saved:
-            warn("saved-login", f"{claude_state_path or '.claude.json'} holds a saved claude.ai login ({', '.join(saved)}) "
-                            f"beside the gateway token from {where('ANTHROPIC_AUTH_TOKEN' if token else 'ANTHROPIC_API_KEY')}: "
-                            "claude reports an auth conflict; run `claude /logout` or use `ccswitch run` for the gateway")
+        warn("stale-small-fast-model", WARN,
+             f"ANTHROPIC_SMALL_FAST_MODEL={small_fast} (from {where('ANTHROPIC_SMALL_FAST_MODEL')}) is deprecated "
+             "but still read first for background requests"
+             + (f", ahead of ANTHROPIC_DEFAULT_HAIKU_MODEL={haiku}" if haiku else " (ANTHROPIC_DEFAULT_HAIKU_MODEL is unset)")
+             + "; remove it unless this provider serves that model",
+             f"remove ANTHROPIC_SMALL_FAST_MODEL from {winner_of('ANTHROPIC_SMALL_FAST_MODEL').where_to_fix()}; "  # type: ignore[union-attr]
+             "set the haiku tier instead")
+
+    # A base URL ending in /v1 sends requests to /v1/v1/messages.
+    for variable in BASE_URL_VARIABLES:
+        value = value_of(variable)
+        if value.rstrip("/").lower().endswith("/v1"):
+            source = winner_of(variable)
+            warn("base-url-v1", FAIL, f"{variable}={value} ({source.where()}) ends in /v1: claude appends "  # type: ignore[union-attr]
+                                      "/v1/messages itself, so requests go to /v1/v1/messages",
+                 f"drop the trailing /v1 in {source.where_to_fix()}")  # type: ignore[union-attr]
+
+    # A saved claude.ai / Console login beside a gateway credential or endpoint. Not only beside a
+    # base URL: with a saved login, interactive claude asks whether to use ANTHROPIC_API_KEY and
+    # defaults to "No" (shared/claude-code.md), so a key alone already conflicts with the login.
+    if isinstance(claude_state, Mapping):
+        saved = [key for key in LOGIN_KEYS if claude_state.get(key)]
+        gateway = [v for v in (AUTH_TOKEN, API_KEY, "ANTHROPIC_BASE_URL") if value_of(v)]
+        if saved and gateway:
+            warn("saved-login", WARN,
+                 f"{claude_state_path or '.claude.json'} holds a saved claude.ai login ({', '.join(saved)}) beside "
+                 f"{', '.join(gateway)} from {winner_of(gateway[0]).where()}: claude warns of an auth conflict",  # type: ignore[union-attr]
+                 "run `claude /logout` if you no longer use that login, or keep the gateway to `ccswitch run`")
 
     return {
         "sources": [
@@ -204,18 +346,11 @@ def analyze(
     }
 
 
-def _rank_of_label(label: str) -> int:
-    for name, text in LABELS.items():
-        if label.startswith(text):
-            return _rank(name)
-    return len(LABELS)
-
-
-def _session_model(sources: Sequence[Source], env_model: str, env_model_source: str) -> dict[str, object]:
+def _session_model(sources: Sequence[Source], env_model: str, env_model_source: Source | None) -> tuple[dict[str, object], Source | None]:
     """`--model` aside: ANTHROPIC_MODEL (non-blank) beats the `model` key of the highest settings file."""
-    if env_model:
-        return {"value": env_model, "source": env_model_source + " ANTHROPIC_MODEL"}
+    if env_model and env_model_source is not None:
+        return {"value": env_model, "source": env_model_source.label + " ANTHROPIC_MODEL"}, env_model_source
     for source in sources:
         if source.name != SHELL and isinstance(source.data.get("model"), str):
-            return {"value": source.data["model"], "source": f'{source.label} "model"'}
-    return {"value": None, "source": "claude's built-in default"}
+            return {"value": source.data["model"], "source": f'{source.label} "model"'}, source
+    return {"value": None, "source": "claude's built-in default"}, None

@@ -139,7 +139,10 @@ class _Lock:
         except OSError as exc:
             raise CcswitchError(f"{directory}: cannot create ({exc.strerror or exc}); nothing changed") from None
         self._path = settings_path
-        self._lock = filelock.FileLock(os.path.join(directory, _key(settings_path) + ".lock"), timeout=LOCK_TIMEOUT)
+        # 0600 like everything else of ours (filelock's default is 0644; the file is empty, but it
+        # tells other users which settings files ccswitch manages and lets them take the lock).
+        self._lock = filelock.FileLock(os.path.join(directory, _key(settings_path) + ".lock"), timeout=LOCK_TIMEOUT,
+                                       mode=0o600)
         self._timeout = filelock.Timeout
 
     def __enter__(self) -> _Lock:
@@ -393,6 +396,12 @@ def active_profile(state_dir: str, settings_path: str) -> dict | None:
         return read_record(state_dir, settings_path)
     except CcswitchError:
         return None
+
+
+def active_records(state_dir: str, user_settings: str, cwd: str) -> dict[str, dict | None]:
+    """Scope -> the record of the profile `use` made active there (None: none). The one place that
+    knows where `use` keeps them; `status`, `list` and `remove` all ask here."""
+    return {scope: active_profile(state_dir, target_for(scope, user_settings, cwd).path) for scope in SCOPES}
 
 
 # ---------------------------------------------------------------------------------------------
