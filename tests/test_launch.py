@@ -190,6 +190,21 @@ def test_other_commands_get_the_profile_in_their_environment(env, tmp_path):
     assert "settings.json sets ANTHROPIC_MODEL: a claude started inside this command would use that" in warning
 
 
+def test_project_settings_are_found_at_the_git_root_like_claude_does(env, tmp_path):
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / ".claude").mkdir()
+    local = root / ".claude" / "settings.local.json"
+    local.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9/elsewhere"}}))
+    subdir = root / "pkg" / "sub"
+    subdir.mkdir(parents=True)
+    plan = prepare(env, ["sh", "-c", "true"], cwd=str(subdir))
+    assert [w for w in plan.warnings if str(local) in w and "ANTHROPIC_BASE_URL" in w]
+    _, warnings = launch.prepare_env("gw", "bash", profile_set=launcher.load_profiles(env), env=env, cwd=str(subdir),
+                                     managed_settings="/nonexistent/managed.json")
+    assert [w for w in warnings if str(local) in w]
+
+
 def test_unknown_command_is_an_error(env):
     with pytest.raises(CcswitchError, match="no-such-tool: command not found"):
         prepare(env, ["no-such-tool"])

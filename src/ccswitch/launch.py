@@ -242,13 +242,31 @@ def overriding_settings(
 
 def claude_settings_files(env: Mapping[str, str], cwd: str) -> list[str]:
     """Every settings file whose `env` beats the process environment for a claude started in cwd."""
-    project = os.path.join(cwd, ".claude")
+    project = paths.find_project_root(cwd)
     return [
         paths.managed_settings_file(env),
-        os.path.join(project, "settings.local.json"),
-        os.path.join(project, "settings.json"),
+        paths.claude_project_local_settings(project),
+        paths.claude_project_settings(project),
         paths.claude_user_settings(env),
     ]
+
+
+def _profile_and_token(
+    choice: tuple[str, str], profile_set: ProfileSet, env: Mapping[str, str], tokens: TokenResolver | None
+) -> tuple[Profile, str, str | None]:
+    """The chosen profile, why it was chosen, and its token (resolved once, through `tokens`)."""
+    profile_name, reason = choice
+    if profile_name not in profile_set:
+        raise UnknownProfileError(_unknown(profile_name, reason, profile_set))
+    profile = profile_set.get(profile_name)
+    try:
+        token = (tokens or TokenResolver(env)).resolve_profile(profile)
+    except CcswitchError as error:
+        if reason == NAMED:
+            raise
+        # A profile the user did not name: say how it was picked, or the error is a riddle.
+        raise CcswitchError(f"{error.message} (chosen because: {reason})", error.exit_status) from None
+    return profile, reason, token
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,17 +325,7 @@ def prepare(
     """
     if choice is None:
         choice = choose_profile(name, cwd, profile_set, claude_model_option(command, env), env)
-    profile_name, reason = choice
-    if profile_name not in profile_set:
-        raise UnknownProfileError(_unknown(profile_name, reason, profile_set))
-    profile = profile_set.get(profile_name)
-    try:
-        token = (tokens or TokenResolver(env)).resolve_profile(profile)
-    except CcswitchError as error:
-        if reason == NAMED:
-            raise
-        # A profile the user did not name: say how it was picked, or the error is a riddle.
-        raise CcswitchError(f"{error.message} (chosen because: {reason})", error.exit_status) from None
+    profile, reason, token = _profile_and_token(choice, profile_set, env, tokens)
     base_env = child_base_environment(env)
     argv, path, is_claude = resolve_command(command, base_env)
     warnings: list[str] = []
@@ -526,11 +534,7 @@ def prepare_env(
     """(what to eval, warnings). With `reveal` False the token is masked (output to a terminal)."""
     from ccswitch.shells import render
 
-    profile_name, reason = choose_profile(name, cwd, profile_set)
-    if profile_name not in profile_set:
-        raise UnknownProfileError(_unknown(profile_name, reason, profile_set))
-    profile = profile_set.get(profile_name)
-    token = (tokens or TokenResolver(env)).resolve_profile(profile)
+    profile, _, token = _profile_and_token(choose_profile(name, cwd, profile_set), profile_set, env, tokens)
     environment = profile_environment(profile, token)
     if not reveal and token:
         environment = {k: (mask(v) if v == token else v) for k, v in environment.items()}

@@ -135,6 +135,18 @@ def find_pin_file(start: str) -> str | None:
         directory = parent
 
 
+def find_project_root(start: str) -> str:
+    """The git work tree containing `start` (claude reads .claude/ there, even from a subfolder), else `start`."""
+    current = os.path.abspath(start)
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return os.path.abspath(start)
+        current = parent
+
+
 def claude_project_settings(project_dir: str) -> str:
     return os.path.join(project_dir, ".claude", "settings.json")
 

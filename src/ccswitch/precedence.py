@@ -94,14 +94,14 @@ def settings_files(env: Mapping[str, str], cwd: str) -> list[tuple[str, str]]:
     The project is the git work tree around `cwd` (where `use --scope project` writes). In $HOME
     the user file is also the project file; it is listed once, as the user's.
     """
-    from ccswitch import paths, switch
+    from ccswitch import paths
 
-    root = switch.find_project_root(cwd)
+    root = paths.find_project_root(cwd)
     user = paths.claude_user_settings(env)
     candidates = [
         ("managed", paths.managed_settings_file(env)),
-        ("project-local", os.path.join(root, switch.LOCAL_SETTINGS)),
-        ("project", os.path.join(root, switch.PROJECT_SETTINGS)),
+        ("project-local", paths.claude_project_local_settings(root)),
+        ("project", paths.claude_project_settings(root)),
         ("user", user),
     ]
     real_user = os.path.realpath(user)

@@ -24,7 +24,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 
-from ccswitch import claude_settings
+from ccswitch import claude_settings, paths
 from ccswitch.claude_settings import Style
 from ccswitch.errors import CcswitchError, ConfigError, UsageError
 from ccswitch.fsutil import atomic_write_text, ensure_private_dir
@@ -70,23 +70,11 @@ class Change:
         return self.after != self.before or (self.after is None) == self.existed
 
 
-def find_project_root(start: str) -> str:
-    """The git work tree containing `start` (claude reads .claude/ there, even from a subfolder), else `start`."""
-    current = os.path.abspath(start)
-    while True:
-        if os.path.exists(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return os.path.abspath(start)
-        current = parent
-
-
 def target_for(scope: str, user_settings: str, cwd: str) -> Target:
     if scope == "user":
         return Target("user", user_settings)
     if scope == "project":
-        root = find_project_root(cwd)
+        root = paths.find_project_root(cwd)
         return Target("project", os.path.join(root, LOCAL_SETTINGS), root)
     raise UsageError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
 
