@@ -232,6 +232,10 @@ def test_canary_through_every_command(isolated_home: Path, profiles_file, file_k
             for scope in ("user", "project"):
                 clean("use", name, "--scope", scope, "--dry-run")
                 clean("use", name, "--scope", scope)
+                if scope == "project":  # `off` removes this file again (there was none), so check it now
+                    local = tmp_path / ".claude" / "settings.local.json"
+                    assert stat.S_IMODE(local.stat().st_mode) == 0o600
+                    assert stat.S_IMODE(local.parent.stat().st_mode) == 0o700
                 clean("status")
                 clean("status", "--json")
                 clean("current")
@@ -260,7 +264,8 @@ def test_canary_through_every_command(isolated_home: Path, profiles_file, file_k
     assert CANARY in settings.read_text()  # where `use` is meant to put it (restored above)
     config = Path(os.environ["CCSWITCH_HOME"])
     written = files_under(config, Path(os.environ["XDG_RUNTIME_DIR"]) / "ccswitch", Path(os.environ["XDG_CACHE_HOME"]) / "ccswitch",
-                          Path(os.environ["XDG_STATE_HOME"]) / "ccswitch") + [settings, tmp_path / ".claude" / "settings.local.json"]
+                          Path(os.environ["XDG_STATE_HOME"]) / "ccswitch") + [settings]
+    assert not (tmp_path / ".claude" / "settings.local.json").exists()  # `off` took away the file `use` made
     claude_state = isolated_home / ".claude.json"  # created by the onboarding fix, in HOME (not ours to chmod)
     assert stat.S_IMODE(claude_state.stat().st_mode) == 0o600
     run_files = files_under(Path(os.environ["XDG_RUNTIME_DIR"]) / "ccswitch")

@@ -365,6 +365,24 @@ def test_restore_of_a_file_that_did_not_exist_removes_it(setup):
     assert not setup.exists()
 
 
+def test_off_removes_a_file_that_use_created_and_nothing_else_wrote_to(setup):
+    setup.unlink()
+    assert ccswitch("use", "alpha").exit_code == 0
+    assert ccswitch("use", "beta").exit_code == 0  # a switch keeps "there was no file before"
+    assert ccswitch("off").exit_code == 0
+    assert not setup.exists()
+
+
+def test_off_keeps_a_created_file_that_others_wrote_to(setup):
+    setup.unlink()
+    assert ccswitch("use", "alpha").exit_code == 0
+    data = json.loads(setup.read_text())
+    data["permissions"] = {"allow": ["Bash(ls)"]}  # e.g. claude saved a permission meanwhile
+    setup.write_text(json.dumps(data))
+    assert ccswitch("off").exit_code == 0
+    assert json.loads(setup.read_text()) == {"permissions": {"allow": ["Bash(ls)"]}}
+
+
 # --- parallel writers ----------------------------------------------------------------------------
 
 
@@ -410,7 +428,7 @@ def test_project_scope_writes_settings_local_at_the_git_root_and_git_ignores_it(
     listing = ccswitch("list", "--json")
     assert [r["active"] for r in json.loads(listing.stdout) if r["name"] == "alpha"] == [["project"]]
     assert ccswitch("off", "--scope", "project").exit_code == 0
-    assert json.loads(local.read_text()) == {}
+    assert not local.exists()  # there was none before the first `use`
 
 
 def test_project_scope_refuses_a_tracked_local_file(setup, tmp_path, monkeypatch):
@@ -468,7 +486,7 @@ def test_claude_config_dir_is_the_user_scope(setup, isolated_home, monkeypatch, 
     assert json.loads((config / ".claude.json").read_text()) == {"hasCompletedOnboarding": True}
     assert setup.read_text() == (FIXTURES / "before.json").read_text()
     assert ccswitch("off").exit_code == 0
-    assert json.loads((config / "settings.json").read_text()) == {}
+    assert not (config / "settings.json").exists()  # there was none before the first `use`
 
 
 def test_use_waits_for_the_lock_held_by_another_ccswitch(setup):

@@ -313,7 +313,9 @@ def use(target: Target, profile: str, profile_env: Mapping[str, str], model: str
         # Kept from an earlier `use` of the same profile, so repeating a `use` writes nothing.
         same = record is not None and record.get("profile") == profile
         new_record.update(settings_path=target.path, scope=target.scope,
-                          applied_at=record.get("applied_at") if same else _now().isoformat(timespec="seconds"))
+                          applied_at=record.get("applied_at") if same else _now().isoformat(timespec="seconds"),
+                          # Whether the first `use` made the file, so that `off` can take it away again.
+                          created_file=record.get("created_file", False) if record else not os.path.exists(target.path))
         return after, new_record
 
     return _transaction(target, state_dir, backups_dir, compute, f"use {profile}", dry_run)
@@ -329,7 +331,10 @@ def off(target: Target, state_dir: str, backups_dir: str, *, dry_run: bool = Fal
             return settings, None
         change_keys = claude_settings.changed_since(settings, record)
         compute.changed = change_keys  # type: ignore[attr-defined]
-        return claude_settings.remove(settings, record), None
+        restored = claude_settings.remove(settings, record)
+        if record.get("created_file") and restored == {}:
+            return None, None  # there was no file before the first `use`, and nothing else is in it now
+        return restored, None
 
     compute.changed = []  # type: ignore[attr-defined]
     change = _transaction(target, state_dir, backups_dir, compute, "off", dry_run)
