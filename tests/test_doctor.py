@@ -286,7 +286,7 @@ def test_both_auth_variables_set_anywhere():
 
 def test_managed_settings_override():
     checks = conflict_checks([source("managed", {"ANTHROPIC_BASE_URL": "https://corp.example", "OTHER": "1"})], {}, None)
-    [check] = [c for c in checks if c.name == "managed settings"]
+    [check] = [c for c in checks if c.name == "managed override"]
     assert check.status == WARN and "sets ANTHROPIC_BASE_URL:" in check.message and "OTHER" not in check.message
 
 
@@ -325,7 +325,7 @@ def test_conflicts_read_from_crafted_home(fake_bin, isolated_home, monkeypatch):
     write_json(managed_settings(), {"env": {"ANTHROPIC_API_KEY": "k"}})
     monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "t")
     names = {c.name: c.status for c in doctor.run_doctor(dict(os.environ), os.getcwd(), "profiles")}
-    assert names["base URL"] == FAIL and names["managed settings"] == WARN and names["auth variables"] == FAIL
+    assert names["base URL"] == FAIL and names["managed override"] == WARN and names["managed settings"] == OK and names["auth variables"] == FAIL
 
 
 # --------------------------------------------------------------------------------------------

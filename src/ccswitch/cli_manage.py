@@ -43,20 +43,12 @@ def _notes(notes: list[str]) -> None:
         _say(note)
 
 
-def _strip_newline(text: str) -> str:
-    if text.endswith("\r\n"):
-        return text[:-2]
-    if text.endswith("\n"):
-        return text[:-1]
-    return text
-
-
 def _read_secret(from_stdin: bool, what: str) -> str:
     """The token from stdin (one line) or a hidden prompt; never from an option."""
     if from_stdin or not _stdin_is_terminal():
         if _stdin_is_terminal():
             raise UsageError("--token-stdin: stdin is a terminal; pipe the token in (e.g. `pass show glm | ccswitch …`)")
-        secret = _strip_newline(sys.stdin.read())
+        secret = secrets.strip_one_newline(sys.stdin.read())
         source = "stdin"
     else:
         secret = typer.prompt(what, hide_input=True, default="", show_default=False)

@@ -48,7 +48,7 @@ SOURCE_NAMES = {label: name for name, label in CHECK_LABELS.items()}
 # (check_settings_files).
 CHECK_NAMES = {
     "override": "active profile",
-    "managed": "managed settings",
+    "managed": "managed override",
     "shell-api-key": "shell vs settings",
     "shell-overridden": "shell vs settings",
     "both-auth": "auth variables",

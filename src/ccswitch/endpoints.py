@@ -14,7 +14,7 @@ from ccswitch import probe as probes
 from ccswitch.describe import CLOUD_SWITCHES
 from ccswitch.errors import CcswitchError
 from ccswitch.profiles import Profile, ProfileSet, profile_environment
-from ccswitch.secrets import TokenResolver, describe_token
+from ccswitch.secrets import ENV_PREFIX, TokenResolver, describe_token, reference_kind
 
 TESTED_TIERS = ("opus", "sonnet", "haiku")
 # Names claude resolves itself (through the tier variables or its own defaults), not model ids.
@@ -215,6 +215,6 @@ def configured_profiles(profile_set: ProfileSet, env: Mapping[str, str]) -> list
         if name in names:
             continue
         ref = profile_set.get(name).token
-        if ref and ref.startswith("env:") and env.get(ref[4:]):
+        if reference_kind(ref) == "env" and env.get(ref[len(ENV_PREFIX) :]):  # type: ignore[index]
             names.append(name)
     return names

@@ -123,11 +123,6 @@ class Profile:
     def extends(self) -> str | None:
         return self.chain[1][0] if len(self.chain) > 1 else None
 
-    @property
-    def is_anthropic_login(self) -> bool:
-        """True when the profile sends claude to Anthropic itself or a cloud provider, not a gateway."""
-        return not self.base_url
-
     def origin_label(self) -> str:
         if self.origin == "preset":
             return "preset"

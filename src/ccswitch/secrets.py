@@ -245,10 +245,7 @@ def _from_command(command: str, env: Mapping[str, str], profile_name: str, timeo
         text = completed.stdout.decode("utf-8")
     except UnicodeDecodeError:
         raise CcswitchError(f"{where} printed something that is not UTF-8 text", ExitStatus.FAILURE) from None
-    if text.endswith("\r\n"):
-        text = text[:-2]
-    elif text.endswith("\n"):
-        text = text[:-1]
+    text = strip_one_newline(text)
     if not text.strip():
         raise CcswitchError(f"{where} printed nothing", ExitStatus.FAILURE)
     if "\n" in text or "\r" in text:
@@ -256,6 +253,15 @@ def _from_command(command: str, env: Mapping[str, str], profile_name: str, timeo
             f"{where} printed more than one line; make it print only the token (e.g. append `| head -n 1`)",
             ExitStatus.FAILURE,
         )
+    return text
+
+
+def strip_one_newline(text: str) -> str:
+    """A secret as printed by a tool or piped in: without the one line end that closes it."""
+    if text.endswith("\r\n"):
+        return text[:-2]
+    if text.endswith("\n"):
+        return text[:-1]
     return text
 
 
