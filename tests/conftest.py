@@ -66,6 +66,14 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project directory for claude that is not HOME (in HOME claude reads user settings twice)."""
+    path = tmp_path / "project"
+    path.mkdir()
+    return path
+
+
 @pytest.fixture(scope="session")
 def claude_bin() -> Path:
     from claude_client import ClaudeUnavailable, claude_binary

@@ -7,9 +7,7 @@ import subprocess
 from mock_anthropic import MockAnthropic
 
 
-def test_real_claude_talks_to_the_mock(claude_bin, claude_env, tmp_path):
-    project = tmp_path / "project"
-    project.mkdir()
+def test_real_claude_talks_to_the_mock(claude_bin, claude_env, project):
     with MockAnthropic(reply="pong", prefix="/api/anthropic") as server:
         env = dict(claude_env, ANTHROPIC_BASE_URL=server.url, ANTHROPIC_AUTH_TOKEN="test-token-123456")
         result = subprocess.run(

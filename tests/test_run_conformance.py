@@ -44,13 +44,6 @@ token = "env:GW_TOKEN"
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    path = tmp_path / "project"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def server():
     with MockAnthropic(reply="pong", prefix="/api/anthropic") as mock:
         yield mock

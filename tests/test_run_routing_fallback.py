@@ -66,13 +66,6 @@ def probes(mock: MockAnthropic) -> list[Recorded]:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    path = tmp_path / "project"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def healthy():
     with MockAnthropic(reply="from-beta") as mock:
         yield mock

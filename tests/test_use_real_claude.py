@@ -31,9 +31,7 @@ def _claude(claude_bin, claude_env, cwd, shell_exports: bool = True) -> subproce
     return result
 
 
-def test_plain_claude_follows_use_switch_and_off(claude_bin, claude_env, isolated_home, profiles_file, tmp_path):
-    project = tmp_path / "project"
-    project.mkdir()
+def test_plain_claude_follows_use_switch_and_off(claude_bin, claude_env, isolated_home, profiles_file, project):
     with MockAnthropic(reply="from-p") as p, MockAnthropic(reply="from-q", prefix="/api/anthropic") as q, \
             MockAnthropic(reply="from-original") as original:
         profiles_file(

@@ -233,16 +233,7 @@ def add_profile(text: str, name: str, table: Mapping[str, object], *, new_file_h
     if result is not None:
         return result
 
-    def change(doc):  # type: ignore[no-untyped-def]
-        import tomlkit
-
-        if "profiles" not in doc:
-            doc["profiles"] = tomlkit.table(is_super_table=True)
-        if name in doc["profiles"]:
-            del doc["profiles"][name]
-        doc["profiles"][name] = tomlkit.parse(rendered)["profiles"][name]
-
-    return _with_tomlkit(text, change, expected, f"add profile {name!r}")
+    return _put_profile_with_tomlkit(text, name, rendered, expected, f"add profile {name!r}")
 
 
 def remove_profile(text: str, name: str, *, drop_default: bool = False) -> str:
@@ -392,6 +383,12 @@ def replace_profile(text: str, name: str, new_chunk: str) -> str:
     if result is not None:
         return result
 
+    return _put_profile_with_tomlkit(text, name, new_chunk, expected, f"save profile {name!r}")
+
+
+def _put_profile_with_tomlkit(text: str, name: str, chunk: str, expected: dict, what: str) -> str:
+    """The fallback when a line edit does not give the intended data: set [profiles.NAME] with tomlkit."""
+
     def change(doc):  # type: ignore[no-untyped-def]
         import tomlkit
 
@@ -399,6 +396,6 @@ def replace_profile(text: str, name: str, new_chunk: str) -> str:
             doc["profiles"] = tomlkit.table(is_super_table=True)
         if name in doc["profiles"]:
             del doc["profiles"][name]
-        doc["profiles"][name] = tomlkit.parse(new_chunk)["profiles"][name]
+        doc["profiles"][name] = tomlkit.parse(chunk)["profiles"][name]
 
-    return _with_tomlkit(text, change, expected, f"save profile {name!r}")
+    return _with_tomlkit(text, change, expected, what)
