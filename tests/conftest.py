@@ -28,6 +28,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     for var, sub in (("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache"), ("XDG_STATE_HOME", ".local/state"),
                      ("XDG_DATA_HOME", ".local/share"), ("XDG_RUNTIME_DIR", "run")):
         monkeypatch.setenv(var, str(home / sub))
+    (home / "run").mkdir(mode=0o700)  # a session's runtime dir exists, as logind makes it
     monkeypatch.setenv("CCSWITCH_HOME", str(home / ".config" / "ccswitch"))
     monkeypatch.setenv("CCSWITCH_MANAGED_SETTINGS", str(tmp_path / "managed-settings.json"))  # never the real /etc one
     for var in ("CLAUDE_CONFIG_DIR", "CCSWITCH_CLAUDE_SETTINGS", "CCSWITCH_CLAUDE", *MANAGED_VARIABLES, *CREDENTIAL_VARIABLES):

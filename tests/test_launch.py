@@ -233,6 +233,28 @@ def test_settings_file_without_runtime_dir_goes_to_the_state_dir(env):
     assert path.startswith(os.path.join(os.environ["XDG_STATE_HOME"], "ccswitch", "run"))
 
 
+def test_a_missing_runtime_dir_is_not_used(env, tmp_path):
+    env["XDG_RUNTIME_DIR"] = str(tmp_path / "no-such-dir")  # e.g. left over after `su` or in a container
+    path = launch.write_settings_file(prepare(env))
+    assert path.startswith(os.path.join(os.environ["XDG_STATE_HOME"], "ccswitch", "run"))
+
+
+def test_an_unwritable_settings_dir_is_one_clear_error(env, tmp_path, capsys, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    del env["XDG_RUNTIME_DIR"]
+    env["XDG_STATE_HOME"] = str(blocker)  # the state dir cannot be made under a file
+    with pytest.raises(CcswitchError, match=r"cannot write the settings file for claude"):
+        launch.write_settings_file(prepare(env))
+    for var in ("PATH", "GW_TOKEN", "XDG_STATE_HOME"):
+        monkeypatch.setenv(var, env[var])
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    code = launcher.main(["run", "gw", "--", "claude", "-p", "hi"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1 and "cannot write the settings file" in err
+
+
 def test_a_changed_profile_gets_a_new_file_and_old_ones_are_pruned(env):
     first = launch.write_settings_file(prepare(env))
     second = launch.write_settings_file(prepare(dict(env, GW_TOKEN="rotated-token-0123456789")))

@@ -385,8 +385,18 @@ def write_settings_file(launch: Launch, *, now: float | None = None) -> str:
     when it changes. Reuse refreshes the mtime, which is what pruning goes by.
     """
     assert launch.settings is not None and launch.settings_path is not None
-    text = settings_text(launch.settings)
     directory = os.path.dirname(launch.settings_path)
+    try:
+        return _write_settings_file(launch, directory, now)
+    except OSError as error:
+        raise CcswitchError(
+            f"{directory}: cannot write the settings file for claude ({error.strerror or error}); "
+            "check XDG_RUNTIME_DIR / XDG_STATE_HOME"
+        ) from None
+
+
+def _write_settings_file(launch: Launch, directory: str, now: float | None) -> str:
+    text = settings_text(launch.settings)
     _ensure_private_directory(directory)
     path = launch.settings_path
     for attempt in range(1, 100):

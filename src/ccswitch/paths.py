@@ -112,9 +112,18 @@ def run_settings_dir(env: Mapping[str, str]) -> str:
     across sessions. Without one (macOS, containers), the state dir, pruned on every run.
     """
     runtime = env.get("XDG_RUNTIME_DIR", "").strip()
-    if runtime and sys.platform != "win32":
+    if runtime and sys.platform != "win32" and _is_own_directory(runtime):
         return os.path.join(runtime, APP_NAME)
     return os.path.join(user_state_dir(env), "run")
+
+
+def _is_own_directory(path: str) -> bool:
+    """A runtime dir left over from another user (`su`, ssh, containers) is not ours to write in."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return os.path.isdir(path) and st.st_uid == os.getuid()
 
 
 def profiles_cache_file(env: Mapping[str, str]) -> str:
