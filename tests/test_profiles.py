@@ -130,6 +130,7 @@ INVALID = {
     "env inline table": ('[profiles.a]\nenv = { X = true }\n', "[profiles.a.env]: X: env values must be strings", 2),
     "bad profile name": ('[profiles."my glm"]\nbase_url = "https://x.example"\n', "bad profile name 'my glm'", 1),
     "unknown extends": ('[profiles.a]\nextends = "glmm"\n', "extends: unknown profile 'glmm' (did you mean \"glm\"?)", 2),
+    "extends itself": ('[profiles.mine]\nmodel = "x"\nextends = "mine"\n', "[profiles.mine]: extends: a profile cannot extend itself", 3),
     "extends cycle": ('[profiles.a]\nextends = "b"\n[profiles.b]\nextends = "a"\n', "extends cycle: a -> b -> a", None),
     "bad auth": ('[profiles.a]\nauth = "beare"\n', "auth: 'beare' is not one of bearer, x-api-key, none", 2),
     "non-string field": ('[profiles.a]\nmodel = 5\n', "model: must be a string, not a number", 2),

@@ -204,3 +204,28 @@ def test_status_and_doctor_report_the_same_conflicts(isolated_home, profiles_fil
     [active] = [c for c in checks if c.name == "active profile"]
     assert "project settings.json overrides the active profile 'gw' (user settings) for ANTHROPIC_BASE_URL" in active.message
     assert TOKEN not in json.dumps(status) + repr(checks)
+
+
+def test_the_same_model_in_a_higher_file_is_not_an_override():
+    env = {"ANTHROPIC_BASE_URL": "https://glm.example", "ANTHROPIC_AUTH_TOKEN": TOKEN}
+    user, record = _active(env, "sonnet")
+    project = src("project-local", env, model="sonnet")  # e.g. `use glm --scope project` too
+    assert not [w for w in messages(analyze([project, Source("user", "/user.json", user), shell()], {"user": record}))
+                if "sets the model" in w]
+    other = src("project-local", env, model="opus")
+    assert [w for w in messages(analyze([other, Source("user", "/user.json", user), shell()], {"user": record}))
+            if "sets the model to 'opus'" in w]
+
+
+def test_saved_login_names_the_source_of_each_variable():
+    sources = [src("project", {"ANTHROPIC_BASE_URL": "https://gw.example"}), src("user", {"ANTHROPIC_AUTH_TOKEN": TOKEN}), shell()]
+    [warning] = messages(analyze(sources, {}, {"oauthAccount": {"emailAddress": "a@b"}}, "/home/.claude.json"))
+    assert "ANTHROPIC_AUTH_TOKEN from user settings" in warning
+    assert "ANTHROPIC_BASE_URL from project settings.json" in warning
+
+
+def test_nan_in_a_settings_file_is_reported_like_claude_would(tmp_path):
+    path = tmp_path / "settings.json"
+    path.write_text('{"env": {}, "x": NaN}')
+    data, problem, exists = claude_settings.read_object(str(path))
+    assert data is None and exists and "NaN is not a JSON value" in problem

@@ -187,9 +187,11 @@ def read_object(path: str) -> tuple[dict | None, str | None, bool]:
     if not text.strip():
         return {}, None, True
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_reject_constant)  # JSON.parse, which claude uses, has no NaN
     except json.JSONDecodeError as exc:
         return None, f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}", True
+    except ValueError as exc:
+        return None, f"invalid JSON: {exc} is not a JSON value", True
     if not isinstance(data, dict):
         return None, f"must be a JSON object, not {_json_type(data)}", True
     return data, None, True

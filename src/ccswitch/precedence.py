@@ -250,8 +250,10 @@ def analyze(
                                    f"{', '.join(names)}",
                  f"remove {', '.join(names)} from {higher.where_to_fix()}" if name != "managed"
                  else "ask whoever manages this machine; ccswitch cannot override managed settings")
-        if (record.get("top") or {}).get("model") and model_source is not None and model_source is not source \
-                and _rank(model_source.name) < _rank(source.name):
+        written_model = (record.get("top") or {}).get("model")
+        if written_model and model_source is not None and model_source is not source \
+                and _rank(model_source.name) < _rank(source.name) \
+                and claude_settings.digest(model["value"]) != written_model.get("written"):
             via = "ANTHROPIC_MODEL" if value_of("ANTHROPIC_MODEL") else '"model"'
             warn("override", WARN, f"{model['source']} sets the model to {model['value']!r}, overriding the active profile "
                                    f"{record.get('profile')!r}",
@@ -331,7 +333,8 @@ def analyze(
         if saved and gateway:
             warn("saved-login", WARN,
                  f"{claude_state_path or '.claude.json'} holds a saved claude.ai login ({', '.join(saved)}) beside "
-                 f"{', '.join(gateway)} from {winner_of(gateway[0]).where()}: claude warns of an auth conflict",  # type: ignore[union-attr]
+                 f"{'; '.join(f'{v} from {winner_of(v).where()}' for v in gateway)}: "  # type: ignore[union-attr]
+                 "claude warns of an auth conflict",
                  "run `claude /logout` if you no longer use that login, or keep the gateway to `ccswitch run`")
 
     return {

@@ -194,6 +194,12 @@ class ProfileSet:
         raw = self._raw(name, origin)
         parent_name = raw.get("extends")
         if isinstance(parent_name, str):
+            if parent_name == name and (origin == "preset" or name not in self.preset_names):
+                raise ProfileFileError(
+                    self.path if origin == "user" else f"preset {name}",
+                    f"[profiles.{name}]: extends: a profile cannot extend itself (and there is no preset {name!r})",
+                    find_line(self._text, name, "extends") if origin == "user" else None,
+                )
             if parent_name not in self and not (origin == "user" and parent_name in self.preset_names):
                 raise ProfileFileError(
                     self.path if origin == "user" else f"preset {name}",
