@@ -39,6 +39,24 @@ def test_help_lists_commands_with_examples(runner):
         assert sub.exit_code == 0 and "Example:" in sub.stdout
 
 
+def test_every_command_has_help_with_an_example(runner):
+    import typer.main
+
+    def walk(command, path):
+        children = getattr(command, "commands", None)
+        if not children:
+            yield path
+            return
+        for name, child in children.items():
+            yield from walk(child, [*path, name])
+
+    commands = list(walk(typer.main.get_command(app), []))
+    assert len(commands) >= 19  # list … status, current, token set/rm
+    for path in commands:
+        result = invoke(runner, *path, "--help")
+        assert result.exit_code == 0 and "Example:" in result.stdout, path
+
+
 def test_list_without_config_shows_every_preset(runner):
     result = invoke(runner, "list")
     assert result.exit_code == 0

@@ -226,5 +226,5 @@ def show_status(as_json: JsonOption = False) -> None:
 
 
 app.command("status")(reports_errors(show_status))
-app.command("current", help="Alias of `status`.")(reports_errors(show_status))
+app.command("current", help="Alias of `status`: what a plain `claude` started here will use, and why.\n\nExample: ccswitch current --json")(reports_errors(show_status))
 
