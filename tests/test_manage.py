@@ -275,6 +275,40 @@ def test_rename_refuses_an_existing_target(profiles_file) -> None:  # type: igno
     assert "profiles.work" in path.read_text()
 
 
+
+MYGLM = '\n[profiles.myglm]\nextends = "glm"\ntoken = "env:ZHIPU_KEY"\n'
+
+
+def test_rename_refuses_a_preset_name_that_others_extend(profiles_file) -> None:  # type: ignore[no-untyped-def]
+    # Under the preset's name, work would become what myglm inherits: myglm's Zhipu token would go
+    # to work's gateway.
+    path = profiles_file(COMMENTED + MYGLM)
+    result = invoke("rename", "work", "glm")
+    assert result.exit_code == 2, result.output
+    assert "'glm' is a built-in preset that 'myglm' extends" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert path.read_text() == COMMENTED + MYGLM
+
+
+def test_rename_to_a_preset_name_nobody_extends_makes_an_override(profiles_file) -> None:  # type: ignore[no-untyped-def]
+    path = profiles_file(COMMENTED + '\n[profiles.mykimi]\nextends = "kimi"\n')
+    result = invoke("rename", "work", "glm")
+    assert result.exit_code == 0, result.output
+    assert "[profiles.glm]" in path.read_text()
+
+
+def test_add_refuses_a_preset_name_that_others_extend(profiles_file) -> None:  # type: ignore[no-untyped-def]
+    path = profiles_file(COMMENTED + MYGLM)
+    result = invoke("add", "glm", "--base-url", "http://h.example.com", "--token-env", "H_KEY")
+    assert result.exit_code == 2, result.output
+    assert "'glm' is a built-in preset that 'myglm' extends" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert path.read_text() == COMMENTED + MYGLM
+    # An override that already exists is what myglm inherits today: replacing it stays possible.
+    path.write_text(COMMENTED + MYGLM + '\n[profiles.glm]\nextends = "glm"\n')
+    assert invoke("add", "glm", "--extends", "glm", "--model", "m", "--force").exit_code == 0
+
+
 # -- token --------------------------------------------------------------------------------------
 
 

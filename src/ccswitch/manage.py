@@ -36,6 +36,22 @@ def _require_user_profile(opened: ProfilesFile, name: str, verb: str) -> None:
     raise UnknownProfileError(unknown_profile_message(name, profile_set.names()))
 
 
+def _refuse_shadowing_a_preset(opened: ProfilesFile, name: str, exclude: str, doing: str) -> None:
+    """A new user profile named after a preset replaces that preset for every profile that
+    `extends` it: they would inherit its endpoint and send their own token there. Refuse."""
+    profile_set = opened.profile_set
+    if name not in profile_set.preset_names or name in profile_set.user:
+        return
+    followers = sorted(n for n, raw in profile_set.user.items() if n != exclude and raw.get("extends") == name)
+    if followers:
+        one = len(followers) == 1
+        raise UsageError(
+            f"{doing}: {name!r} is a built-in preset that {', '.join(repr(f) for f in followers)} "
+            f"{'extends' if one else 'extend'}; a profile of that name would replace the preset for "
+            f"{'it' if one else 'them'} ({'its' if one else 'their'} token could go to another endpoint); pick another name"
+        )
+
+
 def add_profile(
     profiles_path: str,
     presets_directory: str,
@@ -52,6 +68,7 @@ def add_profile(
         raise UsageError(
             f"profile {name!r} already exists in {profiles_path}; use --force to replace it, or `ccswitch edit {name}`"
         )
+    _refuse_shadowing_a_preset(opened, name, name, f"cannot add {name!r}")
     validate_profile_table(name, table, "the new profile")
     new_text = tomledit.add_profile(opened.text, name, table)
     check_profiles_text(opened, new_text, presets_directory)
@@ -108,6 +125,8 @@ def rename_profile(
     _require_user_profile(opened, old, "rename")
     if new in opened.profile_set.user:
         raise UsageError(f"profile {new!r} already exists; remove it first or pick another name")
+    # `old` itself may extend the preset: renamed, it becomes the preset's override, which is fine.
+    _refuse_shadowing_a_preset(opened, new, old, f"cannot rename {old!r} to {new!r}")
     profile_set = opened.profile_set
     token_ref = profile_set.get(old).token
     new_text = tomledit.rename_profile(opened.text, old, new)
