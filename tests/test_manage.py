@@ -226,6 +226,27 @@ def test_remove_refuses_a_profile_others_extend(profiles_file) -> None:  # type:
     assert "child" in path.read_text()
 
 
+FALLBACK = '\n[profiles.fb]\nextends = "glm"\nfallback = ["qwen", "work"]\n'
+
+
+def test_remove_refuses_a_profile_others_fall_back_to(profiles_file) -> None:  # type: ignore[no-untyped-def]
+    path = profiles_file(COMMENTED + FALLBACK)
+    for args in (("remove", "work"), ("remove", "work", "--force")):
+        result = invoke(*args)
+        assert result.exit_code == 2, result.output
+        assert "profile 'work' cannot be removed: 'fb' lists it in `fallback`" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert path.read_text() == COMMENTED + FALLBACK
+
+
+def test_remove_an_override_others_fall_back_to(profiles_file) -> None:  # type: ignore[no-untyped-def]
+    # The preset stays behind the override, so the fallback still names a profile.
+    path = profiles_file(COMMENTED + FALLBACK.replace('"qwen"', '"glm"') + '\n[profiles.glm]\nextends = "glm"\nmodel = "m"\n')
+    result = invoke("remove", "glm")
+    assert result.exit_code == 0, result.output
+    assert "[profiles.glm]" not in path.read_text()
+
+
 def test_remove_a_preset_or_unknown(profiles_file) -> None:  # type: ignore[no-untyped-def]
     profiles_file(COMMENTED)
     assert "built-in preset" in invoke("remove", "glm").stderr
@@ -266,6 +287,13 @@ def test_rename_moves_default_extends_and_keyring(profiles_file, file_keyring) -
     assert file_keyring.get_password("ccswitch", "job") == CANARY
     assert file_keyring.get_password("ccswitch", "work") is None
     assert_private(path)
+
+
+def test_rename_follows_fallback_lists(profiles_file) -> None:  # type: ignore[no-untyped-def]
+    path = profiles_file(COMMENTED + FALLBACK)
+    result = invoke("rename", "work", "job")
+    assert result.exit_code == 0, result.output
+    assert path.read_text() == (COMMENTED + FALLBACK).replace("profiles.work", "profiles.job").replace('"work"]', '"job"]')
 
 
 def test_rename_refuses_an_existing_target(profiles_file) -> None:  # type: ignore[no-untyped-def]

@@ -171,7 +171,7 @@ def remove_profile(
     """Remove one of your profiles, and its token from the OS keyring.
 
     Refuses a profile that is active (the default, pinned by a .ccswitch file, set by `use`)
-    unless --force.
+    unless --force, and one that other profiles extend or list in `fallback`.
 
     Example: ccswitch remove oldgateway
     """
@@ -186,7 +186,7 @@ def rename_profile(
     old: Annotated[str, typer.Argument(help="Current name.")],
     new: Annotated[str, typer.Argument(help="New name.")],
 ) -> None:
-    """Rename one of your profiles; `default`, `extends` and its keyring entry follow.
+    """Rename one of your profiles; `default`, `extends`, `fallback` lists and its keyring entry follow.
 
     Example: ccswitch rename work work-gateway
     """

@@ -94,6 +94,14 @@ def remove_profile(
                 f"{'extends' if len(followers) == 1 else 'extend'} it; change or remove "
                 f"{'it' if len(followers) == 1 else 'them'} first"
             )
+        # Like `extends`, not overridable with --force: the file would no longer load.
+        falling_back = sorted(n for n, raw in profile_set.user.items() if name in (raw.get("fallback") or ()))
+        if falling_back:
+            raise UsageError(
+                f"profile {name!r} cannot be removed: {', '.join(repr(f) for f in falling_back)} "
+                f"{'lists' if len(falling_back) == 1 else 'list'} it in `fallback`; take it out of "
+                f"{'that list' if len(falling_back) == 1 else 'those lists'} first (`ccswitch edit`)"
+            )
     scopes = active_scopes(name, profile_set.default, cwd, env)
     if scopes and not force:
         raise UsageError(f"profile {name!r} is active ({'; '.join(scopes)}); use --force to remove it anyway")
