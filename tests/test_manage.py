@@ -115,6 +115,15 @@ def test_add_refuses_an_existing_name_unless_forced(profiles_file) -> None:  # t
         (["--extends", "glm", "--env", "ANTHROPIC_API_KEY=x"], "put credentials in the profile's `token` field"),
         (["--extends", "glm", "--token-env", "A", "--token-cmd", "b"], "only one of"),
         ([], "give --extends PRESET"),
+        (["--base-url", "http://h.example.com", "--token-env", "A B"], "token: 'env:A B' does not name an environment variable"),
+        (["--extends", "glm", "--token-env", ""], "--token-env is empty"),
+        (["--extends", "glm", "--token-cmd", ""], "--token-cmd is empty"),
+        (["--extends", "glm", "--token-cmd", "  "], "--token-cmd is empty"),
+        (["--extends", "glm", "--opus", ""], "--opus is empty"),
+        (["--extends", "glm", "--model", ""], "--model is empty"),
+        (["--extends", ""], "--extends is empty"),
+        (["--base-url", ""], "--base-url is empty"),
+        (["--extends", "glm", "--description", ""], "--description is empty"),
     ],
 )
 def test_add_rejects_bad_input_and_writes_nothing(profiles_file, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]

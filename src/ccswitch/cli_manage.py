@@ -98,6 +98,14 @@ def add_profile(
     Example: pass show zhipu | ccswitch add myglm --extends glm --token-stdin
     """
     env = dict(os.environ)
+    # An empty value would otherwise be dropped as if the option had not been given.
+    for flag, value in (
+        ("--extends", extends), ("--base-url", base_url), ("--auth", auth), ("--model", model), ("--opus", opus),
+        ("--sonnet", sonnet), ("--haiku", haiku), ("--description", description), ("--token-env", token_env),
+        ("--token-cmd", token_cmd),
+    ):
+        if value is not None and not value.strip():
+            raise UsageError(f"{flag} is empty; give a value or leave the option out")
     interactive = _stdin_is_terminal() and not token_stdin
     if sum(bool(x) for x in (token_env, token_cmd, token_keyring or token_stdin)) > 1:
         raise UsageError("give only one of --token-env, --token-cmd, --token-keyring/--token-stdin")
