@@ -165,7 +165,8 @@ def add_profile(
         table["env"] = extra_env
 
     profiles_path = paths.profiles_file(env)
-    done = manage.add_profile(profiles_path, presets_dir(), name, table, force=force, keyring_secret=keyring_secret)
+    done = manage.add_profile(profiles_path, presets_dir(), name, table, force=force, keyring_secret=keyring_secret,
+                              cache_path=paths.profiles_cache_file(env))
     token_note = secrets.describe_token(table.get("token"), env, name).detail if "token" in table else "inherited or none"
     _say(f"{done} profile {name!r} in {profiles_path} (token: {token_note})")
 
@@ -184,7 +185,8 @@ def remove_profile(
     Example: ccswitch remove oldgateway
     """
     env = dict(os.environ)
-    notes = manage.remove_profile(paths.profiles_file(env), presets_dir(), name, cwd=os.getcwd(), env=env, force=force)
+    notes = manage.remove_profile(paths.profiles_file(env), presets_dir(), name, cwd=os.getcwd(), env=env, force=force,
+                                  cache_path=paths.profiles_cache_file(env))
     _notes(notes)
 
 
@@ -199,7 +201,8 @@ def rename_profile(
     Example: ccswitch rename work work-gateway
     """
     env = dict(os.environ)
-    _notes(manage.rename_profile(paths.profiles_file(env), presets_dir(), old, new, cwd=os.getcwd(), env=env))
+    _notes(manage.rename_profile(paths.profiles_file(env), presets_dir(), old, new, cwd=os.getcwd(), env=env,
+                                cache_path=paths.profiles_cache_file(env)))
 
 
 def _editor_command(env: dict[str, str]) -> list[str]:
@@ -218,7 +221,7 @@ def edit_profile(name: Annotated[str, typer.Argument(help="Profile to edit (a pr
     """
     env = dict(os.environ)
     presets = presets_dir()
-    opened = open_for_change(paths.profiles_file(env), presets)
+    opened = open_for_change(paths.profiles_file(env), presets, cache_path=paths.profiles_cache_file(env))
     original = manage.edit_start(opened, name)
     command = _editor_command(env)
     # The profile may hold a plain-text token: a private directory, a 0600 file, removed afterwards.
@@ -280,7 +283,7 @@ def token_set(name: Annotated[str, typer.Argument(help="Profile whose token to s
     """
     env = dict(os.environ)
     secret = _read_secret(False, f"Token for {name} (hidden)")
-    _notes(manage.set_token(paths.profiles_file(env), presets_dir(), name, secret))
+    _notes(manage.set_token(paths.profiles_file(env), presets_dir(), name, secret, cache_path=paths.profiles_cache_file(env)))
 
 
 @token_app.command("rm")

@@ -60,10 +60,11 @@ def add_profile(
     *,
     force: bool = False,
     keyring_secret: str | None = None,
+    cache_path: str | None,
 ) -> str:
     """Write `[profiles.NAME]`; with `keyring_secret`, store it under ccswitch/NAME first."""
     check_name(name)
-    opened = open_for_change(profiles_path, presets_directory)
+    opened = open_for_change(profiles_path, presets_directory, cache_path=cache_path)
     if name in opened.profile_set.user and not force:
         raise UsageError(
             f"profile {name!r} already exists in {profiles_path}; use --force to replace it, or `ccswitch edit {name}`"
@@ -79,10 +80,11 @@ def add_profile(
 
 
 def remove_profile(
-    profiles_path: str, presets_directory: str, name: str, *, cwd: str, env: Mapping[str, str], force: bool = False
+    profiles_path: str, presets_directory: str, name: str, *, cwd: str, env: Mapping[str, str], force: bool = False,
+    cache_path: str | None,
 ) -> list[str]:
     """Remove a user profile (and its keyring entry); returns notes for the user."""
-    opened = open_for_change(profiles_path, presets_directory)
+    opened = open_for_change(profiles_path, presets_directory, cache_path=cache_path)
     _require_user_profile(opened, name, "remove")
     profile_set = opened.profile_set
     is_preset = name in profile_set.preset_names
@@ -126,10 +128,11 @@ def remove_profile(
 
 
 def rename_profile(
-    profiles_path: str, presets_directory: str, old: str, new: str, *, cwd: str, env: Mapping[str, str]
+    profiles_path: str, presets_directory: str, old: str, new: str, *, cwd: str, env: Mapping[str, str],
+    cache_path: str | None,
 ) -> list[str]:
     check_name(new)
-    opened = open_for_change(profiles_path, presets_directory)
+    opened = open_for_change(profiles_path, presets_directory, cache_path=cache_path)
     _require_user_profile(opened, old, "rename")
     if new in opened.profile_set.user:
         raise UsageError(f"profile {new!r} already exists; remove it first or pick another name")
@@ -168,9 +171,11 @@ def rename_profile(
     return notes
 
 
-def token_entry(profiles_path: str, presets_directory: str, name: str) -> tuple[ProfilesFile, str, str | None]:
+def token_entry(
+    profiles_path: str, presets_directory: str, name: str, *, cache_path: str | None
+) -> tuple[ProfilesFile, str, str | None]:
     """(opened file, keyring entry, current token reference) for `token set/rm`."""
-    opened = open_for_change(profiles_path, presets_directory)
+    opened = open_for_change(profiles_path, presets_directory, cache_path=cache_path)
     if name not in opened.profile_set:
         raise UnknownProfileError(unknown_profile_message(name, opened.profile_set.names()))
     ref = opened.profile_set.get(name).token
@@ -178,9 +183,9 @@ def token_entry(profiles_path: str, presets_directory: str, name: str) -> tuple[
     return opened, entry, ref
 
 
-def set_token(profiles_path: str, presets_directory: str, name: str, secret: str) -> list[str]:
+def set_token(profiles_path: str, presets_directory: str, name: str, secret: str, *, cache_path: str | None) -> list[str]:
     """Store the token in the keyring and make the profile read it from there."""
-    opened, entry, ref = token_entry(profiles_path, presets_directory, name)
+    opened, entry, ref = token_entry(profiles_path, presets_directory, name, cache_path=cache_path)
     notes = []
     new_text = None
     if secrets.reference_kind(ref) != "keyring":
@@ -199,7 +204,7 @@ def set_token(profiles_path: str, presets_directory: str, name: str, secret: str
 
 
 def remove_token(profiles_path: str, presets_directory: str, name: str) -> list[str]:
-    _, entry, ref = token_entry(profiles_path, presets_directory, name)
+    _, entry, ref = token_entry(profiles_path, presets_directory, name, cache_path=None)  # writes no file
     if not secrets.keyring_delete(entry):
         raise CcswitchError(f"no token for {name!r} in the OS keyring ({secrets.KEYRING_SERVICE}/{entry})", ExitStatus.FAILURE)
     notes = [f"removed the token for {name!r} from the OS keyring ({secrets.KEYRING_SERVICE}/{entry})"]
