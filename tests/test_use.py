@@ -470,6 +470,38 @@ def test_project_scope_writes_settings_local_at_the_git_root_and_git_ignores_it(
     assert not local.exists()  # there was none before the first `use`
 
 
+def test_off_takes_away_the_claude_dir_that_use_created_and_leaves_the_exclude_line(setup, tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    monkeypatch.chdir(repo)
+    assert ccswitch("use", "alpha", "--scope", "project").exit_code == 0
+    assert (repo / ".claude").is_dir()
+    exclude = (repo / ".git" / "info" / "exclude").read_text()
+    assert "/.claude/settings.local.json" in exclude
+    assert ccswitch("use", "beta", "--scope", "project").exit_code == 0  # a switch keeps "use made the dir"
+    assert ccswitch("off", "--scope", "project").exit_code == 0
+    assert not (repo / ".claude").exists()
+    # Left alone: it ignores a file that is gone, and protects the next `use`.
+    assert (repo / ".git" / "info" / "exclude").read_text() == exclude
+
+
+def test_off_keeps_a_claude_dir_that_was_there_or_holds_other_files(setup, tmp_path, monkeypatch):
+    for case in ("existed", "others"):
+        repo = tmp_path / case
+        repo.mkdir()
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        monkeypatch.chdir(repo)
+        if case == "existed":
+            (repo / ".claude").mkdir()
+        assert ccswitch("use", "alpha", "--scope", "project").exit_code == 0
+        if case == "others":
+            (repo / ".claude" / "commands").mkdir()  # e.g. the user adds a slash command meanwhile
+        assert ccswitch("off", "--scope", "project").exit_code == 0
+        assert not (repo / ".claude" / "settings.local.json").exists()
+        assert (repo / ".claude").is_dir(), case
+
+
 def test_project_scope_refuses_a_tracked_local_file(setup, tmp_path, monkeypatch):
     repo = tmp_path / "repo"
     (repo / ".claude").mkdir(parents=True)

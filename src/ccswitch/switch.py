@@ -157,6 +157,27 @@ def _read_raw(path: str) -> bytes | None:
         raise claude_settings.SettingsFileError(path, f"cannot read: {exc.strerror or exc}") from None
 
 
+def _missing_dirs(directory: str) -> list[str]:
+    missing = []
+    while not os.path.isdir(directory):
+        missing.append(directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return missing
+
+
+def _remove_created_dirs(record: Mapping[str, object] | None) -> None:
+    """After `off` deleted the file the first `use` created: the directories that `use` created for
+    it, while they are empty (claude or the user may have put something there meanwhile)."""
+    for directory in (record or {}).get("created_dirs") or ():  # type: ignore[attr-defined]
+        try:
+            os.rmdir(directory)
+        except OSError:
+            return
+
+
 def _text(raw: bytes | None) -> str | None:
     # claude_settings.read has already refused a file that is not UTF-8.
     return raw.decode("utf-8") if raw is not None else None
@@ -308,6 +329,7 @@ def _commit(target: Target, state_dir: str, change: Change, old_record: dict | N
         if change.after is None:
             if change.existed:
                 os.unlink(target.path)
+                _remove_created_dirs(old_record)
         else:
             text = change.text if change.text is not None else claude_settings.dump(change.after, change.style)
             atomic_write_text(target.path, text, mode=0o600 if _holds_secret(change.after) else None)
@@ -331,6 +353,11 @@ def use(target: Target, profile: str, profile_env: Mapping[str, str], model: str
                           applied_at=record.get("applied_at") if same else _now().isoformat(timespec="seconds"),
                           # Whether the first `use` made the file, so that `off` can take it away again.
                           created_file=record.get("created_file", False) if record else raw is None)
+        # The directories the first write created (a project's `.claude/`), deepest first, for `off`.
+        created_dirs = record.get("created_dirs") if record else (
+            _missing_dirs(os.path.dirname(target.path)) if raw is None else None)
+        if created_dirs:
+            new_record["created_dirs"] = created_dirs
         # The file's exact text before the first `use`, so that `off` can give back the user's own
         # layout (one-line arrays, aligned colons), which no serializer reproduces. Kept here, not
         # looked up in the backups: those are pruned after BACKUPS_KEPT writes, the record lives
