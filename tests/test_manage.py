@@ -115,6 +115,15 @@ def test_add_refuses_an_existing_name_unless_forced(profiles_file) -> None:  # t
         (["--extends", "glm", "--env", "ANTHROPIC_API_KEY=x"], "put credentials in the profile's `token` field"),
         (["--extends", "glm", "--token-env", "A", "--token-cmd", "b"], "only one of"),
         ([], "give --extends PRESET"),
+        (["--base-url", "http://h.example.com", "--token-env", "A B"], "token: 'env:A B' does not name an environment variable"),
+        (["--extends", "glm", "--token-env", ""], "--token-env is empty"),
+        (["--extends", "glm", "--token-cmd", ""], "--token-cmd is empty"),
+        (["--extends", "glm", "--token-cmd", "  "], "--token-cmd is empty"),
+        (["--extends", "glm", "--opus", ""], "--opus is empty"),
+        (["--extends", "glm", "--model", ""], "--model is empty"),
+        (["--extends", ""], "--extends is empty"),
+        (["--base-url", ""], "--base-url is empty"),
+        (["--extends", "glm", "--description", ""], "--description is empty"),
     ],
 )
 def test_add_rejects_bad_input_and_writes_nothing(profiles_file, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
@@ -226,6 +235,27 @@ def test_remove_refuses_a_profile_others_extend(profiles_file) -> None:  # type:
     assert "child" in path.read_text()
 
 
+FALLBACK = '\n[profiles.fb]\nextends = "glm"\nfallback = ["qwen", "work"]\n'
+
+
+def test_remove_refuses_a_profile_others_fall_back_to(profiles_file) -> None:  # type: ignore[no-untyped-def]
+    path = profiles_file(COMMENTED + FALLBACK)
+    for args in (("remove", "work"), ("remove", "work", "--force")):
+        result = invoke(*args)
+        assert result.exit_code == 2, result.output
+        assert "profile 'work' cannot be removed: 'fb' lists it in `fallback`" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert path.read_text() == COMMENTED + FALLBACK
+
+
+def test_remove_an_override_others_fall_back_to(profiles_file) -> None:  # type: ignore[no-untyped-def]
+    # The preset stays behind the override, so the fallback still names a profile.
+    path = profiles_file(COMMENTED + FALLBACK.replace('"qwen"', '"glm"') + '\n[profiles.glm]\nextends = "glm"\nmodel = "m"\n')
+    result = invoke("remove", "glm")
+    assert result.exit_code == 0, result.output
+    assert "[profiles.glm]" not in path.read_text()
+
+
 def test_remove_a_preset_or_unknown(profiles_file) -> None:  # type: ignore[no-untyped-def]
     profiles_file(COMMENTED)
     assert "built-in preset" in invoke("remove", "glm").stderr
@@ -268,11 +298,52 @@ def test_rename_moves_default_extends_and_keyring(profiles_file, file_keyring) -
     assert_private(path)
 
 
+def test_rename_follows_fallback_lists(profiles_file) -> None:  # type: ignore[no-untyped-def]
+    path = profiles_file(COMMENTED + FALLBACK)
+    result = invoke("rename", "work", "job")
+    assert result.exit_code == 0, result.output
+    assert path.read_text() == (COMMENTED + FALLBACK).replace("profiles.work", "profiles.job").replace('"work"]', '"job"]')
+
+
 def test_rename_refuses_an_existing_target(profiles_file) -> None:  # type: ignore[no-untyped-def]
     path = profiles_file(COMMENTED + '\n[profiles.b]\nextends = "glm"\n')
     result = invoke("rename", "work", "b")
     assert result.exit_code == 2 and "'b' already exists" in result.stderr
     assert "profiles.work" in path.read_text()
+
+
+
+MYGLM = '\n[profiles.myglm]\nextends = "glm"\ntoken = "env:ZHIPU_KEY"\n'
+
+
+def test_rename_refuses_a_preset_name_that_others_extend(profiles_file) -> None:  # type: ignore[no-untyped-def]
+    # Under the preset's name, work would become what myglm inherits: myglm's Zhipu token would go
+    # to work's gateway.
+    path = profiles_file(COMMENTED + MYGLM)
+    result = invoke("rename", "work", "glm")
+    assert result.exit_code == 2, result.output
+    assert "'glm' is a built-in preset that 'myglm' extends" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert path.read_text() == COMMENTED + MYGLM
+
+
+def test_rename_to_a_preset_name_nobody_extends_makes_an_override(profiles_file) -> None:  # type: ignore[no-untyped-def]
+    path = profiles_file(COMMENTED + '\n[profiles.mykimi]\nextends = "kimi"\n')
+    result = invoke("rename", "work", "glm")
+    assert result.exit_code == 0, result.output
+    assert "[profiles.glm]" in path.read_text()
+
+
+def test_add_refuses_a_preset_name_that_others_extend(profiles_file) -> None:  # type: ignore[no-untyped-def]
+    path = profiles_file(COMMENTED + MYGLM)
+    result = invoke("add", "glm", "--base-url", "http://h.example.com", "--token-env", "H_KEY")
+    assert result.exit_code == 2, result.output
+    assert "'glm' is a built-in preset that 'myglm' extends" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert path.read_text() == COMMENTED + MYGLM
+    # An override that already exists is what myglm inherits today: replacing it stays possible.
+    path.write_text(COMMENTED + MYGLM + '\n[profiles.glm]\nextends = "glm"\n')
+    assert invoke("add", "glm", "--extends", "glm", "--model", "m", "--force").exit_code == 0
 
 
 # -- token --------------------------------------------------------------------------------------

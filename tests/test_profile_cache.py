@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 
 import pytest
+from typer.testing import CliRunner
+
+from ccswitch.cli import app
 
 from ccswitch import paths
 from ccswitch.errors import ProfileFileError
@@ -55,3 +59,42 @@ def test_a_corrupt_cache_is_ignored_and_rewritten(profiles_file):
     assert load().get("a").base_url == "http://one"
     with open(cache) as handle:
         assert "key" in json.load(handle)
+
+
+CANARY = "sk-canary-0a1b2c3d4e5f6789"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["token", "set", "a"],
+        ["remove", "a"],
+        ["rename", "a", "b"],
+        ["add", "c", "--extends", "glm"],
+        ["edit", "a"],
+    ],
+)
+def test_every_write_of_profiles_toml_drops_the_cache(profiles_file, file_keyring, monkeypatch, tmp_path, command):
+    # The cache holds a copy of a literal token: once profiles.toml changes, that copy must not stay
+    # on disk until some later `run` happens to rewrite the cache.
+    profiles_file(f'[profiles.a]\nextends = "glm"\ntoken = "{CANARY}"\n')
+    load()
+    cache = paths.profiles_cache_file(dict(os.environ))
+    assert CANARY in open(cache).read()
+    editor = tmp_path / "editor.py"
+    editor.write_text("import sys, pathlib\np = pathlib.Path(sys.argv[1])\np.write_text(p.read_text().replace('glm', 'qwen'))\n")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
+    result = CliRunner().invoke(app, command, input=CANARY + "\n", catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert not os.path.exists(cache)
+    load()  # the next run rebuilds it
+    assert os.path.exists(cache)
+
+
+def test_a_refused_change_keeps_the_cache(profiles_file):
+    profiles_file('[profiles.a]\nextends = "glm"\n')
+    load()
+    cache = paths.profiles_cache_file(dict(os.environ))
+    result = CliRunner().invoke(app, ["add", "a", "--extends", "glm"])
+    assert result.exit_code == 2
+    assert os.path.exists(cache)

@@ -138,6 +138,9 @@ INVALID = {
     "unknown default": ('default = "nope"\n', "default: no profile named 'nope'", 1),
     "token in env": ('[profiles.a]\n[profiles.a.env]\nANTHROPIC_AUTH_TOKEN = "sk-secret"\n', "put credentials in the profile's `token` field", 3),
     "newer schema": ("schema = 2\n", "schema = 2 is not supported", 1),
+    "token env bad name": ('[profiles.a]\nbase_url = "https://x.example"\ntoken = "env:A B"\n', "[profiles.a]: token: 'env:A B' does not name an environment variable", 3),
+    "token env no name": ('[profiles.a]\nextends = "glm"\n\ntoken = "env:"\n', "[profiles.a]: token: 'env:' does not name an environment variable", 4),
+    "token cmd empty": ('[profiles.a]\nextends = "glm"\ntoken = "cmd:  "\n', "[profiles.a]: token: 'cmd:  ' names no command", 3),
     "profile not a table": ('profiles = { a = 1 }\n', "profiles.a: must be a table", None),
 }
 

@@ -84,6 +84,32 @@ def test_rename_changes_headers_default_and_extends_only() -> None:
     assert result == expected
 
 
+def test_rename_follows_fallback_lists_keeping_their_layout() -> None:
+    text = FILE + (
+        '\n[profiles.fb]\nbase_url = "https://fb.example.com"\nfallback = [ "other",  "work" ]  # in order\n'
+        '\n[profiles.fb2]\nbase_url = "https://fb2.example.com"\nfallback = [\n  "work",  # first\n  "glm",\n]\n'
+    )
+    result = tomledit.rename_profile(text, "work", "job")
+    expected = (
+        text.replace("[profiles.work]", "[profiles.job]")
+        .replace("[profiles.work.models]", "[profiles.job.models]")
+        .replace('default = "work"', 'default = "job"')
+        .replace('"other",  "work" ]', '"other",  "job" ]')
+        .replace('  "work",  # first', '  "job",  # first')
+    )
+    assert result == expected
+
+
+def test_rename_follows_fallback_lists_in_inline_tables_too() -> None:
+    # An inline table defeats the line edit; tomlkit's fallback must rewrite fallback as well.
+    text = 'schema = 1\n[profiles]\nwork = { base_url = "https://w.example.com" }\nfb = { extends = "glm", fallback = ["work"] }\n'
+    result = tomledit.rename_profile(text, "work", "job")
+    assert tomllib.loads(result)["profiles"] == {
+        "job": {"base_url": "https://w.example.com"},
+        "fb": {"extends": "glm", "fallback": ["job"]},
+    }
+
+
 def test_profile_text_and_replace_round_trip() -> None:
     chunk = tomledit.profile_text(FILE, "work")
     assert chunk == WORK

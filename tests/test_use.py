@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ccswitch import fsutil, switch
+from ccswitch import claude_settings, fsutil, switch
 from ccswitch.cli import app
 from conftest import subprocess_env
 
@@ -212,6 +212,45 @@ def test_bom_and_crlf_survive_use_and_off(setup):
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
     assert ccswitch("off").exit_code == 0
     assert setup.read_bytes() == original.encode("utf-8")
+
+
+# Laid out by hand, as json.dumps never would: one-line arrays, 4-space indent, aligned values,
+# CRLF, a space before a colon, no final newline.
+HAND_FORMATTED = (
+    '{\r\n'
+    '    "permissions": { "allow": ["Bash(ls)", "Read(*)"], "deny": [] },\r\n'
+    '    "env"        : { "MY_VAR": "1", "ANTHROPIC_API_KEY": "sk-ant-user-own-key-0000" },\r\n'
+    '    "hooks"      : {},\r\n'
+    '    "model"      : "opus[1m]"\r\n'
+    '}'
+)
+
+
+@pytest.mark.parametrize("switch_first", [False, True])
+def test_use_then_off_gives_back_a_hand_formatted_file_byte_for_byte(setup, switch_first):
+    setup.write_bytes(HAND_FORMATTED.encode("utf-8"))
+    assert ccswitch("use", "alpha").exit_code == 0
+    assert setup.read_bytes() != HAND_FORMATTED.encode("utf-8")
+    if switch_first:
+        assert ccswitch("use", "beta").exit_code == 0
+    result = ccswitch("off")
+    assert result.exit_code == 0, result.output
+    assert setup.read_bytes() == HAND_FORMATTED.encode("utf-8")
+
+
+def test_off_after_the_user_changed_something_restores_only_its_keys(setup):
+    setup.write_bytes(HAND_FORMATTED.encode("utf-8"))
+    assert ccswitch("use", "alpha").exit_code == 0
+    data = json.loads(setup.read_text())
+    data["permissions"]["deny"].append("Bash(rm)")  # the user, in between
+    setup.write_bytes(claude_settings.dump(data, claude_settings.Style.of(setup.read_text())).encode("utf-8"))
+    changed = setup.read_bytes()
+    assert ccswitch("off").exit_code == 0
+    expected = json.loads(HAND_FORMATTED)
+    expected["permissions"]["deny"] = ["Bash(rm)"]
+    assert json.loads(setup.read_text()) == expected
+    # Written in the file's current style, as before: the user's change is kept, not the old bytes.
+    assert setup.read_bytes() == claude_settings.dump(expected, claude_settings.Style.of(changed.decode())).encode("utf-8")
 
 
 # --- injected write failures ---------------------------------------------------------------------
@@ -429,6 +468,38 @@ def test_project_scope_writes_settings_local_at_the_git_root_and_git_ignores_it(
     assert [r["active"] for r in json.loads(listing.stdout) if r["name"] == "alpha"] == [["project"]]
     assert ccswitch("off", "--scope", "project").exit_code == 0
     assert not local.exists()  # there was none before the first `use`
+
+
+def test_off_takes_away_the_claude_dir_that_use_created_and_leaves_the_exclude_line(setup, tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    monkeypatch.chdir(repo)
+    assert ccswitch("use", "alpha", "--scope", "project").exit_code == 0
+    assert (repo / ".claude").is_dir()
+    exclude = (repo / ".git" / "info" / "exclude").read_text()
+    assert "/.claude/settings.local.json" in exclude
+    assert ccswitch("use", "beta", "--scope", "project").exit_code == 0  # a switch keeps "use made the dir"
+    assert ccswitch("off", "--scope", "project").exit_code == 0
+    assert not (repo / ".claude").exists()
+    # Left alone: it ignores a file that is gone, and protects the next `use`.
+    assert (repo / ".git" / "info" / "exclude").read_text() == exclude
+
+
+def test_off_keeps_a_claude_dir_that_was_there_or_holds_other_files(setup, tmp_path, monkeypatch):
+    for case in ("existed", "others"):
+        repo = tmp_path / case
+        repo.mkdir()
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        monkeypatch.chdir(repo)
+        if case == "existed":
+            (repo / ".claude").mkdir()
+        assert ccswitch("use", "alpha", "--scope", "project").exit_code == 0
+        if case == "others":
+            (repo / ".claude" / "commands").mkdir()  # e.g. the user adds a slash command meanwhile
+        assert ccswitch("off", "--scope", "project").exit_code == 0
+        assert not (repo / ".claude" / "settings.local.json").exists()
+        assert (repo / ".claude").is_dir(), case
 
 
 def test_project_scope_refuses_a_tracked_local_file(setup, tmp_path, monkeypatch):

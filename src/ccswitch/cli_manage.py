@@ -98,6 +98,14 @@ def add_profile(
     Example: pass show zhipu | ccswitch add myglm --extends glm --token-stdin
     """
     env = dict(os.environ)
+    # An empty value would otherwise be dropped as if the option had not been given.
+    for flag, value in (
+        ("--extends", extends), ("--base-url", base_url), ("--auth", auth), ("--model", model), ("--opus", opus),
+        ("--sonnet", sonnet), ("--haiku", haiku), ("--description", description), ("--token-env", token_env),
+        ("--token-cmd", token_cmd),
+    ):
+        if value is not None and not value.strip():
+            raise UsageError(f"{flag} is empty; give a value or leave the option out")
     interactive = _stdin_is_terminal() and not token_stdin
     if sum(bool(x) for x in (token_env, token_cmd, token_keyring or token_stdin)) > 1:
         raise UsageError("give only one of --token-env, --token-cmd, --token-keyring/--token-stdin")
@@ -157,7 +165,8 @@ def add_profile(
         table["env"] = extra_env
 
     profiles_path = paths.profiles_file(env)
-    done = manage.add_profile(profiles_path, presets_dir(), name, table, force=force, keyring_secret=keyring_secret)
+    done = manage.add_profile(profiles_path, presets_dir(), name, table, force=force, keyring_secret=keyring_secret,
+                              cache_path=paths.profiles_cache_file(env))
     token_note = secrets.describe_token(table.get("token"), env, name).detail if "token" in table else "inherited or none"
     _say(f"{done} profile {name!r} in {profiles_path} (token: {token_note})")
 
@@ -171,12 +180,13 @@ def remove_profile(
     """Remove one of your profiles, and its token from the OS keyring.
 
     Refuses a profile that is active (the default, pinned by a .ccswitch file, set by `use`)
-    unless --force.
+    unless --force, and one that other profiles extend or list in `fallback`.
 
     Example: ccswitch remove oldgateway
     """
     env = dict(os.environ)
-    notes = manage.remove_profile(paths.profiles_file(env), presets_dir(), name, cwd=os.getcwd(), env=env, force=force)
+    notes = manage.remove_profile(paths.profiles_file(env), presets_dir(), name, cwd=os.getcwd(), env=env, force=force,
+                                  cache_path=paths.profiles_cache_file(env))
     _notes(notes)
 
 
@@ -186,12 +196,13 @@ def rename_profile(
     old: Annotated[str, typer.Argument(help="Current name.")],
     new: Annotated[str, typer.Argument(help="New name.")],
 ) -> None:
-    """Rename one of your profiles; `default`, `extends` and its keyring entry follow.
+    """Rename one of your profiles; `default`, `extends`, `fallback` lists and its keyring entry follow.
 
     Example: ccswitch rename work work-gateway
     """
     env = dict(os.environ)
-    _notes(manage.rename_profile(paths.profiles_file(env), presets_dir(), old, new, cwd=os.getcwd(), env=env))
+    _notes(manage.rename_profile(paths.profiles_file(env), presets_dir(), old, new, cwd=os.getcwd(), env=env,
+                                cache_path=paths.profiles_cache_file(env)))
 
 
 def _editor_command(env: dict[str, str]) -> list[str]:
@@ -210,7 +221,7 @@ def edit_profile(name: Annotated[str, typer.Argument(help="Profile to edit (a pr
     """
     env = dict(os.environ)
     presets = presets_dir()
-    opened = open_for_change(paths.profiles_file(env), presets)
+    opened = open_for_change(paths.profiles_file(env), presets, cache_path=paths.profiles_cache_file(env))
     original = manage.edit_start(opened, name)
     command = _editor_command(env)
     # The profile may hold a plain-text token: a private directory, a 0600 file, removed afterwards.
@@ -272,7 +283,7 @@ def token_set(name: Annotated[str, typer.Argument(help="Profile whose token to s
     """
     env = dict(os.environ)
     secret = _read_secret(False, f"Token for {name} (hidden)")
-    _notes(manage.set_token(paths.profiles_file(env), presets_dir(), name, secret))
+    _notes(manage.set_token(paths.profiles_file(env), presets_dir(), name, secret, cache_path=paths.profiles_cache_file(env)))
 
 
 @token_app.command("rm")

@@ -36,6 +36,22 @@ def _require_user_profile(opened: ProfilesFile, name: str, verb: str) -> None:
     raise UnknownProfileError(unknown_profile_message(name, profile_set.names()))
 
 
+def _refuse_shadowing_a_preset(opened: ProfilesFile, name: str, exclude: str, doing: str) -> None:
+    """A new user profile named after a preset replaces that preset for every profile that
+    `extends` it: they would inherit its endpoint and send their own token there. Refuse."""
+    profile_set = opened.profile_set
+    if name not in profile_set.preset_names or name in profile_set.user:
+        return
+    followers = sorted(n for n, raw in profile_set.user.items() if n != exclude and raw.get("extends") == name)
+    if followers:
+        one = len(followers) == 1
+        raise UsageError(
+            f"{doing}: {name!r} is a built-in preset that {', '.join(repr(f) for f in followers)} "
+            f"{'extends' if one else 'extend'}; a profile of that name would replace the preset for "
+            f"{'it' if one else 'them'} ({'its' if one else 'their'} token could go to another endpoint); pick another name"
+        )
+
+
 def add_profile(
     profiles_path: str,
     presets_directory: str,
@@ -44,14 +60,16 @@ def add_profile(
     *,
     force: bool = False,
     keyring_secret: str | None = None,
+    cache_path: str | None,
 ) -> str:
     """Write `[profiles.NAME]`; with `keyring_secret`, store it under ccswitch/NAME first."""
     check_name(name)
-    opened = open_for_change(profiles_path, presets_directory)
+    opened = open_for_change(profiles_path, presets_directory, cache_path=cache_path)
     if name in opened.profile_set.user and not force:
         raise UsageError(
             f"profile {name!r} already exists in {profiles_path}; use --force to replace it, or `ccswitch edit {name}`"
         )
+    _refuse_shadowing_a_preset(opened, name, name, f"cannot add {name!r}")
     validate_profile_table(name, table, "the new profile")
     new_text = tomledit.add_profile(opened.text, name, table)
     check_profiles_text(opened, new_text, presets_directory)
@@ -62,10 +80,11 @@ def add_profile(
 
 
 def remove_profile(
-    profiles_path: str, presets_directory: str, name: str, *, cwd: str, env: Mapping[str, str], force: bool = False
+    profiles_path: str, presets_directory: str, name: str, *, cwd: str, env: Mapping[str, str], force: bool = False,
+    cache_path: str | None,
 ) -> list[str]:
     """Remove a user profile (and its keyring entry); returns notes for the user."""
-    opened = open_for_change(profiles_path, presets_directory)
+    opened = open_for_change(profiles_path, presets_directory, cache_path=cache_path)
     _require_user_profile(opened, name, "remove")
     profile_set = opened.profile_set
     is_preset = name in profile_set.preset_names
@@ -76,6 +95,14 @@ def remove_profile(
                 f"profile {name!r} cannot be removed: {', '.join(repr(f) for f in followers)} "
                 f"{'extends' if len(followers) == 1 else 'extend'} it; change or remove "
                 f"{'it' if len(followers) == 1 else 'them'} first"
+            )
+        # Like `extends`, not overridable with --force: the file would no longer load.
+        falling_back = sorted(n for n, raw in profile_set.user.items() if name in (raw.get("fallback") or ()))
+        if falling_back:
+            raise UsageError(
+                f"profile {name!r} cannot be removed: {', '.join(repr(f) for f in falling_back)} "
+                f"{'lists' if len(falling_back) == 1 else 'list'} it in `fallback`; take it out of "
+                f"{'that list' if len(falling_back) == 1 else 'those lists'} first (`ccswitch edit`)"
             )
     scopes = active_scopes(name, profile_set.default, cwd, env)
     if scopes and not force:
@@ -101,13 +128,16 @@ def remove_profile(
 
 
 def rename_profile(
-    profiles_path: str, presets_directory: str, old: str, new: str, *, cwd: str, env: Mapping[str, str]
+    profiles_path: str, presets_directory: str, old: str, new: str, *, cwd: str, env: Mapping[str, str],
+    cache_path: str | None,
 ) -> list[str]:
     check_name(new)
-    opened = open_for_change(profiles_path, presets_directory)
+    opened = open_for_change(profiles_path, presets_directory, cache_path=cache_path)
     _require_user_profile(opened, old, "rename")
     if new in opened.profile_set.user:
         raise UsageError(f"profile {new!r} already exists; remove it first or pick another name")
+    # `old` itself may extend the preset: renamed, it becomes the preset's override, which is fine.
+    _refuse_shadowing_a_preset(opened, new, old, f"cannot rename {old!r} to {new!r}")
     profile_set = opened.profile_set
     token_ref = profile_set.get(old).token
     new_text = tomledit.rename_profile(opened.text, old, new)
@@ -141,9 +171,11 @@ def rename_profile(
     return notes
 
 
-def token_entry(profiles_path: str, presets_directory: str, name: str) -> tuple[ProfilesFile, str, str | None]:
+def token_entry(
+    profiles_path: str, presets_directory: str, name: str, *, cache_path: str | None
+) -> tuple[ProfilesFile, str, str | None]:
     """(opened file, keyring entry, current token reference) for `token set/rm`."""
-    opened = open_for_change(profiles_path, presets_directory)
+    opened = open_for_change(profiles_path, presets_directory, cache_path=cache_path)
     if name not in opened.profile_set:
         raise UnknownProfileError(unknown_profile_message(name, opened.profile_set.names()))
     ref = opened.profile_set.get(name).token
@@ -151,9 +183,9 @@ def token_entry(profiles_path: str, presets_directory: str, name: str) -> tuple[
     return opened, entry, ref
 
 
-def set_token(profiles_path: str, presets_directory: str, name: str, secret: str) -> list[str]:
+def set_token(profiles_path: str, presets_directory: str, name: str, secret: str, *, cache_path: str | None) -> list[str]:
     """Store the token in the keyring and make the profile read it from there."""
-    opened, entry, ref = token_entry(profiles_path, presets_directory, name)
+    opened, entry, ref = token_entry(profiles_path, presets_directory, name, cache_path=cache_path)
     notes = []
     new_text = None
     if secrets.reference_kind(ref) != "keyring":
@@ -172,7 +204,7 @@ def set_token(profiles_path: str, presets_directory: str, name: str, secret: str
 
 
 def remove_token(profiles_path: str, presets_directory: str, name: str) -> list[str]:
-    _, entry, ref = token_entry(profiles_path, presets_directory, name)
+    _, entry, ref = token_entry(profiles_path, presets_directory, name, cache_path=None)  # writes no file
     if not secrets.keyring_delete(entry):
         raise CcswitchError(f"no token for {name!r} in the OS keyring ({secrets.KEYRING_SERVICE}/{entry})", ExitStatus.FAILURE)
     notes = [f"removed the token for {name!r} from the OS keyring ({secrets.KEYRING_SERVICE}/{entry})"]

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 
 from ccswitch.errors import ProfileFileError, UnknownProfileError
+from ccswitch.secrets import CMD_PREFIX, ENV_PREFIX
 
 SCHEMA_VERSION = 1
 
@@ -314,6 +315,12 @@ def validate_profile_table(name: str, raw: Mapping[str, object], path: str, text
             fail("fallback", f"fallback: bad profile name {fallback!r}")
         if fallback == name:
             fail("fallback", "fallback: a profile cannot fall back to itself")
+    token = raw.get("token")
+    # A reference that can never resolve would only fail at launch, far from the line that is wrong.
+    if isinstance(token, str) and token.startswith(ENV_PREFIX) and not _ENV_NAME_RE.match(token[len(ENV_PREFIX) :]):
+        fail("token", f"token: {token!r} does not name an environment variable (write env:NAME; NAME of letters, digits and _)")
+    if isinstance(token, str) and token.startswith(CMD_PREFIX) and not token[len(CMD_PREFIX) :].strip():
+        fail("token", f"token: {token!r} names no command (write cmd:COMMAND)")
     token_var = raw.get("token_var")
     if isinstance(token_var, str) and not _ENV_NAME_RE.match(token_var):
         fail("token_var", f"token_var: {token_var!r} is not a variable name")

@@ -93,25 +93,32 @@ def require_profile(profile_set: ProfileSet, name: str):
 
 
 class ProfilesFile:
-    """profiles.toml opened for a change: its text as read, and what that text means."""
+    """profiles.toml opened for a change: its text as read, what that text means, and the JSON
+    cache of it (profile_cache) that a write must drop."""
 
-    __slots__ = ("path", "text", "profile_set", "exists")
+    __slots__ = ("path", "text", "profile_set", "exists", "cache_path")
 
-    def __init__(self, path: str, text: str, profile_set: ProfileSet, exists: bool) -> None:
+    def __init__(self, path: str, text: str, profile_set: ProfileSet, exists: bool, cache_path: str | None = None) -> None:
         self.path = path
         self.text = text
         self.profile_set = profile_set
         self.exists = exists
+        self.cache_path = cache_path
 
 
-def open_for_change(profiles_path: str, presets_directory: str) -> ProfilesFile:
-    """Read and fully validate the file before any change: a malformed file is never rewritten."""
+def open_for_change(profiles_path: str, presets_directory: str, *, cache_path: str | None) -> ProfilesFile:
+    """Read and fully validate the file before any change: a malformed file is never rewritten.
+
+    `cache_path` (paths.profiles_cache_file) is required, even if None, so that no writer can
+    forget the cache: it may hold a copy of a token the change removes.
+    """
     exists = os.path.exists(profiles_path)
     if exists:
         data, text = read_toml(profiles_path)
     else:
         data, text = {}, ""
-    return ProfilesFile(profiles_path, text, profile_set_from(data, text, profiles_path, presets_directory), exists)
+    profile_set = profile_set_from(data, text, profiles_path, presets_directory)
+    return ProfilesFile(profiles_path, text, profile_set, exists, cache_path)
 
 
 def save_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: str) -> ProfileSet:
@@ -132,7 +139,20 @@ def save_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: s
     ensure_private_dir(directory)
     _tighten_dir(directory)
     atomic_write_text(path, new_text, mode=PRIVATE_FILE)
+    _drop_cache(opened.cache_path)
     return profile_set
+
+
+def _drop_cache(cache_path: str | None) -> None:
+    """The cache keys on profiles.toml's mtime and size, so it is already stale; but it may keep a
+    literal token the change just removed, until some later `run` rewrites it. The next `run`
+    rebuilds it."""
+    if not cache_path:
+        return
+    try:
+        os.unlink(cache_path)
+    except OSError:
+        pass  # absent, or not ours to delete: a stale cache is never read, and the next run replaces it
 
 
 def check_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: str) -> ProfileSet:

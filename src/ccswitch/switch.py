@@ -52,13 +52,15 @@ class Target:
 class Change:
     """What a command did (or, with --dry-run, would do) to one settings file."""
 
-    __slots__ = ("target", "before", "after", "style", "existed", "backup_id", "record", "changed_keys")
+    __slots__ = ("target", "before", "after", "style", "existed", "backup_id", "record", "changed_keys", "text")
 
     def __init__(self, target: Target, before: dict, after: dict | None, style: Style, existed: bool,
-                 record: dict | None, backup_id: str | None = None, changed_keys: list[str] | None = None) -> None:
+                 record: dict | None, backup_id: str | None = None, changed_keys: list[str] | None = None,
+                 text: str | None = None) -> None:
         self.target = target
         self.before = before
         self.after = after  # None: the file is deleted (restoring a backup of "no file")
+        self.text = text  # the exact text to write for `after`; None: `after` in the file's style
         self.style = style
         self.existed = existed
         self.record = record
@@ -153,6 +155,38 @@ def _read_raw(path: str) -> bytes | None:
         return None
     except OSError as exc:
         raise claude_settings.SettingsFileError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def _missing_dirs(directory: str) -> list[str]:
+    missing = []
+    while not os.path.isdir(directory):
+        missing.append(directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return missing
+
+
+def _remove_created_dirs(record: Mapping[str, object] | None) -> None:
+    """After `off` deleted the file the first `use` created: the directories that `use` created for
+    it, while they are empty (claude or the user may have put something there meanwhile)."""
+    for directory in (record or {}).get("created_dirs") or ():  # type: ignore[attr-defined]
+        try:
+            os.rmdir(directory)
+        except OSError:
+            return
+
+
+def _text(raw: bytes | None) -> str | None:
+    # claude_settings.read has already refused a file that is not UTF-8.
+    return raw.decode("utf-8") if raw is not None else None
+
+
+def _same_data(a: object, b: object) -> bool:
+    # Not `a == b`: Python holds 1 == 1.0 == True, JSON does not. Key order does not count: the
+    # original's order is the one to keep.
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def _holds_secret(settings: Mapping[str, object]) -> bool:
@@ -255,20 +289,22 @@ def find_backup(backups_dir: str, backup_id: str | None, settings_path: str) -> 
 def _transaction(target: Target, state_dir: str, backups_dir: str, compute, reason: str, dry_run: bool) -> Change:
     """Read, compute, back up, re-check, write: inside the lock, retrying if claude wrote meanwhile.
 
-    `compute(settings, record) -> (new settings or None for "no file", new record or None)`.
+    `compute(settings, raw text or None, record) -> (new settings or None for "no file", new record
+    or None, exact text to write or None for "the new settings in the file's style")`.
     """
     if dry_run:
+        raw = _read_raw(target.path)
         settings, style, existed = claude_settings.read(target.path)
         record = read_record(state_dir, target.path)
-        after, new_record = compute(settings, record)
-        return Change(target, settings, after, style, existed, new_record)
+        after, new_record, text = compute(settings, _text(raw), record)
+        return Change(target, settings, after, style, existed, new_record, text=text)
     with _Lock(state_dir, target.path):
         for _ in range(ATTEMPTS):
             raw = _read_raw(target.path)
             settings, style, existed = claude_settings.read(target.path)
             record = read_record(state_dir, target.path)
-            after, new_record = compute(settings, record)
-            change = Change(target, settings, after, style, existed, new_record)
+            after, new_record, text = compute(settings, _text(raw), record)
+            change = Change(target, settings, after, style, existed, new_record, text=text)
             if not change.changes_anything and new_record == record:
                 return change
             try:
@@ -293,8 +329,9 @@ def _commit(target: Target, state_dir: str, change: Change, old_record: dict | N
         if change.after is None:
             if change.existed:
                 os.unlink(target.path)
+                _remove_created_dirs(old_record)
         else:
-            text = claude_settings.dump(change.after, change.style)
+            text = change.text if change.text is not None else claude_settings.dump(change.after, change.style)
             atomic_write_text(target.path, text, mode=0o600 if _holds_secret(change.after) else None)
     except OSError as exc:
         try:
@@ -308,15 +345,27 @@ def use(target: Target, profile: str, profile_env: Mapping[str, str], model: str
         backups_dir: str, *, dry_run: bool = False) -> Change:
     """Make `profile` the one a plain claude uses through `target`'s settings file."""
 
-    def compute(settings: dict, record: dict | None):
+    def compute(settings: dict, raw: str | None, record: dict | None):
         after, new_record = claude_settings.apply(settings, profile_env, model, record, profile)
         # Kept from an earlier `use` of the same profile, so repeating a `use` writes nothing.
         same = record is not None and record.get("profile") == profile
         new_record.update(settings_path=target.path, scope=target.scope,
                           applied_at=record.get("applied_at") if same else _now().isoformat(timespec="seconds"),
                           # Whether the first `use` made the file, so that `off` can take it away again.
-                          created_file=record.get("created_file", False) if record else not os.path.exists(target.path))
-        return after, new_record
+                          created_file=record.get("created_file", False) if record else raw is None)
+        # The directories the first write created (a project's `.claude/`), deepest first, for `off`.
+        created_dirs = record.get("created_dirs") if record else (
+            _missing_dirs(os.path.dirname(target.path)) if raw is None else None)
+        if created_dirs:
+            new_record["created_dirs"] = created_dirs
+        # The file's exact text before the first `use`, so that `off` can give back the user's own
+        # layout (one-line arrays, aligned colons), which no serializer reproduces. Kept here, not
+        # looked up in the backups: those are pruned after BACKUPS_KEPT writes, the record lives
+        # exactly as long as `off` needs it, and it is already 0600 (it holds displaced values).
+        original = record.get("original_text") if record else raw
+        if original is not None:
+            new_record["original_text"] = original
+        return after, new_record, None
 
     return _transaction(target, state_dir, backups_dir, compute, f"use {profile}", dry_run)
 
@@ -326,15 +375,18 @@ def off(target: Target, state_dir: str, backups_dir: str, *, dry_run: bool = Fal
     if read_record(state_dir, target.path) is None:
         return None
 
-    def compute(settings: dict, record: dict | None):
+    def compute(settings: dict, raw: str | None, record: dict | None):
         if record is None:
-            return settings, None
+            return settings, None, None
         change_keys = claude_settings.changed_since(settings, record)
         compute.changed = change_keys  # type: ignore[attr-defined]
         restored = claude_settings.remove(settings, record)
         if record.get("created_file") and restored == {}:
-            return None, None  # there was no file before the first `use`, and nothing else is in it now
-        return restored, None
+            return None, None, None  # there was no file before the first `use`, and nothing else is in it now
+        original = record.get("original_text")
+        if isinstance(original, str) and _same_data(claude_settings.parse(original, target.path), restored):
+            return restored, None, original  # nothing but ccswitch's keys changed: the user's own bytes go back
+        return restored, None, None
 
     compute.changed = []  # type: ignore[attr-defined]
     change = _transaction(target, state_dir, backups_dir, compute, "off", dry_run)

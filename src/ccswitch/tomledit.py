@@ -275,7 +275,8 @@ def _drop_top_level_key(text: str, key: str) -> str:
 
 
 def rename_profile(text: str, old: str, new: str) -> str:
-    """Rename `[profiles.OLD…]` to NEW; `default` and other profiles' `extends` follow."""
+    """Rename `[profiles.OLD…]` to NEW; `default`, other profiles' `extends` and the names in
+    their `fallback` lists follow."""
     data = _data(text)
     expected = copy.deepcopy(data)
     profiles = expected["profiles"]
@@ -285,6 +286,9 @@ def rename_profile(text: str, old: str, new: str) -> str:
     followers = [n for n, raw in profiles.items() if n != new and raw.get("extends") == old]
     for follower in followers:
         profiles[follower]["extends"] = new
+    falling_back = [n for n, raw in profiles.items() if old in (raw.get("fallback") or ())]
+    for name in falling_back:
+        profiles[name]["fallback"] = [new if entry == old else entry for entry in profiles[name]["fallback"]]
 
     lines = _lines(_ensure_newline(text))
     for index, path in _headers(lines):
@@ -296,8 +300,8 @@ def rename_profile(text: str, old: str, new: str) -> str:
             ending = line[len(line.rstrip("\r\n")) :]
             lines[index] = f"{match.group('indent')}[{inner}]{match.group('rest')}{ending}"
     candidate = "".join(lines)
-    if followers or expected.get("default") == new != data.get("default"):
-        candidate = _set_values(candidate, expected, followers, new)
+    if followers or falling_back or expected.get("default") == new != data.get("default"):
+        candidate = _set_values(candidate, expected, followers, falling_back, old, new)
     result = _checked(candidate, expected)
     if result is not None:
         return result
@@ -310,21 +314,33 @@ def rename_profile(text: str, old: str, new: str) -> str:
             doc["default"] = new
         for follower in followers:
             doc["profiles"][follower]["extends"] = new
+        _rename_in_fallbacks(doc, falling_back, old, new)
 
     return _with_tomlkit(text, change, expected, f"rename profile {old!r}")
 
 
-def _set_values(text: str, expected: Mapping[str, object], followers: list[str], new: str) -> str:
+def _rename_in_fallbacks(doc, names: list[str], old: str, new: str) -> None:  # type: ignore[no-untyped-def]
+    # Item by item, so that the array keeps its layout and comments.
+    for name in names:
+        array = doc["profiles"][name]["fallback"]
+        for index, entry in enumerate(array):
+            if entry == old:
+                array[index] = new
+
+
+def _set_values(text: str, expected: Mapping[str, object], followers: list[str], falling_back: list[str],
+                old: str, new: str) -> str:
     import tomlkit
 
     try:
         doc = tomlkit.parse(text)
-    except Exception:  # tomlkit's ParseError; the check after us reports the failure
+        if "default" in expected and doc.get("default") != expected["default"]:
+            doc["default"] = expected["default"]
+        for follower in followers:
+            doc["profiles"][follower]["extends"] = new
+        _rename_in_fallbacks(doc, falling_back, old, new)
+    except Exception:  # tomlkit's ParseError, or a layout it cannot edit; the check after us reports the failure
         return text
-    if "default" in expected and doc.get("default") != expected["default"]:
-        doc["default"] = expected["default"]
-    for follower in followers:
-        doc["profiles"][follower]["extends"] = new
     return tomlkit.dumps(doc)
 
 
