@@ -68,6 +68,17 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def fake_claude(tmp_path: Path) -> Path:
+    """A `claude` that does nothing, for tests of what ccswitch would start."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    claude = bin_dir / "claude"
+    claude.write_text("#!/bin/sh\nexit 0\n")
+    claude.chmod(0o755)
+    return claude
+
+
+@pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project directory for claude that is not HOME (in HOME claude reads user settings twice)."""
     path = tmp_path / "project"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 
 import pytest
-from mock_anthropic import MockAnthropic
+from mock_anthropic import MockAnthropic, closed_port_url
 from typer.testing import CliRunner
 
 from ccswitch.cli import app
@@ -34,14 +33,6 @@ def run(*args: str):
 def run_json(*args: str):
     result = run(*args, "--json")
     return result, json.loads(result.stdout)
-
-
-def closed_port() -> int:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def test_ok_table_tests_each_distinct_model(profiles_file):
@@ -101,7 +92,7 @@ def test_slow_answer_past_the_timeout(profiles_file):
 
 
 def test_refused_port_and_later_models_not_tried(profiles_file):
-    profiles_file(profile("down", f"http://127.0.0.1:{closed_port()}"))
+    profiles_file(profile("down", closed_port_url()))
     table = run("down")
     result, data = run_json("down")
     assert table.exit_code == 1 and "FAIL    refused" in table.stdout

@@ -36,16 +36,6 @@ TOKEN = "gw-secret-token-0123456789"
 
 
 @pytest.fixture
-def fake_claude(tmp_path: Path) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    claude = bin_dir / "claude"
-    claude.write_text("#!/bin/sh\nexit 0\n")
-    claude.chmod(0o755)
-    return claude
-
-
-@pytest.fixture
 def env(profiles_file, fake_claude: Path) -> dict[str, str]:
     profiles_file(PROFILES)
     environ = dict(os.environ)

@@ -52,16 +52,6 @@ TOKEN = "alpha-secret-token-0123456789"
 
 
 @pytest.fixture
-def fake_claude(tmp_path: Path) -> Path:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    claude = bin_dir / "claude"
-    claude.write_text("#!/bin/sh\nexit 0\n")
-    claude.chmod(0o755)
-    return claude
-
-
-@pytest.fixture
 def make_env(profiles_file, fake_claude):
     def make(default: str = "", alpha: str = "http://127.0.0.1:9/alpha", beta: str = "http://127.0.0.1:9/beta") -> dict[str, str]:
         profiles_file(PROFILES.format(default=default, alpha=alpha, beta=beta))

@@ -5,20 +5,12 @@ from __future__ import annotations
 import socket
 
 import pytest
-from mock_anthropic import MockAnthropic
+from mock_anthropic import MockAnthropic, closed_port_url
 
 from ccswitch import probe as probes
 from ccswitch.probe import classify_exception, classify_response, probe
 
 TOKEN = "sk-test-secret-0123456789"
-
-
-def closed_port() -> int:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def test_ok_sends_claudes_request_shape():
@@ -82,7 +74,7 @@ def test_slow_answer_past_the_timeout():
 
 
 def test_refused_port():
-    result = probe(f"http://127.0.0.1:{closed_port()}", None, None, "m", 5)
+    result = probe(closed_port_url(), None, None, "m", 5)
     assert (result.ok, result.reason, result.status) == (False, "refused", None)
 
 
@@ -147,7 +139,7 @@ def test_proxy_from_env_is_used_and_no_proxy_respected():
 
 def test_process_environment_proxy_is_not_used(monkeypatch):
     # Only the env handed in counts: the core never reads os.environ.
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("HTTP_PROXY", closed_port_url())
     with MockAnthropic() as server:
         assert probe(server.url, None, None, "m", 5, env={}).ok
 

@@ -8,14 +8,13 @@ reach the healthy fallback. All down: nothing is started (a wrapper would record
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import subprocess_env
-from mock_anthropic import MockAnthropic, Recorded
+from mock_anthropic import MockAnthropic, Recorded, closed_port_url
 
 TOKEN = "route-token-0123456789abcdef"
 
@@ -43,14 +42,6 @@ extends = "kimi"
 base_url = "{alpha}"
 token = "env:ROUTE_TOKEN"
 """
-
-
-def closed_port_url() -> str:
-    """A loopback URL nobody listens on: connecting is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def is_probe(request: Recorded) -> bool:

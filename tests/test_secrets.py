@@ -73,7 +73,7 @@ def test_cmd_sees_the_environment_and_keeps_the_token_off_argv(monkeypatch: pyte
         ("true", "printed nothing"),
         ("printf '\\n'", "printed nothing"),
         (f"printf '%s\\nsecond line\\n' {CANARY}", "printed more than one line"),
-        (f"printf '%s'; sleep 5", "did not finish within 0.3 s"),
+        ("printf '%s'; sleep 5", "did not finish within 0.3 s"),
         ("   ", "empty"),
     ],
 )

@@ -18,7 +18,7 @@ import typer
 from ccswitch import manage, paths, secrets
 from ccswitch.cli import app, reports_errors
 from ccswitch.console import stderr
-from ccswitch.errors import CcswitchError, ExitStatus, UsageError
+from ccswitch.errors import CcswitchError, UsageError
 from ccswitch.presets import presets_dir
 from ccswitch.profiles import AUTH_MODES
 from ccswitch.store import open_for_change, save_profiles_text

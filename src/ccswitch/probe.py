@@ -228,7 +228,7 @@ def classify_response(status: int, body: bytes, content_type: str, model: str, s
     if status == 404:
         if message is None or "/v1/messages" in message:
             # Not an Anthropic-style error about the model: the path itself is wrong.
-            return ENDPOINT, detail if message else f"HTTP 404 at this URL (is base_url right?)"
+            return ENDPOINT, detail if message else "HTTP 404 at this URL (is base_url right?)"
         return MODEL, detail
     if status in (400, 422):
         return _classify_error_text(message or "", model, default=BAD_REQUEST), detail
