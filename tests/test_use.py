@@ -397,6 +397,28 @@ def test_restore_repairs_a_file_broken_after_use(setup):
     assert ccswitch("off").stderr.startswith("no profile is active")
 
 
+def test_a_failed_restore_leaves_the_file_and_the_record_as_they_were(setup, isolated_home, monkeypatch):
+    assert ccswitch("use", "alpha").exit_code == 0
+    assert ccswitch("use", "beta").exit_code == 0
+    before = setup.read_bytes()
+    records = {k: v for k, v in state_files(isolated_home).items() if "/records/" in k}
+    real_replace = os.replace
+
+    def failing_replace(src, dst, *a, **k):
+        if os.path.realpath(dst) == str(setup):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst, *a, **k)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(fsutil.os, "replace", failing_replace)
+        result = ccswitch("restore")
+    assert result.exit_code == 1
+    assert "cannot write (No space left on device); the file is unchanged" in result.stderr
+    assert setup.read_bytes() == before
+    assert {k: v for k, v in state_files(isolated_home).items() if "/records/" in k} == records
+    assert not [p for p in setup.parent.iterdir() if p.name.endswith(".tmp")]
+
+
 def test_restore_of_a_file_that_did_not_exist_removes_it(setup):
     setup.unlink()
     assert ccswitch("use", "alpha").exit_code == 0

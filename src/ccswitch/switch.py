@@ -418,20 +418,9 @@ def restore(backup: Mapping[str, object], state_dir: str, backups_dir: str, *, d
             change.backup_id = _backup(backups_dir, target, raw, record, f"restore {backup['id']}")
         except OSError as exc:
             raise CcswitchError(f"{backups_dir}: cannot write a backup ({exc.strerror or exc}); nothing changed") from None
-        try:
-            _write_record(state_dir, target.path, backup.get("record"))  # type: ignore[arg-type]
-            if text is None:
-                if raw is not None:
-                    os.unlink(target.path)
-            else:
-                # The backup's exact bytes go back, not a re-serialisation of them.
-                atomic_write_text(target.path, str(text), mode=0o600 if _holds_secret(restored) else None)
-        except OSError as exc:
-            try:
-                _write_record(state_dir, target.path, record)
-            except OSError:
-                pass
-            raise CcswitchError(f"{target.path}: cannot write ({exc.strerror or exc}); the file is unchanged") from None
+        change.existed = raw is not None
+        change.text = str(text) if text is not None else None  # the backup's exact bytes, not a re-serialisation
+        _commit(target, state_dir, change, record)
     return change
 
 
