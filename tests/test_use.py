@@ -264,17 +264,24 @@ def _fd_name(fd: int) -> str:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
+def replace_failing_for(target: Path):
+    """os.replace that fails with a full disk when renaming onto `target`, and works otherwise."""
+    real_replace = os.replace
+
+    def failing_replace(src, dst, *a, **k):
+        if os.path.realpath(dst) == str(target):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst, *a, **k)
+
+    return failing_replace
+
+
 @pytest.mark.parametrize("step", ["write", "fsync", "chmod", "replace", "record", "backup"])
 def test_injected_write_failure_leaves_everything_as_it_was(setup, isolated_home, monkeypatch, step):
     assert ccswitch("use", "beta").exit_code == 0
     before = setup.read_bytes()
     before_state = {k: v for k, v in state_files(isolated_home).items() if "/backups/" not in k}
-    real_replace = os.replace
-
-    def failing_replace(src, dst, *a, **k):
-        if os.path.realpath(dst) == str(setup):
-            raise OSError(28, "No space left on device")
-        return real_replace(src, dst, *a, **k)
+    failing_replace = replace_failing_for(setup)
 
     # A context of its own: undoing the test's monkeypatch would also undo the isolated HOME.
     with monkeypatch.context() as patch:
@@ -402,12 +409,7 @@ def test_a_failed_restore_leaves_the_file_and_the_record_as_they_were(setup, iso
     assert ccswitch("use", "beta").exit_code == 0
     before = setup.read_bytes()
     records = {k: v for k, v in state_files(isolated_home).items() if "/records/" in k}
-    real_replace = os.replace
-
-    def failing_replace(src, dst, *a, **k):
-        if os.path.realpath(dst) == str(setup):
-            raise OSError(28, "No space left on device")
-        return real_replace(src, dst, *a, **k)
+    failing_replace = replace_failing_for(setup)
 
     with monkeypatch.context() as patch:
         patch.setattr(fsutil.os, "replace", failing_replace)
