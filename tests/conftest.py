@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ccswitch.profiles import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
+from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
 
 REPO = Path(__file__).resolve().parent.parent
 SRC = REPO / "src"

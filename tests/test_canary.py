@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import subprocess_env
 
 CANARY = "sk-CANARY-5d41402abc4b2a76b9719d911017c592"
@@ -135,8 +134,8 @@ def test_a_crash_report_shows_no_locals(tmp_path: Path) -> None:
     # A bug deep in `add` while the token sits in local variables: the traceback must not show them.
     code = (
         "import sys\n"
-        "from ccswitch import manage\n"
-        "from ccswitch.cli import app\n"
+        "from ccswitch.profiles import manage\n"
+        "from ccswitch.cli.app import app\n"
         "def crash(*args, **kwargs):\n"
         "    raise RuntimeError('simulated bug')\n"
         "manage.add_profile = crash\n"

@@ -6,10 +6,19 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from ccswitch import claude_settings
-from ccswitch.claude_settings import SettingsFileError, Style, apply, dump, parse, remove
+from ccswitch.claude import settings as claude_settings
+from ccswitch.claude.settings import (
+    SettingsFileError,
+    Style,
+    apply,
+    dump,
+    parse,
+    remove,
+)
 
 P = "/x/settings.json"
 

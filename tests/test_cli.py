@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_profiles import EXAMPLE, REQUIRED_PRESETS
 from typer.testing import CliRunner
 
 from ccswitch import __version__
-from ccswitch.cli import app
-
-from test_profiles import EXAMPLE, REQUIRED_PRESETS
+from ccswitch.cli.app import app
 
 TOKEN = "sk-canary-0123456789abcdef"
 

@@ -9,7 +9,7 @@ import pytest
 from mock_anthropic import MockAnthropic, closed_port_url
 from typer.testing import CliRunner
 
-from ccswitch.cli import app
+from ccswitch.cli.app import app
 
 TOKEN = "sk-test-secret-0123456789"
 runner = CliRunner()
@@ -183,12 +183,12 @@ def test_default_profile_and_usage_errors(profiles_file):
 
 
 def test_all_is_your_profiles_and_presets_with_a_token(profiles_file, monkeypatch):
-    from ccswitch import endpoints
-    from ccswitch.cli import load_profiles
+    from ccswitch.cli.common import load_profiles
+    from ccswitch.health import endpoint_checks
 
     profiles_file(profile("gw", "http://127.0.0.1:1", models='sonnet = "m-1"'))
     monkeypatch.setenv("DEEPSEEK_API_KEY", TOKEN)
-    assert endpoints.configured_profiles(load_profiles(), {"DEEPSEEK_API_KEY": TOKEN}) == ["gw", "deepseek"]
+    assert endpoint_checks.configured_profiles(load_profiles(), {"DEEPSEEK_API_KEY": TOKEN}) == ["gw", "deepseek"]
     with MockAnthropic() as server:
         profiles_file(profile("gw", server.url, models='sonnet = "m-1"'))
         monkeypatch.delenv("DEEPSEEK_API_KEY")

@@ -11,9 +11,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ccswitch import doctor
-from ccswitch.cli import app
-from ccswitch.doctor import FAIL, OK, WARN, SettingsSource, conflict_checks, effective_environment
+from ccswitch.cli.app import app
+from ccswitch.health import doctor
+from ccswitch.health.doctor import (
+    FAIL,
+    OK,
+    WARN,
+    SettingsSource,
+    conflict_checks,
+    effective_environment,
+)
 
 runner = CliRunner()
 
@@ -40,7 +47,7 @@ def fake_bin(tmp_path: Path, monkeypatch) -> Path:
 
 def checks_named(name: str, env: dict | None = None) -> list[doctor.Check]:
     env = dict(os.environ) if env is None else env
-    from ccswitch.presets import presets_dir
+    from ccswitch.profiles.presets import presets_dir
 
     return [c for c in doctor.run_doctor(env, os.getcwd(), presets_dir()) if c.name == name]
 

@@ -18,8 +18,9 @@ from conftest import subprocess_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccswitch import launch, launcher, shells
 from ccswitch.errors import UsageError
+from ccswitch.launch import front_door, shells
+from ccswitch.launch.plan import prepare_env
 
 NASTY = [
     "it's",
@@ -132,7 +133,7 @@ def test_unknown_shell_is_refused():
 def test_terminal_output_masks_the_token(profiles_file, tmp_path):
     profiles_file(PROFILES)
     env = dict(os.environ, P_TOKEN="tok-0123456789abcdef")
-    text, _ = launch.prepare_env("p", "bash", profile_set=launcher.load_profiles(env), env=env, cwd=str(tmp_path),
+    text, _ = prepare_env("p", "bash", profile_set=front_door.load_profiles(env), env=env, cwd=str(tmp_path),
                                  reveal=False, managed_settings="/nonexistent")
     assert "tok-0123456789abcdef" not in text and "export ANTHROPIC_AUTH_TOKEN='tok…cdef'" in text
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 
-from ccswitch.fallback import Health, ProbeCache, choose_healthy
+from ccswitch.health.probe_cache import Health, ProbeCache
+from ccswitch.launch.fallback import choose_healthy
 
 
 def prober(results: dict[str, Health], calls: list[str]):

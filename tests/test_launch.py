@@ -10,9 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from ccswitch import launch, launcher
+from ccswitch.claude.variables import MANAGED_VARIABLES
 from ccswitch.errors import CcswitchError, ConfigError, UnknownProfileError, UsageError
-from ccswitch.profiles import MANAGED_VARIABLES, profile_environment
+from ccswitch.launch import front_door
+from ccswitch.launch.choice import choose_profile
+from ccswitch.launch.plan import prepare, prepare_env, write_settings_file
+from ccswitch.launch.program import exec_program
+from ccswitch.launch.settings_file import PRUNE_AFTER_SECONDS
+from ccswitch.profiles.environment import profile_environment
 
 PROFILES = """\
 default = "gw"
@@ -45,8 +50,8 @@ def env(profiles_file, fake_claude: Path) -> dict[str, str]:
     return environ
 
 
-def prepare(env, command=("claude", "-p", "hi"), name="gw", cwd=None, **kw):
-    return launch.prepare(name, list(command), profile_set=launcher.load_profiles(env), env=env,
+def plan_for(env, command=("claude", "-p", "hi"), name="gw", cwd=None, **kw):
+    return prepare(name, list(command), profile_set=front_door.load_profiles(env), env=env,
                           cwd=cwd or os.getcwd(), managed_settings=kw.pop("managed", "/nonexistent/managed.json"), **kw)
 
 
@@ -55,42 +60,42 @@ def prepare(env, command=("claude", "-p", "hi"), name="gw", cwd=None, **kw):
 def test_name_beats_pin_beats_default(env, tmp_path):
     project = tmp_path / "project" / "sub"
     project.mkdir(parents=True)
-    profile_set = launcher.load_profiles(env)
-    assert launch.choose_profile(None, str(project), profile_set)[0] == "gw"  # default
+    profile_set = front_door.load_profiles(env)
+    assert choose_profile(None, str(project), profile_set)[0] == "gw"  # default
     (tmp_path / "project" / ".ccswitch").write_text("# pinned for this repo\nother\n")
-    name, reason = launch.choose_profile(None, str(project), profile_set)
+    name, reason = choose_profile(None, str(project), profile_set)
     assert (name, reason) == ("other", f"pinned in {tmp_path / 'project' / '.ccswitch'}")
-    assert launch.choose_profile("gw", str(project), profile_set)[0] == "gw"
+    assert choose_profile("gw", str(project), profile_set)[0] == "gw"
 
 
 def test_no_name_no_pin_no_default_is_a_clear_error(profiles_file, tmp_path):
     profiles_file("[profiles.x]\nbase_url = \"http://h\"\n")
     with pytest.raises(UsageError, match=r"no profile named, no \.ccswitch pin .* and no `default`"):
-        launch.choose_profile(None, str(tmp_path), launcher.load_profiles(dict(os.environ)))
+        choose_profile(None, str(tmp_path), front_door.load_profiles(dict(os.environ)))
 
 
 @pytest.mark.parametrize(("content", "message"), [("", "empty"), ("bad name!\n", "is not a profile name")])
 def test_bad_pin_file_names_the_file(env, tmp_path, content, message):
     (tmp_path / ".ccswitch").write_text(content)
     with pytest.raises(ConfigError, match=message) as info:
-        launch.choose_profile(None, str(tmp_path), launcher.load_profiles(env))
+        choose_profile(None, str(tmp_path), front_door.load_profiles(env))
     assert str(tmp_path / ".ccswitch") in info.value.message
 
 
 def test_pinned_unknown_profile_says_where_the_pin_is(env, tmp_path):
     (tmp_path / ".ccswitch").write_text("glmm\n")
     with pytest.raises(UnknownProfileError, match=r"did you mean \"glm\"\?.*pinned in .*\.ccswitch"):
-        prepare(env, name=None, cwd=str(tmp_path))
+        plan_for(env, name=None, cwd=str(tmp_path))
 
 
 # --- claude: argv, settings, environment -------------------------------------------------------
 
 def test_claude_gets_settings_and_model_and_never_the_token_on_argv(env, fake_claude):
-    plan = prepare(dict(env, ANTHROPIC_API_KEY="stray-key", ANTHROPIC_MODEL="stray-model"))
+    plan = plan_for(dict(env, ANTHROPIC_API_KEY="stray-key", ANTHROPIC_MODEL="stray-model"))
     assert plan.is_claude and plan.path == str(fake_claude)
     assert plan.argv == ["claude", "--settings", plan.settings_path, "--model", "gw-main", "-p", "hi"]
     assert all(TOKEN not in arg for arg in plan.argv)
-    profile = launcher.load_profiles(env).get("gw")
+    profile = front_door.load_profiles(env).get("gw")
     assert plan.settings == {"env": profile_environment(profile, TOKEN, include_model=False)}
     assert plan.settings["env"]["ANTHROPIC_AUTH_TOKEN"] == TOKEN
     assert plan.settings["env"]["ANTHROPIC_API_KEY"] == "" and plan.settings["env"]["ANTHROPIC_MODEL"] == ""
@@ -101,7 +106,7 @@ def test_claude_gets_settings_and_model_and_never_the_token_on_argv(env, fake_cl
 
 @pytest.mark.parametrize("model_args", [["--model", "sonnet"], ["--model=sonnet"]])
 def test_users_own_model_wins(env, model_args):
-    plan = prepare(env, ["claude", *model_args, "-p", "hi"])
+    plan = plan_for(env, ["claude", *model_args, "-p", "hi"])
     assert plan.argv.count("--model") + sum(a.startswith("--model=") for a in plan.argv) == 1
     assert plan.argv[-3:] == [*model_args, "-p", "hi"][-3:]
 
@@ -109,7 +114,7 @@ def test_users_own_model_wins(env, model_args):
 def test_users_settings_file_is_merged_and_the_profile_wins(env, tmp_path):
     user = tmp_path / "mine.json"
     user.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "http://decoy", "MY_VAR": "1"}, "permissions": {"allow": ["Bash"]}}))
-    plan = prepare(env, ["claude", "--settings", str(user), "-p", "hi"])
+    plan = plan_for(env, ["claude", "--settings", str(user), "-p", "hi"])
     assert plan.argv.count("--settings") == 1
     assert plan.settings["permissions"] == {"allow": ["Bash"]}
     assert plan.settings["env"]["MY_VAR"] == "1"
@@ -117,7 +122,7 @@ def test_users_settings_file_is_merged_and_the_profile_wins(env, tmp_path):
 
 
 def test_users_inline_settings_are_merged(env):
-    plan = prepare(env, ["claude", '--settings={"env": {"MY_VAR": "2"}, "model": "x"}'])
+    plan = plan_for(env, ["claude", '--settings={"env": {"MY_VAR": "2"}, "model": "x"}'])
     assert plan.argv.count("--settings") == 1 and plan.settings["env"]["MY_VAR"] == "2"
     assert plan.settings["model"] == "x"
 
@@ -133,13 +138,13 @@ def test_users_inline_settings_are_merged(env):
 )
 def test_bad_user_settings_are_refused(env, args, message):
     with pytest.raises(UsageError, match=message):
-        prepare(env, ["claude", *args])
+        plan_for(env, ["claude", *args])
 
 
 def test_managed_settings_that_override_the_profile_are_named(env, tmp_path):
     managed = tmp_path / "managed-settings.json"
     managed.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "http://corp", "UNRELATED": "1"}}))
-    plan = prepare(env, managed=str(managed))
+    plan = plan_for(env, managed=str(managed))
     assert plan.warnings == [
         f"{managed} sets ANTHROPIC_BASE_URL: managed settings beat every other source, so profile 'gw' does not decide it"
     ]
@@ -147,23 +152,23 @@ def test_managed_settings_that_override_the_profile_are_named(env, tmp_path):
 
 def test_claude_not_found_names_the_npm_install(env):
     with pytest.raises(CcswitchError, match=r"claude not found \(PATH\); install it with `npm install -g @anthropic-ai/claude-code`"):
-        prepare(dict(env, PATH="/nonexistent"))
+        plan_for(dict(env, PATH="/nonexistent"))
 
 
 def test_ccswitch_claude_points_at_a_binary(env, tmp_path):
     other = tmp_path / "my-claude"
     other.write_text("#!/bin/sh\n")
     other.chmod(0o755)
-    plan = prepare(dict(env, CCSWITCH_CLAUDE=str(other)))
+    plan = plan_for(dict(env, CCSWITCH_CLAUDE=str(other)))
     assert plan.is_claude and plan.path == str(other)
     with pytest.raises(CcswitchError, match="CCSWITCH_CLAUDE=/nope"):
-        prepare(dict(env, CCSWITCH_CLAUDE="/nope"))
+        plan_for(dict(env, CCSWITCH_CLAUDE="/nope"))
 
 
 def test_missing_token_is_an_error_naming_profile_and_variable(env):
     del env["GW_TOKEN"]
     with pytest.raises(CcswitchError, match="profile 'gw': token: GW_TOKEN is not set"):
-        prepare(env)
+        plan_for(env)
 
 
 # --- other commands ----------------------------------------------------------------------------
@@ -171,7 +176,7 @@ def test_missing_token_is_an_error_naming_profile_and_variable(env):
 def test_other_commands_get_the_profile_in_their_environment(env, tmp_path):
     (Path(env["HOME"]) / ".claude").mkdir()
     (Path(env["HOME"]) / ".claude" / "settings.json").write_text(json.dumps({"env": {"ANTHROPIC_MODEL": "x"}}))
-    plan = prepare(dict(env, ANTHROPIC_API_KEY="stray"), ["sh", "-c", "true"])
+    plan = plan_for(dict(env, ANTHROPIC_API_KEY="stray"), ["sh", "-c", "true"])
     assert not plan.is_claude and plan.settings is None and plan.argv == ["sh", "-c", "true"]
     assert plan.env["ANTHROPIC_AUTH_TOKEN"] == TOKEN and plan.env["ANTHROPIC_MODEL"] == "gw-main"
     assert plan.env["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "gw-opus" and plan.env["API_TIMEOUT_MS"] == "1000"
@@ -188,44 +193,44 @@ def test_project_settings_are_found_at_the_git_root_like_claude_does(env, tmp_pa
     local.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9/elsewhere"}}))
     subdir = root / "pkg" / "sub"
     subdir.mkdir(parents=True)
-    plan = prepare(env, ["sh", "-c", "true"], cwd=str(subdir))
+    plan = plan_for(env, ["sh", "-c", "true"], cwd=str(subdir))
     assert [w for w in plan.warnings if str(local) in w and "ANTHROPIC_BASE_URL" in w]
-    _, warnings = launch.prepare_env("gw", "bash", profile_set=launcher.load_profiles(env), env=env, cwd=str(subdir),
+    _, warnings = prepare_env("gw", "bash", profile_set=front_door.load_profiles(env), env=env, cwd=str(subdir),
                                      managed_settings="/nonexistent/managed.json")
     assert [w for w in warnings if str(local) in w]
 
 
 def test_unknown_command_is_an_error(env):
     with pytest.raises(CcswitchError, match="no-such-tool: command not found"):
-        prepare(env, ["no-such-tool"])
+        plan_for(env, ["no-such-tool"])
 
 
 # --- the settings file -------------------------------------------------------------------------
 
 def test_settings_file_is_private_and_reused(env):
-    plan = prepare(env)
-    path = launch.write_settings_file(plan)
+    plan = plan_for(env)
+    path = write_settings_file(plan)
     assert path == plan.settings_path and path.startswith(os.environ["XDG_RUNTIME_DIR"])
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
     assert json.loads(Path(path).read_text()) == plan.settings
     os.utime(path, (1, 1))
     inode = os.stat(path).st_ino
-    again = prepare(env)
-    assert launch.write_settings_file(again) == path
+    again = plan_for(env)
+    assert write_settings_file(again) == path
     assert os.stat(path).st_ino == inode and os.stat(path).st_mtime > 1  # reused, mtime refreshed
     assert os.listdir(os.path.dirname(path)) == [os.path.basename(path)]
 
 
 def test_settings_file_without_runtime_dir_goes_to_the_state_dir(env):
     del env["XDG_RUNTIME_DIR"]
-    path = launch.write_settings_file(prepare(env))
+    path = write_settings_file(plan_for(env))
     assert path.startswith(os.path.join(os.environ["XDG_STATE_HOME"], "ccswitch", "run"))
 
 
 def test_a_missing_runtime_dir_is_not_used(env, tmp_path):
     env["XDG_RUNTIME_DIR"] = str(tmp_path / "no-such-dir")  # e.g. left over after `su` or in a container
-    path = launch.write_settings_file(prepare(env))
+    path = write_settings_file(plan_for(env))
     assert path.startswith(os.path.join(os.environ["XDG_STATE_HOME"], "ccswitch", "run"))
 
 
@@ -235,31 +240,31 @@ def test_an_unwritable_settings_dir_is_one_clear_error(env, tmp_path, capsys, mo
     del env["XDG_RUNTIME_DIR"]
     env["XDG_STATE_HOME"] = str(blocker)  # the state dir cannot be made under a file
     with pytest.raises(CcswitchError, match=r"cannot write the settings file for claude"):
-        launch.write_settings_file(prepare(env))
+        write_settings_file(plan_for(env))
     for var in ("PATH", "GW_TOKEN", "XDG_STATE_HOME"):
         monkeypatch.setenv(var, env[var])
     monkeypatch.delenv("XDG_RUNTIME_DIR")
-    code = launcher.main(["run", "gw", "--", "claude", "-p", "hi"])
+    code = front_door.main(["run", "gw", "--", "claude", "-p", "hi"])
     assert code == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("\n") == 1 and "cannot write the settings file" in err
 
 
 def test_a_changed_profile_gets_a_new_file_and_old_ones_are_pruned(env):
-    first = launch.write_settings_file(prepare(env))
-    second = launch.write_settings_file(prepare(dict(env, GW_TOKEN="rotated-token-0123456789")))
+    first = write_settings_file(plan_for(env))
+    second = write_settings_file(plan_for(dict(env, GW_TOKEN="rotated-token-0123456789")))
     assert first != second and os.path.exists(first)  # a running claude may still use the first
-    now = os.stat(second).st_mtime + launch.PRUNE_AFTER_SECONDS + 10
+    now = os.stat(second).st_mtime + PRUNE_AFTER_SECONDS + 10
     os.utime(second, (now, now))  # the second was used recently, the first long ago
-    launch.write_settings_file(prepare(dict(env, GW_TOKEN="rotated-token-0123456789")), now=now)
+    write_settings_file(plan_for(dict(env, GW_TOKEN="rotated-token-0123456789")), now=now)
     assert not os.path.exists(first) and os.path.exists(second)
 
 
 def test_a_checksum_collision_never_overwrites_another_file(env):
-    plan = prepare(env)
+    plan = plan_for(env)
     os.makedirs(os.path.dirname(plan.settings_path), mode=0o700)
     Path(plan.settings_path).write_text("someone else's content")
-    path = launch.write_settings_file(plan)
+    path = write_settings_file(plan)
     assert path != plan.settings_path.replace("-1.json", ".json") and path.endswith("-1.json")
     assert plan.argv[plan.argv.index("--settings") + 1] == path
     assert Path(path.replace("-1.json", ".json")).read_text() == "someone else's content"
@@ -269,7 +274,7 @@ def test_a_checksum_collision_never_overwrites_another_file(env):
 
 def test_posix_execs_with_argv_and_env():
     calls = []
-    launch.exec_program("/bin/x", ["x", "a"], {"K": "V"}, windows=False, execve=lambda *a: calls.append(a))
+    exec_program("/bin/x", ["x", "a"], {"K": "V"}, windows=False, execve=lambda *a: calls.append(a))
     assert calls == [("/bin/x", ["x", "a"], {"K": "V"})]
 
 
@@ -281,7 +286,7 @@ def test_windows_spawns_waits_returns_the_code_and_ignores_ctrl_c():
         return 3
 
     before = signal.getsignal(signal.SIGINT)
-    assert launch.exec_program("C:/claude.exe", ["claude", "-p"], {"K": "V"}, windows=True, spawn=spawn) == 3
+    assert exec_program("C:/claude.exe", ["claude", "-p"], {"K": "V"}, windows=True, spawn=spawn) == 3
     assert seen == [("C:/claude.exe", ["claude", "-p"], {"K": "V"}, signal.SIG_IGN)]
     assert signal.getsignal(signal.SIGINT) is before
 
@@ -291,7 +296,7 @@ def test_exec_failure_is_a_clear_error():
         raise PermissionError(13, "Permission denied")
 
     with pytest.raises(CcswitchError, match="cannot run x: Permission denied"):
-        launch.exec_program("/bin/x", ["x"], {}, windows=False, execve=fail)
+        exec_program("/bin/x", ["x"], {}, windows=False, execve=fail)
 
 
 # --- the launcher: run end to end with a fake exec ---------------------------------------------
@@ -299,7 +304,7 @@ def test_exec_failure_is_a_clear_error():
 @pytest.fixture
 def execs(monkeypatch):
     calls = []
-    monkeypatch.setattr(launch.os, "execve", lambda *a: calls.append(a))
+    monkeypatch.setattr(os, "execve", lambda *a: calls.append(a))
     return calls
 
 
@@ -308,7 +313,7 @@ def run_cli(args, env, monkeypatch):
         monkeypatch.delenv(key)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    return launcher.main(["run", *args])
+    return front_door.main(["run", *args])
 
 
 def test_run_sets_onboarding_for_a_gateway_profile(env, execs, monkeypatch):
@@ -372,5 +377,5 @@ def test_run_and_env_read_managed_settings_where_status_and_doctor_do(env, execs
     managed.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "https://corp.example"}}))
     assert run_cli(["--dry-run", "gw"], env, monkeypatch) == 0
     assert f"warning: {managed} sets ANTHROPIC_BASE_URL: managed settings beat every other source" in capsys.readouterr().out
-    assert launcher.main(["env", "gw", "--shell", "bash"]) == 0
+    assert front_door.main(["env", "gw", "--shell", "bash"]) == 0
     assert f"{managed} sets ANTHROPIC_BASE_URL" in capsys.readouterr().err

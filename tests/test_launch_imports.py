@@ -66,14 +66,14 @@ def test_routing_by_model_imports_nothing_heavy(profiles_file, tmp_path, monkeyp
     args = ["run", "--", "claude", "-p", "hi", "--model", "m-routed"]
     modules_at_exec(*args, cwd=tmp_path)
     warm = modules_at_exec(*args, cwd=tmp_path)
-    assert "ccswitch.routing" in warm  # it did route
+    assert "ccswitch.profiles.routing" in warm  # it did route
     assert not {m.split(".")[0] for m in warm} & (HEAVY | {"tomllib", "tomli"})
-    assert "ccswitch.launch_fallback" not in warm
+    assert "ccswitch.launch.fallback" not in warm
 
 
 def test_env_imports_nothing_heavy(profiles_file, tmp_path):
     profiles_file(PROFILES)
-    code = "import sys, json; sys.argv=['ccswitch','env','p']\nfrom ccswitch import launcher\nlauncher.main(sys.argv[1:])\nprint(json.dumps(sorted(sys.modules)))"
+    code = "import sys, json; sys.argv=['ccswitch','env','p']\nfrom ccswitch.launch import front_door\nfront_door.main(sys.argv[1:])\nprint(json.dumps(sorted(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], env=subprocess_env(P_TOKEN="t-0123456789abcdef"),
                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

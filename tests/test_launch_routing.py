@@ -9,11 +9,15 @@ from pathlib import Path
 import pytest
 from mock_anthropic import MockAnthropic
 
-from ccswitch import launch, launch_fallback, launcher
-from ccswitch import probe as probes
+from ccswitch.claude.argv import claude_model_option
 from ccswitch.errors import CcswitchError, UsageError
-from ccswitch.fallback import FALLBACK_WORTHY, ProbeCache
-from ccswitch.secrets import TokenResolver
+from ccswitch.health import probe as probes
+from ccswitch.health.probe_cache import FALLBACK_WORTHY, ProbeCache
+from ccswitch.launch import fallback as launch_fallback
+from ccswitch.launch import front_door
+from ccswitch.launch.choice import choose_profile
+from ccswitch.launch.plan import prepare
+from ccswitch.profiles.tokens import TokenResolver
 
 PROFILES = """\
 {default}
@@ -64,7 +68,7 @@ def make_env(profiles_file, fake_claude):
 
 
 def choose(env, name=None, model=None, cwd=None):
-    return launch.choose_profile(name, cwd or os.getcwd(), launcher.load_profiles(env), model, env)
+    return choose_profile(name, cwd or os.getcwd(), front_door.load_profiles(env), model, env)
 
 
 # --- which profile -----------------------------------------------------------------------------
@@ -115,12 +119,12 @@ def test_a_tie_is_an_error(make_env):
     ],
 )
 def test_claude_model_option(command, expected):
-    assert launch.claude_model_option(command, {}) == expected
+    assert claude_model_option(command, {}) == expected
 
 
 def test_dry_run_says_why_and_the_routed_profiles_tiers_apply(make_env, capsys):
     env = make_env()
-    assert launcher.run(None, ["claude", "--model", "alpha-large"], dry_run=True, env=env, cwd=os.getcwd()) == 0
+    assert front_door.run(None, ["claude", "--model", "alpha-large"], dry_run=True, env=env, cwd=os.getcwd()) == 0
     out = capsys.readouterr().out
     assert "profile: alpha (routed by model 'alpha-large': user profile 'alpha' serves 'alpha-*' (token found))" in out
     assert '"ANTHROPIC_DEFAULT_HAIKU_MODEL": "alpha-haiku"' in out
@@ -133,14 +137,14 @@ def test_a_routed_profile_without_its_token_says_how_it_was_picked(make_env):
     profiles = Path(os.environ["CCSWITCH_HOME"]) / "profiles.toml"
     profiles.write_text(profiles.read_text().replace('[profiles.nokey]\n', '[profiles.nokey]\nserves = ["nk-*"]\n'))
     with pytest.raises(CcswitchError, match=r"NOKEY_TOKEN is not set .*chosen because: routed by model 'nk-1'"):
-        launch.prepare(None, ["claude", "--model", "nk-1"], profile_set=launcher.load_profiles(env), env=env, cwd=os.getcwd())
+        prepare(None, ["claude", "--model", "nk-1"], profile_set=front_door.load_profiles(env), env=env, cwd=os.getcwd())
 
 
 def test_parse_run_knows_fallback():
-    name, command, options = launcher.parse_run(["glm", "--fallback", "--dry-run", "--", "claude", "--fallback"])
+    name, command, options = front_door.parse_run(["glm", "--fallback", "--dry-run", "--", "claude", "--fallback"])
     assert (name, command, options.fallback, options.dry_run) == ("glm", ["claude", "--fallback"], True, True)
     with pytest.raises(UsageError, match="unknown option '--fallbak'"):
-        launcher.parse_run(["--fallbak"])
+        front_door.parse_run(["--fallbak"])
 
 
 # --- the fallback check's pieces ---------------------------------------------------------------
@@ -160,7 +164,7 @@ def test_health_of_a_probe_result_names_the_status():
 
 
 def test_model_to_probe_is_the_model_the_launch_sends(make_env):
-    profile = launcher.load_profiles(make_env()).get("alpha")
+    profile = front_door.load_profiles(make_env()).get("alpha")
     assert launch_fallback.model_to_probe(profile, None) == "alpha-main"
     assert launch_fallback.model_to_probe(profile, "x-model[1m]") == "x-model"
     assert launch_fallback.model_to_probe(profile, "haiku") == "alpha-haiku"
@@ -170,7 +174,7 @@ def test_model_to_probe_is_the_model_the_launch_sends(make_env):
 
 
 def test_a_fallback_drops_a_model_it_does_not_serve(make_env):
-    beta = launcher.load_profiles(make_env()).get("beta")
+    beta = front_door.load_profiles(make_env()).get("beta")
     assert launch_fallback.command_for(beta, ["claude", "-p", "hi", "--model", "alpha-x"], {}) == ["claude", "-p", "hi"]
     assert launch_fallback.command_for(beta, ["claude", "--model=shared-1"], {}) == ["claude", "--model=shared-1"]
     assert launch_fallback.command_for(beta, ["claude", "--model", "haiku"], {}) == ["claude", "--model", "haiku"]
@@ -186,9 +190,9 @@ def fake_probe(results: dict[str, tuple[str, int | None]], calls: list[tuple[str
 
 
 def check(env, name, results, calls, command=("claude",), tmp_path=None):
-    profile_set = launcher.load_profiles(env)
+    profile_set = front_door.load_profiles(env)
     tokens = TokenResolver(env)
-    plan = launch.prepare(name, list(command), profile_set=profile_set, env=env, cwd=os.getcwd(), tokens=tokens)
+    plan = prepare(name, list(command), profile_set=profile_set, env=env, cwd=os.getcwd(), tokens=tokens)
     return launch_fallback.check_launch(plan, list(command), profile_set=profile_set, env=env, cwd=os.getcwd(), tokens=tokens,
                                         probe=fake_probe(results, calls), cache=ProbeCache(str(tmp_path / "probe.json"), 0))
 
@@ -236,14 +240,14 @@ def test_bad_seconds_setting_is_a_usage_error(make_env, variable, capsys, monkey
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv(variable, "soon")
-    assert launcher.main(["run", "alpha", "--fallback", "--", "claude"]) == 2
+    assert front_door.main(["run", "alpha", "--fallback", "--", "claude"]) == 2
     assert f"{variable}='soon': must be a number of seconds" in capsys.readouterr().err
 
 
 def test_dry_run_with_fallback_probes_and_reports_the_decision(make_env, capsys):
     with MockAnthropic(status=500) as alpha, MockAnthropic() as beta:
         env = make_env(alpha=alpha.url, beta=beta.url)
-        code = launcher.run("alpha", ["claude"], dry_run=True, fallback=True, env=env, cwd=os.getcwd())
+        code = front_door.run("alpha", ["claude"], dry_run=True, fallback=True, env=env, cwd=os.getcwd())
     captured = capsys.readouterr()
     assert code == 0
     assert len(alpha.messages) == 1 and len(beta.messages) == 1  # probes only: nothing was launched
@@ -258,6 +262,6 @@ def test_dry_run_with_everything_down_exits_1(make_env, capsys):
     with MockAnthropic(status=500) as alpha, MockAnthropic(status=503) as beta:
         env = make_env(alpha=alpha.url, beta=beta.url)
         with pytest.raises(CcswitchError, match="all down; launched nothing") as caught:
-            launcher.run("alpha", ["claude"], dry_run=True, fallback=True, env=env, cwd=os.getcwd())
+            front_door.run("alpha", ["claude"], dry_run=True, fallback=True, env=env, cwd=os.getcwd())
     assert caught.value.exit_status == 1
     assert "fallback check: beta: server error (HTTP 503: mock 503)" in capsys.readouterr().out

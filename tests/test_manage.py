@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ccswitch import cli_manage
-from ccswitch.cli import app
+from ccswitch.cli import manage as cli_manage
+from ccswitch.cli.app import app
 
 CANARY = "sk-canary-0a1b2c3d4e5f6789"
 

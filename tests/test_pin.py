@@ -9,7 +9,7 @@ import sys
 from conftest import subprocess_env
 from typer.testing import CliRunner
 
-from ccswitch.cli import app
+from ccswitch.cli.app import app
 
 runner = CliRunner()
 

@@ -7,8 +7,8 @@ import socket
 import pytest
 from mock_anthropic import MockAnthropic, closed_port_url
 
-from ccswitch import probe as probes
-from ccswitch.probe import classify_exception, classify_response, probe
+from ccswitch.health import probe as probes
+from ccswitch.health.probe import classify_exception, classify_response, probe
 
 TOKEN = "sk-test-secret-0123456789"
 
@@ -157,6 +157,6 @@ def test_probe_module_does_not_import_httpx_until_called():
 
     from conftest import subprocess_env
 
-    code = "import sys, ccswitch.probe, ccswitch.endpoints; print('httpx' in sys.modules)"
+    code = "import sys, ccswitch.health.probe, ccswitch.health.endpoint_checks; print('httpx' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr

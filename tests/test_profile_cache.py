@@ -10,12 +10,11 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from ccswitch.cli import app
-
 from ccswitch import paths
+from ccswitch.cli.app import app
 from ccswitch.errors import ProfileFileError
-from ccswitch.presets import presets_dir
-from ccswitch.profile_cache import load_cached_profile_set
+from ccswitch.profiles.cache import load_cached_profile_set
+from ccswitch.profiles.presets import presets_dir
 
 
 def load():

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from ccswitch.claude.variables import MANAGED_VARIABLES
 from ccswitch.errors import ExitStatus, ProfileFileError, UnknownProfileError
-from ccswitch.presets import load_preset, preset_names, presets_dir
-from ccswitch.profiles import MANAGED_VARIABLES, profile_environment
-from ccswitch.store import load_profile_set
+from ccswitch.profiles.environment import profile_environment
+from ccswitch.profiles.presets import load_preset, preset_names, presets_dir
+from ccswitch.profiles.store import load_profile_set
 
 EXAMPLE = """\
 default = "glm"                  # optional: the profile used when a command is given none
@@ -162,7 +163,7 @@ def test_validation_errors_name_file_profile_key_and_line(case, profiles_file):
 
 def test_missing_token_variable_is_not_a_load_error(profiles_file):
     profiles = load(profiles_file(EXAMPLE))
-    from ccswitch.secrets import describe_token
+    from ccswitch.profiles.tokens import describe_token
 
     status = describe_token(profiles.get("work").token, {})
     assert not status.found and status.detail == "missing (WORK_GATEWAY_KEY is not set)"
@@ -170,7 +171,7 @@ def test_missing_token_variable_is_not_a_load_error(profiles_file):
 
 def test_unknown_profile_suggests(profiles_file):
     profiles = load(profiles_file(EXAMPLE))
-    from ccswitch.store import require_profile
+    from ccswitch.profiles.store import require_profile
 
     with pytest.raises(UnknownProfileError, match=r"no profile named 'wrk' \(did you mean \"work\"\?\)"):
         require_profile(profiles, "wrk")

@@ -7,11 +7,12 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ccswitch.cli import app
+from ccswitch.claude.models import is_alias as is_claude_alias
+from ccswitch.cli.app import app
 from ccswitch.errors import UsageError
-from ccswitch.presets import presets_dir
-from ccswitch.routing import is_claude_alias, route_model, specificity
-from ccswitch.store import load_profile_set
+from ccswitch.profiles.presets import presets_dir
+from ccswitch.profiles.routing import route_model, specificity
+from ccswitch.profiles.store import load_profile_set
 
 USER = """
 [profiles.gw]
@@ -123,6 +124,6 @@ def test_which_command(profiles_file, monkeypatch):
     ],
 )
 def test_pattern_matching(model, pattern, expected):
-    from ccswitch.routing import matches
+    from ccswitch.profiles.routing import matches
 
     assert matches(model, pattern) is expected

@@ -8,28 +8,28 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from ccswitch import secrets
-from ccswitch.errors import CcswitchError
 from conftest import subprocess_env
+
+from ccswitch.errors import CcswitchError
+from ccswitch.profiles import tokens
 
 CANARY = "sk-canary-7f3e9a1b2c4d5e6f"
 
 
 def test_reference_kinds() -> None:
-    assert secrets.reference_kind(None) == "none"
-    assert secrets.reference_kind("env:X") == "env"
-    assert secrets.reference_kind("keyring") == "keyring"
-    assert secrets.reference_kind("keyring:shared") == "keyring"
-    assert secrets.reference_kind("cmd:pass show glm") == "cmd"
-    assert secrets.reference_kind("sk-literal") == "literal"
+    assert tokens.reference_kind(None) == "none"
+    assert tokens.reference_kind("env:X") == "env"
+    assert tokens.reference_kind("keyring") == "keyring"
+    assert tokens.reference_kind("keyring:shared") == "keyring"
+    assert tokens.reference_kind("cmd:pass show glm") == "cmd"
+    assert tokens.reference_kind("sk-literal") == "literal"
     # A literal that merely starts like a word is still a literal.
-    assert secrets.reference_kind("keyringish") == "literal"
+    assert tokens.reference_kind("keyringish") == "literal"
 
 
 def test_describe_never_runs_a_command(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
-    status = secrets.describe_token(f"cmd:touch {marker}", {}, "p")
+    status = tokens.describe_token(f"cmd:touch {marker}", {}, "p")
     assert (status.kind, status.found, status.detail) == ("cmd", None, "from command (not run)")
     assert not marker.exists()
 
@@ -41,15 +41,15 @@ def test_describe_keyring_does_not_read_it(monkeypatch: pytest.MonkeyPatch) -> N
         raise AssertionError("describe read the keyring")
 
     monkeypatch.setattr(keyring, "get_password", boom)
-    status = secrets.describe_token("keyring", {}, "glm")
+    status = tokens.describe_token("keyring", {}, "glm")
     assert status.kind == "keyring" and status.found is None
     assert "ccswitch/glm" in status.detail
-    assert "ccswitch/team" in secrets.describe_token("keyring:team", {}, "glm").detail
+    assert "ccswitch/team" in tokens.describe_token("keyring:team", {}, "glm").detail
 
 
 def test_cmd_strips_exactly_one_trailing_newline(tmp_path: Path) -> None:
     (tmp_path / "t").write_text(CANARY + " \n")
-    assert secrets.resolve_token(f"cmd:cat {tmp_path / 't'}", {"PATH": "/usr/bin:/bin"}, "p") == CANARY + " "
+    assert tokens.resolve_token(f"cmd:cat {tmp_path / 't'}", {"PATH": "/usr/bin:/bin"}, "p") == CANARY + " "
 
 
 def test_cmd_sees_the_environment_and_keeps_the_token_off_argv(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,7 +61,7 @@ def test_cmd_sees_the_environment_and_keeps_the_token_off_argv(monkeypatch: pyte
         return real_run(args, *rest, **kwargs)
 
     monkeypatch.setattr(subprocess, "run", recording_run)
-    token = secrets.resolve_token('cmd:printf "%s\\n" "$SECRET_SOURCE"', {"SECRET_SOURCE": CANARY, "PATH": "/usr/bin:/bin"}, "p")
+    token = tokens.resolve_token('cmd:printf "%s\\n" "$SECRET_SOURCE"', {"SECRET_SOURCE": CANARY, "PATH": "/usr/bin:/bin"}, "p")
     assert token == CANARY
     assert seen and all(CANARY not in str(args) for args in seen)
 
@@ -79,7 +79,7 @@ def test_cmd_sees_the_environment_and_keeps_the_token_off_argv(monkeypatch: pyte
 )
 def test_cmd_failures_name_the_profile_never_the_output(command: str, expected: str) -> None:
     with pytest.raises(CcswitchError) as caught:
-        secrets.resolve_token(f"cmd:{command}", {"PATH": "/usr/bin:/bin"}, "work", timeout=0.3)
+        tokens.resolve_token(f"cmd:{command}", {"PATH": "/usr/bin:/bin"}, "work", timeout=0.3)
     message = caught.value.message
     assert message.startswith("profile 'work': token command")
     assert expected in message
@@ -88,15 +88,15 @@ def test_cmd_failures_name_the_profile_never_the_output(command: str, expected: 
 
 def test_cmd_timeout_from_environment() -> None:
     with pytest.raises(CcswitchError, match="within 0.2 s"):
-        secrets.resolve_token("cmd:sleep 5", {"PATH": "/usr/bin:/bin", secrets.ENV_CMD_TIMEOUT: "0.2"}, "p")
+        tokens.resolve_token("cmd:sleep 5", {"PATH": "/usr/bin:/bin", tokens.ENV_CMD_TIMEOUT: "0.2"}, "p")
     with pytest.raises(CcswitchError, match="not a number"):
-        secrets.resolve_token("cmd:true", {secrets.ENV_CMD_TIMEOUT: "soon"}, "p")
+        tokens.resolve_token("cmd:true", {tokens.ENV_CMD_TIMEOUT: "soon"}, "p")
 
 
 def test_resolver_runs_a_command_once_per_invocation(tmp_path: Path) -> None:
     counter = tmp_path / "count"
     ref = f"cmd:echo x >> {counter}; printf %s {CANARY}"
-    resolver = secrets.TokenResolver({"PATH": "/usr/bin:/bin"})
+    resolver = tokens.TokenResolver({"PATH": "/usr/bin:/bin"})
     assert resolver.resolve(ref, "a") == CANARY
     assert resolver.resolve(ref, "b") == CANARY
     assert counter.read_text() == "x\n"
@@ -104,7 +104,7 @@ def test_resolver_runs_a_command_once_per_invocation(tmp_path: Path) -> None:
 
 def test_resolver_remembers_a_failure(tmp_path: Path) -> None:
     counter = tmp_path / "count"
-    resolver = secrets.TokenResolver({"PATH": "/usr/bin:/bin"})
+    resolver = tokens.TokenResolver({"PATH": "/usr/bin:/bin"})
     for _ in range(2):
         with pytest.raises(CcswitchError):
             resolver.resolve(f"cmd:echo x >> {counter}; exit 1", "a")
@@ -112,35 +112,35 @@ def test_resolver_remembers_a_failure(tmp_path: Path) -> None:
 
 
 def test_keyring_round_trip(file_keyring) -> None:  # type: ignore[no-untyped-def]
-    secrets.keyring_set("glm", CANARY)
-    assert secrets.resolve_token("keyring", {}, "glm") == CANARY
-    assert secrets.resolve_token("keyring:glm", {}, "other") == CANARY
-    assert secrets.keyring_delete("glm") is True
-    assert secrets.keyring_delete("glm") is False
+    tokens.keyring_set("glm", CANARY)
+    assert tokens.resolve_token("keyring", {}, "glm") == CANARY
+    assert tokens.resolve_token("keyring:glm", {}, "other") == CANARY
+    assert tokens.keyring_delete("glm") is True
+    assert tokens.keyring_delete("glm") is False
 
 
 def test_keyring_resolver_keys_by_profile(file_keyring) -> None:  # type: ignore[no-untyped-def]
-    secrets.keyring_set("a", "token-for-a-123456")
-    secrets.keyring_set("b", "token-for-b-123456")
-    resolver = secrets.TokenResolver({})
+    tokens.keyring_set("a", "token-for-a-123456")
+    tokens.keyring_set("b", "token-for-b-123456")
+    resolver = tokens.TokenResolver({})
     assert resolver.resolve("keyring", "a") == "token-for-a-123456"
     assert resolver.resolve("keyring", "b") == "token-for-b-123456"
 
 
 def test_keyring_missing_entry(file_keyring) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(CcswitchError, match=r"profile 'glm': no token in the OS keyring under ccswitch/glm .*ccswitch token set glm"):
-        secrets.resolve_token("keyring", {}, "glm")
+        tokens.resolve_token("keyring", {}, "glm")
 
 
 def test_no_keyring_backend_suggests_env_or_cmd() -> None:
     # The autouse fixture installs keyring's "fail" backend: what a headless Linux box has.
     with pytest.raises(CcswitchError) as caught:
-        secrets.resolve_token("keyring", {}, "glm")
+        tokens.resolve_token("keyring", {}, "glm")
     assert "profile 'glm': no OS keyring is available" in caught.value.message
     assert "env:VAR" in caught.value.message and "cmd:COMMAND" in caught.value.message
 
 
 def test_read_path_does_not_import_keyring_subprocess_or_writers() -> None:
-    code = "import sys, ccswitch.secrets, ccswitch.store; print(sorted(m for m in ('keyring', 'subprocess', 'tomlkit', 'tempfile') if m in sys.modules))"
+    code = "import sys, ccswitch.profiles.tokens, ccswitch.profiles.store; print(sorted(m for m in ('keyring', 'subprocess', 'tomlkit', 'tempfile') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ccswitch import claude_settings
-from ccswitch.cli import app
-from ccswitch.precedence import Source, analyze
+from ccswitch.claude import settings as claude_settings
+from ccswitch.claude.precedence import analyze
+from ccswitch.claude.sources import Source
+from ccswitch.cli.app import app
 
 TOKEN = "gw-token-0123456789abcdef"
 
@@ -181,8 +182,8 @@ def test_managed_settings_are_named_once():
 
 
 def test_status_and_doctor_report_the_same_conflicts(isolated_home, profiles_file, monkeypatch, tmp_path):
-    from ccswitch import doctor
-    from ccswitch.presets import presets_dir
+    from ccswitch.health import doctor
+    from ccswitch.profiles.presets import presets_dir
 
     monkeypatch.setenv("GW_TOKEN", TOKEN)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-shell-0123456789")

@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import subprocess_env
 from mock_anthropic import MockAnthropic
 from typer.testing import CliRunner
 
-from conftest import subprocess_env
-from ccswitch.cli import app
-from ccswitch.secrets import mask
+from ccswitch.cli.app import app
+from ccswitch.profiles.tokens import mask
 
 TOKEN = "sk-from-cmd-0123456789abcdef"
 

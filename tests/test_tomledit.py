@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from ccswitch import tomledit
+from ccswitch.profiles import tomledit
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -12,11 +12,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import subprocess_env
 from typer.testing import CliRunner
 
-from ccswitch import claude_settings, fsutil, switch
-from ccswitch.cli import app
-from conftest import subprocess_env
+from ccswitch import fsutil
+from ccswitch.claude import settings as claude_settings
+from ccswitch.cli.app import app
+from ccswitch.switching import backups as backups_module
+from ccswitch.switching import transaction
+from ccswitch.switching.backups import list_backups, new_backup_id, write_backup
+from ccswitch.switching.records import record_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "settings"
 ALPHA_TOKEN = "alpha-token-0123456789abcdef"
@@ -88,7 +93,7 @@ def test_use_twice_writes_once(setup):
     assert ccswitch("use", "alpha").exit_code == 0
     result = ccswitch("use", "alpha")
     assert "already active" in result.stderr
-    assert len(switch.list_backups(str(Path(os.environ["CCSWITCH_HOME"]) / "backups"))) == 1
+    assert len(list_backups(str(Path(os.environ["CCSWITCH_HOME"]) / "backups"))) == 1
 
 
 def test_dry_run_prints_a_masked_diff_and_writes_nothing(setup, isolated_home):
@@ -352,14 +357,14 @@ def test_injected_write_failure_leaves_everything_as_it_was(setup, isolated_home
 
 
 def test_backups_are_unique_private_pruned_and_restorable(setup, isolated_home, monkeypatch):
-    monkeypatch.setattr(switch, "BACKUPS_KEPT", 5)
+    monkeypatch.setattr(backups_module, "BACKUPS_KEPT", 5)
     for index in range(8):
         assert ccswitch("use", "alpha" if index % 2 == 0 else "beta").exit_code == 0
     backups = Path(os.environ["CCSWITCH_HOME"]) / "backups"
     files = sorted(backups.iterdir())
     assert len(files) == 5
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
-    ids = [switch.new_backup_id() for _ in range(1000)]
+    ids = [new_backup_id() for _ in range(1000)]
     assert len(set(ids)) == 1000
 
     result = ccswitch("restore", "--list", "--json")
@@ -553,7 +558,7 @@ def test_list_marks_the_active_profile(setup):
 
 
 def test_a_write_by_claude_during_use_is_kept_not_overwritten(setup, monkeypatch):
-    real_backup = switch._backup
+    real_backup = write_backup
     calls = {"n": 0}
 
     def backup_then_claude_writes(*args, **kwargs):
@@ -565,7 +570,7 @@ def test_a_write_by_claude_during_use_is_kept_not_overwritten(setup, monkeypatch
             setup.write_text(json.dumps(data, indent=2) + "\n")
         return result
 
-    monkeypatch.setattr(switch, "_backup", backup_then_claude_writes)
+    monkeypatch.setattr(transaction, "write_backup", backup_then_claude_writes)
     assert ccswitch("use", "alpha").exit_code == 0
     data = json.loads(setup.read_text())
     assert "Bash(make)" in data["permissions"]["allow"]
@@ -589,7 +594,7 @@ def test_use_waits_for_the_lock_held_by_another_ccswitch(setup):
 
     state = Path(os.environ["CCSWITCH_HOME"]) / "state"
     (state / "locks").mkdir(parents=True)
-    lock = filelock.FileLock(str(state / "locks" / f"{switch._key(str(setup))}.lock"))
+    lock = filelock.FileLock(str(state / "locks" / f"{record_key(str(setup))}.lock"))
     env = subprocess_env(ALPHA_TOKEN=ALPHA_TOKEN, BETA_TOKEN=BETA_TOKEN)
     with lock:
         process = subprocess.Popen([sys.executable, "-m", "ccswitch", "use", "alpha"], env=env,

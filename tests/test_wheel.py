@@ -30,7 +30,7 @@ def test_wheel_ships_presets_into_a_fresh_venv(tmp_path):
     # The fresh venv gets the test runner's dependencies (typer, rich, ...) but not the checkout.
     deps = sysconfig.get_paths()["purelib"]
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": deps, "CCSWITCH_HOME": str(tmp_path / "cfg")}
-    where = subprocess.run([str(python), "-c", "import ccswitch.presets as p; print(p.presets_dir())"],
+    where = subprocess.run([str(python), "-c", "import ccswitch.profiles.presets as p; print(p.presets_dir())"],
                            capture_output=True, text=True, env=env, check=True, cwd=tmp_path).stdout.strip()
     assert Path(where).is_relative_to(env_dir), where
     result = subprocess.run([str(python), "-m", "ccswitch", "presets", "--json"], capture_output=True, text=True, env=env, cwd=tmp_path)

@@ -14,11 +14,11 @@ FAST_COMMANDS = ("run", "env")
 def main() -> None:
     args = sys.argv[1:]
     if args and args[0] in FAST_COMMANDS:
-        from ccswitch import launcher
+        from ccswitch.launch import front_door
 
-        if not launcher.wants_help(args[1:]):
-            sys.exit(launcher.main(args))
-    from ccswitch.cli import app
+        if not front_door.wants_help(args[1:]):
+            sys.exit(front_door.main(args))
+    from ccswitch.cli.app import app
 
     app(prog_name="ccswitch")
 

@@ -1,0 +1,83 @@
+"""claude's own command line as ccswitch reads it: is this program claude, which `--model` and
+`--settings` did the user give it.
+
+On the launch path: imports only json and os.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+
+from ccswitch import paths
+from ccswitch.errors import UsageError
+
+CLAUDE_NAMES = frozenset({"claude", "claude.exe", "claude.cmd"})
+
+
+def is_claude_command(program: str, env: Mapping[str, str]) -> bool:
+    override = env.get(paths.ENV_CLAUDE_PROGRAM)
+    return os.path.basename(program).lower() in CLAUDE_NAMES or (bool(override) and program == override)
+
+
+def claude_model_option(command: Sequence[str], env: Mapping[str, str]) -> str | None:
+    """The `--model M` / `--model=M` given to claude in `command` (the last one wins, as in claude);
+    None when there is none or the command is not claude (its `--model` means something else)."""
+    if not command or not is_claude_command(command[0], env):
+        return None
+    values = option_values(command[1:], "--model")[1]
+    return values[-1] if values else None
+
+
+def option_values(args: Sequence[str], option: str) -> tuple[list[str], list[str]]:
+    """(args without `option VALUE` / `option=VALUE`, the values). Stops at `--`."""
+    rest: list[str] = []
+    values: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        if arg == option:
+            if index + 1 >= len(args):
+                raise UsageError(f"{option} needs a value")
+            values.append(args[index + 1])
+            index += 2
+            continue
+        if arg.startswith(option + "="):
+            values.append(arg[len(option) + 1 :])
+        else:
+            rest.append(arg)
+        index += 1
+    return rest, values
+
+
+def has_option(args: Sequence[str], option: str) -> bool:
+    return bool(option_values(args, option)[1])
+
+
+def load_user_settings(value: str, cwd: str) -> dict:
+    """What claude would make of `--settings VALUE`: inline JSON, else a file path."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        path = os.path.join(cwd, os.path.expanduser(value))
+        try:
+            with open(path, encoding="utf-8-sig") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise UsageError(f"--settings {value}: cannot read ({exc.strerror or exc})") from None
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise UsageError(f"--settings {value}: not valid JSON ({exc})") from None
+        source = value
+    else:
+        source = "--settings (inline JSON)"
+    if not isinstance(data, dict):
+        raise UsageError(f"{source}: must be a JSON object")
+    if not isinstance(data.get("env", {}), dict):
+        raise UsageError(f"{source}: \"env\" must be an object")
+    return data

@@ -1,0 +1,65 @@
+"""The environment variables Claude Code reads to pick its endpoint, credential and models.
+
+One home for the vocabulary every other package uses to talk about claude's environment.
+Imports nothing of ccswitch: it sits on the launch path.
+"""
+
+from __future__ import annotations
+
+AUTH_VARIABLE = {"bearer": "ANTHROPIC_AUTH_TOKEN", "x-api-key": "ANTHROPIC_API_KEY"}
+# Tier name in `[models]` -> the variable claude reads it from.
+MODEL_VARIABLES = {
+    "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",
+    "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL",
+    "haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+    "fable": "ANTHROPIC_DEFAULT_FABLE_MODEL",
+    "subagent": "CLAUDE_CODE_SUBAGENT_MODEL",
+    "small_fast": "ANTHROPIC_SMALL_FAST_MODEL",
+}
+# Every variable that decides where claude sends requests, with which credential, for which model.
+# A profile owns all of them: what it does not set is blanked, so nothing from the shell or another
+# settings file can leak into its requests (a stray ANTHROPIC_API_KEY beside a Bearer token sends
+# both headers). Provider details that do nothing unless their switch is on (AWS_REGION,
+# ANTHROPIC_VERTEX_PROJECT_ID, ...) are deliberately not managed, so they pass through.
+MANAGED_VARIABLES = (
+    "ANTHROPIC_BASE_URL",
+    "ANTHROPIC_AUTH_TOKEN",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_CUSTOM_HEADERS",
+    "ANTHROPIC_MODEL",
+    *MODEL_VARIABLES.values(),
+    "CLAUDE_CODE_USE_BEDROCK",
+    "CLAUDE_CODE_USE_VERTEX",
+    "CLAUDE_CODE_USE_FOUNDRY",
+    "ANTHROPIC_BEDROCK_BASE_URL",
+    "ANTHROPIC_VERTEX_BASE_URL",
+    "ANTHROPIC_FOUNDRY_BASE_URL",
+    "CLAUDE_CODE_SKIP_BEDROCK_AUTH",
+    "CLAUDE_CODE_SKIP_VERTEX_AUTH",
+    "CLAUDE_CODE_SKIP_FOUNDRY_AUTH",
+    "ANTHROPIC_FOUNDRY_API_KEY",
+    "ANTHROPIC_FOUNDRY_AUTH_TOKEN",
+)
+# Variables that carry a credential: only the `token` field may fill them, so that every output
+# path can mask it.
+CREDENTIAL_VARIABLES = frozenset(
+    {
+        "ANTHROPIC_AUTH_TOKEN",
+        "ANTHROPIC_API_KEY",
+        "ANTHROPIC_FOUNDRY_API_KEY",
+        "ANTHROPIC_FOUNDRY_AUTH_TOKEN",
+        "AWS_BEARER_TOKEN_BEDROCK",
+    }
+)
+CLOUD_SWITCHES = {
+    "CLAUDE_CODE_USE_BEDROCK": "Amazon Bedrock",
+    "CLAUDE_CODE_USE_VERTEX": "Google Vertex AI",
+    "CLAUDE_CODE_USE_FOUNDRY": "Microsoft Foundry",
+}
+CLOUD_CREDENTIALS = {
+    "CLAUDE_CODE_USE_BEDROCK": "AWS",
+    "CLAUDE_CODE_USE_VERTEX": "Google",
+    "CLAUDE_CODE_USE_FOUNDRY": "Azure",
+}
+AUTH_TOKEN, API_KEY = "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"
+BASE_URL_VARIABLES = ("ANTHROPIC_BASE_URL", "ANTHROPIC_BEDROCK_BASE_URL", "ANTHROPIC_VERTEX_BASE_URL", "ANTHROPIC_FOUNDRY_BASE_URL")

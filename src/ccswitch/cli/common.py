@@ -1,0 +1,49 @@
+"""What every command module of the typer app shares: error reporting, `--json`, loading profiles.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.markup import escape
+
+from ccswitch import paths
+from ccswitch.console import stderr
+from ccswitch.errors import CcswitchError, ExitStatus
+from ccswitch.profiles.model import ProfileSet
+from ccswitch.profiles.presets import presets_dir
+from ccswitch.profiles.store import load_profile_set
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def reports_errors(command: F) -> F:
+    @functools.wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return command(*args, **kwargs)
+        except CcswitchError as error:
+            stderr.print(f"[error]ccswitch: error:[/] {escape(error.message)}")
+            raise typer.Exit(int(error.exit_status)) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(int(ExitStatus.CTRL_C)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_profiles(env: dict[str, str] | None = None) -> ProfileSet:
+    env = dict(os.environ) if env is None else env
+    return load_profile_set(paths.profiles_file(env), presets_dir())
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def print_json(data: object) -> None:
+    # Plain print, not rich: scripts read this and must get it byte for byte, uncoloured.
+    print(json.dumps(data, indent=2, ensure_ascii=False))

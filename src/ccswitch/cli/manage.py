@@ -1,0 +1,301 @@
+"""`add`, `edit`, `remove`, `rename` and `token set/rm`: the commands that change profiles.toml.
+
+No option takes a token's value (it would land in shell history and `ps`): a secret comes from a
+hidden prompt or from stdin (`--token-stdin`), and goes to the OS keyring unless `--plain-text`.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from typing import Annotated, List, Optional
+
+import typer
+
+from ccswitch import paths
+from ccswitch.cli.common import reports_errors
+from ccswitch.console import stderr
+from ccswitch.errors import CcswitchError, UsageError
+from ccswitch.profiles import manage, tokens
+from ccswitch.profiles.presets import presets_dir
+from ccswitch.profiles.schema import AUTH_MODES
+from ccswitch.profiles.store import open_for_change, save_profiles_text
+
+token_app = typer.Typer(
+    help="Store or remove a profile's token in the OS keyring.\n\nExample: ccswitch token set glm",
+    no_args_is_help=True,
+)
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _say(message: str) -> None:
+    stderr.print(message, markup=False)
+
+
+def _notes(notes: list[str]) -> None:
+    for note in notes:
+        _say(note)
+
+
+def _read_secret(from_stdin: bool, what: str) -> str:
+    """The token from stdin (one line) or a hidden prompt; never from an option."""
+    if from_stdin or not _stdin_is_terminal():
+        if _stdin_is_terminal():
+            raise UsageError("--token-stdin: stdin is a terminal; pipe the token in (e.g. `pass show glm | ccswitch …`)")
+        secret = tokens.strip_one_newline(sys.stdin.read())
+        source = "stdin"
+    else:
+        secret = typer.prompt(what, hide_input=True, default="", show_default=False)
+        source = "the prompt"
+    if not secret.strip():
+        raise UsageError(f"no token given on {source}")
+    if "\n" in secret or "\r" in secret:
+        raise UsageError(f"the token on {source} has more than one line")
+    return secret
+
+
+def _parse_env(pairs: list[str]) -> dict[str, str]:
+    result = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--env {pair!r}: write it as NAME=VALUE")
+        result[key] = value
+    return result
+
+
+@reports_errors
+def add_profile(
+    name: Annotated[str, typer.Argument(help="Name of the new profile.")],
+    extends: Annotated[Optional[str], typer.Option("--extends", "--preset", help="Start from this preset or profile.")] = None,
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="Endpoint (claude appends /v1/messages).")] = None,
+    auth: Annotated[Optional[str], typer.Option("--auth", help="bearer, x-api-key or none.")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Model `run` starts with.")] = None,
+    opus: Annotated[Optional[str], typer.Option("--opus", help="Model behind the opus alias.")] = None,
+    sonnet: Annotated[Optional[str], typer.Option("--sonnet", help="Model behind the sonnet alias.")] = None,
+    haiku: Annotated[Optional[str], typer.Option("--haiku", help="Model behind the haiku alias.")] = None,
+    env_pairs: Annotated[List[str], typer.Option("--env", help="Extra variable NAME=VALUE (repeatable).")] = [],
+    description: Annotated[Optional[str], typer.Option("--description", help="One line about the profile.")] = None,
+    token_env: Annotated[Optional[str], typer.Option("--token-env", help="Read the token from this variable.")] = None,
+    token_cmd: Annotated[Optional[str], typer.Option("--token-cmd", help="Run this command for the token (e.g. 'pass show glm').")] = None,
+    token_keyring: Annotated[bool, typer.Option("--token-keyring", help="Read the token from the OS keyring.")] = False,
+    token_stdin: Annotated[bool, typer.Option("--token-stdin", help="Read the token itself from stdin (into the keyring).")] = False,
+    plain_text: Annotated[bool, typer.Option("--plain-text", help="Keep a token typed or piped in in profiles.toml (0600) instead of the keyring.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a profile of the same name.")] = False,
+) -> None:
+    """Add a profile. In a terminal, asks for what is missing (the token with a hidden prompt).
+
+    No option takes the token itself: pipe it with --token-stdin, or point at it with --token-env,
+    --token-cmd or --token-keyring.
+
+    Example: pass show zhipu | ccswitch add myglm --extends glm --token-stdin
+    """
+    env = dict(os.environ)
+    # An empty value would otherwise be dropped as if the option had not been given.
+    for flag, value in (
+        ("--extends", extends), ("--base-url", base_url), ("--auth", auth), ("--model", model), ("--opus", opus),
+        ("--sonnet", sonnet), ("--haiku", haiku), ("--description", description), ("--token-env", token_env),
+        ("--token-cmd", token_cmd),
+    ):
+        if value is not None and not value.strip():
+            raise UsageError(f"{flag} is empty; give a value or leave the option out")
+    interactive = _stdin_is_terminal() and not token_stdin
+    if sum(bool(x) for x in (token_env, token_cmd, token_keyring or token_stdin)) > 1:
+        raise UsageError("give only one of --token-env, --token-cmd, --token-keyring/--token-stdin")
+    if plain_text and not (token_stdin or interactive):
+        raise UsageError("--plain-text applies to a token read from stdin (--token-stdin) or the prompt")
+    if auth is not None and auth not in AUTH_MODES:
+        raise UsageError(f"--auth {auth!r}: use one of {', '.join(AUTH_MODES)}")
+    manage.check_name(name)
+
+    if not extends and not base_url:
+        if not interactive:
+            raise UsageError("give --extends PRESET (see `ccswitch presets`) or --base-url URL")
+        extends = typer.prompt("Preset to start from (see `ccswitch presets`; empty for none)", default="", show_default=False) or None
+        if not extends:
+            base_url = typer.prompt("Base URL (e.g. https://gateway.example.com/anthropic)")
+    models = {tier: value for tier, value in (("opus", opus), ("sonnet", sonnet), ("haiku", haiku)) if value}
+    if interactive and not extends and not models:
+        for tier in ("opus", "sonnet", "haiku"):
+            value = typer.prompt(f"Model behind {tier} (empty: claude's default)", default="", show_default=False)
+            if value:
+                models[tier] = value
+
+    table: dict[str, object] = {}
+    for key, value in (("extends", extends), ("description", description), ("base_url", base_url), ("auth", auth)):
+        if value:
+            table[key] = value
+    secret: str | None = None
+    if token_env:
+        table["token"] = tokens.ENV_PREFIX + token_env
+    elif token_cmd:
+        table["token"] = tokens.CMD_PREFIX + token_cmd
+    elif token_stdin:
+        secret = _read_secret(True, "Token")
+    elif token_keyring:
+        table["token"] = tokens.KEYRING_REF
+        if interactive:
+            typed = typer.prompt("Token (hidden; empty to keep what the keyring holds)", hide_input=True, default="", show_default=False)
+            secret = typed or None
+    elif interactive and auth != "none":
+        typed = typer.prompt("Token (hidden; empty to keep the preset's or set none)", hide_input=True, default="", show_default=False)
+        secret = typed or None
+    keyring_secret = None
+    if secret is not None:
+        if "\n" in secret or "\r" in secret:
+            raise UsageError("the token has more than one line")
+        if plain_text:
+            table["token"] = secret
+        else:
+            table["token"] = tokens.KEYRING_REF
+            keyring_secret = secret
+    if model:
+        table["model"] = model
+    if models:
+        table["models"] = models
+    extra_env = _parse_env(env_pairs)
+    if extra_env:
+        table["env"] = extra_env
+
+    profiles_path = paths.profiles_file(env)
+    done = manage.add_profile(profiles_path, presets_dir(), name, table, force=force, keyring_secret=keyring_secret,
+                              cache_path=paths.profiles_cache_file(env))
+    token_note = tokens.describe_token(table.get("token"), env, name).detail if "token" in table else "inherited or none"
+    _say(f"{done} profile {name!r} in {profiles_path} (token: {token_note})")
+
+
+@reports_errors
+def remove_profile(
+    name: Annotated[str, typer.Argument(help="Profile to remove.")],
+    force: Annotated[bool, typer.Option("--force", help="Remove it even if it is active (default, pinned, in use).")] = False,
+) -> None:
+    """Remove one of your profiles, and its token from the OS keyring.
+
+    Refuses a profile that is active (the default, pinned by a .ccswitch file, set by `use`)
+    unless --force, and one that other profiles extend or list in `fallback`.
+
+    Example: ccswitch remove oldgateway
+    """
+    env = dict(os.environ)
+    notes = manage.remove_profile(paths.profiles_file(env), presets_dir(), name, cwd=os.getcwd(), env=env, force=force,
+                                  cache_path=paths.profiles_cache_file(env))
+    _notes(notes)
+
+
+@reports_errors
+def rename_profile(
+    old: Annotated[str, typer.Argument(help="Current name.")],
+    new: Annotated[str, typer.Argument(help="New name.")],
+) -> None:
+    """Rename one of your profiles; `default`, `extends`, `fallback` lists and its keyring entry follow.
+
+    Example: ccswitch rename work work-gateway
+    """
+    env = dict(os.environ)
+    _notes(manage.rename_profile(paths.profiles_file(env), presets_dir(), old, new, cwd=os.getcwd(), env=env,
+                                cache_path=paths.profiles_cache_file(env)))
+
+
+def _editor_command(env: dict[str, str]) -> list[str]:
+    editor = env.get("VISUAL") or env.get("EDITOR") or ("notepad" if sys.platform == "win32" else "vi")
+    return shlex.split(editor, posix=sys.platform != "win32")
+
+
+@reports_errors
+def edit_profile(name: Annotated[str, typer.Argument(help="Profile to edit (a preset's name makes an override).")]) -> None:
+    """Open a profile in $VISUAL/$EDITOR; on save it is checked, and re-opened with the error if wrong.
+
+    Only that profile's tables are opened; the rest of profiles.toml stays byte for byte.
+
+    Example: EDITOR=nano ccswitch edit work
+    """
+    env = dict(os.environ)
+    presets = presets_dir()
+    opened = open_for_change(paths.profiles_file(env), presets, cache_path=paths.profiles_cache_file(env))
+    original = manage.edit_start(opened, name)
+    command = _editor_command(env)
+    # The profile may hold a plain-text token: a private directory, a 0600 file, removed afterwards.
+    workdir = tempfile.mkdtemp(prefix="ccswitch-edit-")
+    temp = os.path.join(workdir, f"{name}.toml")
+    text = original
+    try:
+        while True:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+            try:
+                completed = subprocess.run([*command, temp], check=False)
+            except OSError as error:
+                raise CcswitchError(f"cannot start the editor {command[0]!r}: {error.strerror or error}; set $EDITOR") from None
+            if completed.returncode != 0:
+                raise CcswitchError(f"the editor exited with status {completed.returncode}; nothing changed")
+            with open(temp, encoding="utf-8") as handle:
+                edited = manage.strip_error_marks(handle.read())
+            if edited == manage.strip_error_marks(original):
+                _say(f"no changes to {name!r}")
+                return
+            try:
+                new_text = manage.edit_apply(opened, name, edited, presets)
+            except CcswitchError as error:
+                _say(f"ccswitch: error: {error.message}")
+                try:
+                    again = typer.confirm("Edit again?", default=True)
+                except typer.Abort:
+                    again = False
+                if not again:
+                    raise CcswitchError(f"kept {opened.path} as it was; your edit was discarded") from None
+                text = "".join(f"{manage.EDIT_ERROR_MARK}{line}\n" for line in error.message.splitlines()) + edited
+                continue
+            save_profiles_text(opened, new_text, presets)
+            _say(f"saved profile {name!r} in {opened.path}")
+            return
+    finally:
+        for leftover in (temp, temp + "~"):
+            try:
+                os.unlink(leftover)
+            except OSError:
+                pass
+        try:
+            os.rmdir(workdir)
+        except OSError:
+            pass
+
+
+@token_app.command("set")
+@reports_errors
+def token_set(name: Annotated[str, typer.Argument(help="Profile whose token to store.")]) -> None:
+    """Store a profile's token in the OS keyring (hidden prompt, or stdin when piped).
+
+    The profile is switched to `token = "keyring"` if it read its token elsewhere (a preset gets an
+    override in profiles.toml).
+
+    Example: pass show zhipu | ccswitch token set glm
+    """
+    env = dict(os.environ)
+    secret = _read_secret(False, f"Token for {name} (hidden)")
+    _notes(manage.set_token(paths.profiles_file(env), presets_dir(), name, secret, cache_path=paths.profiles_cache_file(env)))
+
+
+@token_app.command("rm")
+@reports_errors
+def token_rm(name: Annotated[str, typer.Argument(help="Profile whose keyring token to delete.")]) -> None:
+    """Delete a profile's token from the OS keyring (profiles.toml is not changed).
+
+    Example: ccswitch token rm glm
+    """
+    env = dict(os.environ)
+    _notes(manage.remove_token(paths.profiles_file(env), presets_dir(), name))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(token_app, name="token")
+    app.command("add")(add_profile)
+    app.command("remove")(remove_profile)
+    app.command("rename")(rename_profile)
+    app.command("edit")(edit_profile)

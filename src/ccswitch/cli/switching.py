@@ -1,0 +1,236 @@
+"""`use`, `off`, `restore`, `status`/`current`: make a profile the default of every plain `claude`,
+undo it, and explain which setting wins."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ccswitch import paths
+from ccswitch.claude import precedence, sources
+from ccswitch.claude import settings as claude_settings
+from ccswitch.claude.state import ensure_onboarding
+from ccswitch.claude.variables import CREDENTIAL_VARIABLES
+from ccswitch.cli.common import JsonOption, load_profiles, print_json, reports_errors
+from ccswitch.console import stderr, stdout
+from ccswitch.profiles.environment import needs_onboarding_fix, profile_environment
+from ccswitch.profiles.store import require_profile
+from ccswitch.profiles.tokens import TokenResolver, mask
+from ccswitch.switching.backups import find_backup, list_backups
+from ccswitch.switching.git import ensure_git_ignored
+from ccswitch.switching.records import SCOPES, SettingsTarget, target_for
+from ccswitch.switching.transaction import Change, off, restore, use
+
+ScopeOption = Annotated[
+    str,
+    typer.Option("--scope", help="user: your settings.json (or $CLAUDE_CONFIG_DIR's); "
+                 "project: .claude/settings.local.json at the git root (git-ignored)."),
+]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the change as a diff (tokens masked); write nothing.")]
+
+
+def _check_scope(scope: str) -> str:
+    if scope not in SCOPES:
+        raise typer.BadParameter(f"{scope!r} is not one of {', '.join(SCOPES)}", param_hint="--scope")
+    return scope
+
+
+def _target(scope: str, env: dict[str, str]) -> SettingsTarget:
+    return target_for(_check_scope(scope), paths.claude_user_settings(env), os.getcwd())
+
+
+def _scope_label(target: SettingsTarget) -> str:
+    return f"{target.scope} settings ({target.path})"
+
+
+def _print_diff(change: Change) -> None:
+    style = change.style
+
+    def text(data: dict | None, exists: bool) -> list[str]:
+        if data is None or not exists:
+            return []
+        shown = claude_settings.masked(data, CREDENTIAL_VARIABLES, mask)
+        return claude_settings.dump(shown, claude_settings.Style(False, "\n", style.indent, True)).splitlines(keepends=True)
+
+    before = text(change.before, change.existed)
+    after = text(change.after, change.after is not None)
+    diff = list(difflib.unified_diff(before, after, fromfile=change.target.path, tofile=change.target.path))
+    if not diff:
+        stderr.print(f"[muted]{escape(change.target.path)}: nothing would change[/]")
+        return
+    print("".join(diff), end="")
+
+
+@reports_errors
+def use_profile(
+    name: Annotated[str, typer.Argument(help="Profile name.")],
+    scope: ScopeOption = "user",
+    dry_run: DryRunOption = False,
+) -> None:
+    """Make a profile the default for every plain `claude` by editing only ccswitch's keys in settings.json.
+
+    Everything else in the file (permissions, hooks, plugins, your own env entries) stays as it is;
+    a backup is taken first and `ccswitch off` puts back exactly what was there.
+
+    Example: ccswitch use glm --dry-run && ccswitch use glm
+    """
+    env = dict(os.environ)
+    profile = require_profile(load_profiles(env), name)
+    target = _target(scope, env)
+    token = TokenResolver(env).resolve_profile(profile)
+    # The model goes into the settings "model" key, not ANTHROPIC_MODEL: the env variable would
+    # override every `/model` choice in every later session (see README, "Switching the default").
+    block = profile_environment(profile, token, include_model=False)
+    note = None
+    if target.scope == "project" and not dry_run and target.root:
+        note = ensure_git_ignored(target.root, target.path)
+    change = use(target, profile.name, block, profile.model, paths.state_dir(env), paths.backups_dir(env),
+                        dry_run=dry_run)
+    if dry_run:
+        _print_diff(change)
+        return
+    if note:
+        stderr.print(f"[muted]{escape(note)}[/]")
+    if needs_onboarding_fix(profile):  # the same rule as `run`: gateways and cloud profiles
+        warning = ensure_onboarding(paths.claude_state_file(env))
+        if warning:
+            stderr.print(f"[warning]warning:[/] {escape(warning)}")
+    if change.backup_id is None:
+        stderr.print(f"{escape(profile.name)} is already active in {escape(_scope_label(target))}; nothing changed")
+    else:
+        stderr.print(f"[ok]{escape(profile.name)}[/] is now the profile of every plain `claude` via "
+                     f"{escape(_scope_label(target))}\n[muted]backup {change.backup_id}; `ccswitch off"
+                     f"{' --scope project' if target.scope == 'project' else ''}` undoes it[/]")
+    _print_conflicts(env, only_overrides=True)
+
+
+@reports_errors
+def switch_off(scope: ScopeOption = "user", dry_run: DryRunOption = False) -> None:
+    """Remove what `ccswitch use` set and put back the values it displaced; nothing else changes.
+
+    Example: ccswitch off
+    """
+    env = dict(os.environ)
+    target = _target(scope, env)
+    change = off(target, paths.state_dir(env), paths.backups_dir(env), dry_run=dry_run)
+    if change is None:
+        stderr.print(f"no profile is active in {escape(_scope_label(target))}; nothing to undo")
+        return
+    if dry_run:
+        _print_diff(change)
+        return
+    if change.changed_keys:
+        stderr.print(f"[warning]note:[/] changed since `use`, now put back as they were before it: "
+                     f"{escape(', '.join(change.changed_keys))}")
+    backup = f"; backup {change.backup_id}" if change.backup_id else ""
+    stderr.print(f"[ok]off[/]: {escape(_scope_label(target))} is as it was before `ccswitch use`{backup}")
+
+
+@reports_errors
+def restore_backup(
+    backup_id: Annotated[Optional[str], typer.Argument(metavar="[ID]", help="Backup id (a unique prefix is enough); default: the newest.")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the backups instead, newest first.")] = False,
+    scope: ScopeOption = "user",
+    dry_run: DryRunOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Bring back a settings file (and ccswitch's record of it) from the backup taken before a change.
+
+    Without an ID, the newest backup of the --scope's file. The current file is backed up first.
+
+    Example: ccswitch restore --list; ccswitch restore 20261122-0815
+    """
+    env = dict(os.environ)
+    backups = paths.backups_dir(env)
+    if list_:
+        rows = list_backups(backups)
+        if as_json:
+            print_json(rows)
+            return
+        if not rows:
+            stderr.print("no backups yet (ccswitch takes one before every change it makes)")
+            return
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        for column in ("id", "created", "before", "file"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(escape(str(row["id"])), escape(str(row["created"])), escape(str(row["reason"])),
+                          escape(str(row["settings_path"])) + ("" if row["existed"] else " [muted](did not exist)[/]"))
+        stdout.print(table)
+        return
+    target = _target(scope, env)
+    backup = find_backup(backups, backup_id, target.path)
+    change = restore(backup, paths.state_dir(env), backups, dry_run=dry_run)
+    if dry_run:
+        _print_diff(change)
+        return
+    stderr.print(f"[ok]restored[/] {escape(str(backup['settings_path']))} from backup {escape(str(backup['id']))} "
+                 f"(taken before `{escape(str(backup['reason']))}`)\n[muted]the file as it was is in backup {change.backup_id}[/]")
+
+
+def _analysis(env: dict[str, str]) -> dict[str, object]:
+    return precedence.gather(env, os.getcwd()).analyze()
+
+
+def _print_conflicts(env: dict[str, str], only_overrides: bool = False) -> None:
+    for warning in _analysis(env)["warnings"]:  # type: ignore[union-attr]
+        if only_overrides and warning["code"] != "override":
+            continue
+        stderr.print(f"[warning]warning:[/] {escape(warning['message'])}")
+
+
+def show_status(as_json: JsonOption = False) -> None:
+    """Show what a plain `claude` started here will use, which file each value comes from, and what conflicts.
+
+    Example: ccswitch status
+    """
+    env = dict(os.environ)
+    data = _analysis(env)
+    if as_json:
+        print_json(data)
+        return
+    for scope, active in data["active"].items():  # type: ignore[union-attr]
+        if active:
+            changed = f" [warning](changed since: {escape(', '.join(active['changed']))})[/]" if active["changed"] else ""
+            stdout.print(f"{scope} scope: [name]{escape(str(active['profile']))}[/] since {escape(str(active['since']))} "
+                         f"[muted]({escape(str(active['path']))})[/]{changed}")
+        else:
+            stdout.print(f"{scope} scope: [muted]no ccswitch profile[/]")
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("variable", "value", "from"):
+        table.add_column(column)
+    unset = 0
+    blanked: dict[str, list[str]] = {}
+    for row in data["variables"]:  # type: ignore[union-attr]
+        if row["source"] is None:
+            unset += 1
+        elif not row["set"]:
+            # A blank value wins like any other and counts as unset: one line per source is enough.
+            blanked.setdefault(sources.LABELS.get(row["source"], row["source"]), []).append(row["name"])
+        else:
+            table.add_row(escape(row["name"]), escape(row["value"]), escape(sources.LABELS.get(row["source"], row["source"])))
+    model = data["model"]
+    table.add_row("model (session)", escape(str(model["value"] or "-")), escape(str(model["source"])))  # type: ignore[index]
+    stdout.print(table)
+    for label, names in blanked.items():
+        stdout.print(f"[muted]blanked (unset for claude) by {escape(label)}: {escape(', '.join(names))}[/]")
+    if unset:
+        stdout.print(f"[muted]{unset} other managed variables are set nowhere[/]")
+    for source in data["sources"]:  # type: ignore[union-attr]
+        state = "error" if source["error"] else ("present" if source["exists"] else "absent")
+        stdout.print(f"[muted]{source['label']}: {escape(str(source['path']))} ({state})[/]")
+    for warning in data["warnings"]:  # type: ignore[union-attr]
+        stderr.print(f"[warning]warning:[/] {escape(warning['message'])}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("use")(use_profile)
+    app.command("off")(switch_off)
+    app.command("restore")(restore_backup)
+    app.command("status")(reports_errors(show_status))
+    app.command("current", help="Alias of `status`: what a plain `claude` started here will use, and why.\n\nExample: ccswitch current --json")(reports_errors(show_status))

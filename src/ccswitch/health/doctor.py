@@ -1,0 +1,302 @@
+"""`ccswitch doctor`: every check, each OK / WARN / FAIL with a one-line fix.
+
+Two layers. The conflict analysis is precedence.analyze, the same one `status` shows: `conflict_checks`
+only turns its warnings into checks (pure: parsed settings files, claude's state and the shell
+environment in). The gathering (`run_doctor`, precedence.gather) reads the files and runs
+`claude --version`, from paths and an env it is given; it never reads os.environ itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+
+from ccswitch import paths
+from ccswitch.claude import precedence
+from ccswitch.claude.sources import SHELL, Source, read_source, resolve, settings_files
+from ccswitch.claude.variables import MANAGED_VARIABLES
+from ccswitch.errors import CcswitchError, ProfileFileError
+from ccswitch.profiles.model import ProfileSet
+from ccswitch.profiles.presets import load_preset, preset_names
+from ccswitch.profiles.tokens import describe_token, reference_kind
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+# The first Node that npm can install current claude releases on (shared/claude-code.md).
+NODE_FOR_CURRENT_CLAUDE = 22
+SHELL = SHELL
+
+
+class Check:
+    __slots__ = ("name", "status", "message", "fix")
+
+    def __init__(self, name: str, status: str, message: str, fix: str = "") -> None:
+        self.name = name
+        self.status = status
+        self.message = message
+        self.fix = fix
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status, "message": self.message, "fix": self.fix}
+
+    def __repr__(self) -> str:
+        return f"Check({self.name!r}, {self.status!r}, {self.message!r})"
+
+
+# Source names (precedence.SETTINGS_SOURCES) -> the short names of doctor's "<name> settings" checks.
+CHECK_LABELS = {"managed": "managed", "project-local": "local", "project": "project", "user": "user"}
+SOURCE_NAMES = {label: name for name, label in CHECK_LABELS.items()}
+# Warning codes of the shared analysis -> doctor's check names. "unreadable" has checks of its own
+# (check_settings_files).
+CHECK_NAMES = {
+    "override": "active profile",
+    "managed": "managed override",
+    "shell-api-key": "shell vs settings",
+    "shell-overridden": "shell vs settings",
+    "both-auth": "auth variables",
+    "stale-small-fast-model": "small fast model",
+    "base-url-v1": "base URL",
+    "saved-login": "saved login",
+}
+
+
+class SettingsSource(Source):
+    """A Source named the way doctor names its checks ("local" for settings.local.json)."""
+
+    __slots__ = ()
+
+    def __init__(self, label: str, path: str, data: Mapping | None = None, error: str | None = None, exists: bool = True) -> None:
+        super().__init__(SOURCE_NAMES.get(label, label), path, data, error, exists)
+
+
+def settings_sources(env: Mapping[str, str], project_dir: str) -> list[Source]:
+    """Claude's settings files, highest precedence first (shared/claude-code.md)."""
+    return [read_source(name, path) for name, path in settings_files(env, project_dir)]
+
+
+def _check_where(source: Source) -> str:
+    if source.name == SHELL:
+        return SHELL
+    return f"{CHECK_LABELS.get(source.name, source.name)} settings ({source.path})"
+
+
+def effective_environment(sources: Sequence[Source], shell: Mapping[str, str],
+                          variables: Sequence[str] = MANAGED_VARIABLES) -> dict[str, tuple[str, str]]:
+    """variable -> (value, where) as claude resolves it (resolve): the highest settings
+    file that has the key wins, the shell comes last, and "" counts as unset. Only variables that end up non-empty."""
+    everything = [*sources, Source(SHELL, None, dict(shell))]
+    result = {}
+    for var in variables:
+        winner, value, _ = resolve(var, everything)
+        if winner is not None and value:
+            result[var] = (value, _check_where(winner))
+    return result
+
+
+def check_settings_files(sources: Sequence[Source]) -> list[Check]:
+    checks = []
+    for source in sources:
+        name = f"{CHECK_LABELS.get(source.name, source.name)} settings"
+        if not source.exists:
+            checks.append(Check(name, OK, f"{source.path}: not present"))
+        elif source.error:
+            checks.append(Check(name, FAIL, source.error, "fix the file: claude ignores or rejects settings it cannot parse"))
+        else:
+            checks.append(Check(name, OK, f"{source.path}: parses"))
+    return checks
+
+
+def conflict_checks(sources: Sequence[Source], shell: Mapping[str, str], claude_state: Mapping | None,
+                    active: Mapping[str, Mapping | None] | None = None, claude_state_path: str | None = None) -> list[Check]:
+    """Everything that makes claude use another endpoint, credential or model than the user thinks:
+    the warnings `status` shows (precedence.analyze), each as a check."""
+    analysis = precedence.analyze([*sources, Source(SHELL, None, dict(shell))], active or {},
+                                  claude_state if isinstance(claude_state, Mapping) else None, claude_state_path)
+    checks = [
+        Check(CHECK_NAMES.get(w["code"], w["code"]), w["level"], w["message"], w["fix"])
+        for w in analysis["warnings"]  # type: ignore[union-attr]
+        if w["code"] != "unreadable"
+    ]
+    if not checks:
+        checks.append(Check("conflicts", OK, "no conflicting provider settings found"))
+    return checks
+
+
+def onboarding_check(path: str, state: Mapping | None, error: str | None, exists: bool) -> Check:
+    fix = f'finish claude\'s first-run setup once, or set "hasCompletedOnboarding": true in {path}'
+    if not exists:
+        return Check("onboarding", WARN, f"{path}: not present: interactive claude will show its first-run screens", fix)
+    if error:
+        return Check("onboarding", WARN, f"{path}: {error}", "let claude rewrite it: move it aside and start claude once")
+    if isinstance(state, Mapping) and state.get("hasCompletedOnboarding") is True:
+        return Check("onboarding", OK, "first-run setup done (hasCompletedOnboarding)")
+    return Check("onboarding", WARN, "hasCompletedOnboarding is not set: interactive claude will show its first-run screens", fix)
+
+
+Runner = Callable[..., "subprocess.CompletedProcess[str]"]
+Which = Callable[..., "str | None"]
+
+
+def claude_checks(env: Mapping[str, str], which: Which, run: Runner) -> list[Check]:
+    program = paths.claude_program(env)
+    search_path = env.get("PATH", os.defpath)
+    found = which(program, path=search_path)
+    override = f" (from ${paths.ENV_CLAUDE_PROGRAM})" if env.get(paths.ENV_CLAUDE_PROGRAM) else ""
+    if not found:
+        return [Check("claude", FAIL, f"{program}{override}: not found on PATH",
+                      "install it: npm install -g @anthropic-ai/claude-code (or set CCSWITCH_CLAUDE to its path)")]
+    version, problem = _first_line(run, [found, "--version"], env)
+    if problem:
+        return [Check("claude", FAIL, f"{found}{override}: `--version` failed: {problem}",
+                      "reinstall claude: npm install -g @anthropic-ai/claude-code")]
+    checks = [Check("claude", OK, f"{found}{override}: {version}")]
+    if "node_modules" in os.path.realpath(found).split(os.sep):
+        checks.append(node_check(env, which, run))
+    return checks
+
+
+def node_check(env: Mapping[str, str], which: Which, run: Runner) -> Check:
+    node = which("node", path=env.get("PATH", os.defpath))
+    if not node:
+        return Check("node", WARN, "claude came from npm, but node is not on PATH",
+                     "install Node.js 22 or later, or npm cannot update claude")
+    version, problem = _first_line(run, [node, "--version"], env)
+    if problem:
+        return Check("node", WARN, f"{node} --version failed: {problem}", "reinstall Node.js 22 or later")
+    match = re.match(r"v?(\d+)", version)
+    if match and int(match.group(1)) < NODE_FOR_CURRENT_CLAUDE:
+        return Check("node", WARN,
+                     f"node {version}: npm installs and updates of claude stop at 2.1.197 below Node {NODE_FOR_CURRENT_CLAUDE}",
+                     f"upgrade Node.js to {NODE_FOR_CURRENT_CLAUDE} or later")
+    return Check("node", OK, f"node {version}")
+
+
+def _first_line(run: Runner, argv: list[str], env: Mapping[str, str]) -> tuple[str, str | None]:
+    try:
+        done = run(argv, capture_output=True, text=True, timeout=20, env=dict(env), stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return "", str(exc) or type(exc).__name__
+    output = (done.stdout or "").strip() or (done.stderr or "").strip()
+    first = output.splitlines()[0] if output else ""
+    if done.returncode != 0:
+        return first, f"exit status {done.returncode}" + (f": {first}" if first else "")
+    return first, None
+
+
+def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str, str]) -> tuple[list[Check], ProfileSet | None]:
+    from ccswitch.profiles.schema import validate_user_file
+    from ccswitch.profiles.store import read_toml
+
+    if not os.path.exists(profiles_path):
+        return [Check("profiles file", OK, f"{profiles_path}: not present (only the built-in presets)")], None
+    try:
+        data, text = read_toml(profiles_path)
+        user, default = validate_user_file(data, profiles_path, text)
+    except ProfileFileError as error:
+        return [Check("profiles file", FAIL, error.message, "fix that line; `ccswitch list` re-reads the file")], None
+    checks = [Check("profiles file", OK, f"{profiles_path}: parses ({len(user)} profile{'s' * (len(user) != 1)})")]
+    checks.append(privacy_check(profiles_path, user))
+    names = preset_names(presets_directory)
+    profile_set = ProfileSet(user, default, profiles_path, names, lambda name: load_preset(presets_directory, name), text)
+
+    broken = []
+    for name in user:
+        try:
+            profile_set.get(name)
+        except CcswitchError as error:
+            broken.append(error.message)
+    if default is not None and default not in profile_set:
+        broken.append(f"{profiles_path}: default: no profile named {default!r}")
+    if broken:
+        checks.extend(Check("extends", FAIL, message, "point `extends`/`default` at an existing profile") for message in broken)
+    else:
+        checks.append(Check("extends", OK, "every extends and the default resolve"))
+
+    token_problems = []
+    for name in _names_to_check(user, default):
+        try:
+            profile = profile_set.get(name)
+        except CcswitchError:
+            continue  # already reported above
+        status = describe_token(profile.token, env, name)
+        # found is None for keyring and cmd: references: checking would unlock a keychain or run a
+        # password manager; doctor reports the keyring backend instead (keyring_check).
+        if profile.token and status.found is False:
+            token_problems.append((name, status))
+    for name, status in token_problems:
+        level = FAIL if name == default else WARN
+        checks.append(Check("token", level, f"profile {name!r}: token {status.detail}",
+                            f"export {status.source.lstrip('$')} or change the profile's token"))
+    if not token_problems:
+        checks.append(Check("token", OK, "every token reference resolves"))
+    keyring = keyring_check(profile_set, user)
+    if keyring is not None:
+        checks.append(keyring)
+    return checks, profile_set
+
+
+def _names_to_check(user: Mapping[str, object], default: str | None) -> list[str]:
+    names = list(user)
+    if default and default not in names:
+        names.append(default)
+    return names
+
+
+def privacy_check(path: str, user: Mapping[str, Mapping[str, object]]) -> Check:
+    if os.name == "nt":  # pragma: no cover - POSIX modes only
+        return Check("profiles private", OK, "file modes are not checked on Windows")
+    problems = []
+    file_mode = os.stat(path).st_mode & 0o777
+    if file_mode & 0o077:
+        problems.append((f"{path} is {file_mode:o}", f"chmod 600 {path}"))
+    directory = os.path.dirname(os.path.abspath(path))
+    dir_mode = os.stat(directory).st_mode & 0o777
+    if dir_mode & 0o077:
+        problems.append((f"{directory} is {dir_mode:o}", f"chmod 700 {directory}"))
+    if not problems:
+        return Check("profiles private", OK, "file 600, directory 700")
+    # Readable by others is a leak when the file holds a token in plain text, untidy otherwise.
+    plain = any(isinstance(raw.get("token"), str) and reference_kind(str(raw.get("token"))) == "literal"
+                for raw in user.values())
+    return Check("profiles private", FAIL if plain else WARN,
+                 "; ".join(p for p, _ in problems) + (" and it holds plain-text tokens" if plain else ""),
+                 " && ".join(f for _, f in problems))
+
+
+def keyring_check(profile_set: ProfileSet, user: Mapping[str, Mapping[str, object]]) -> Check | None:
+    """Only when some profile keeps its token in the system keyring (`keyring` or `keyring:ENTRY`)."""
+    users = [name for name, raw in user.items() if reference_kind(str(raw.get("token") or "")) == "keyring"]
+    if not users:
+        return None
+    try:
+        import keyring  # type: ignore[import-not-found]
+    except ImportError:
+        return Check("keyring", FAIL, f"profiles {', '.join(users)} use the keyring, but the keyring package is missing",
+                     "pip install keyring (into the environment ccswitch runs from)")
+    backend = keyring.get_keyring()
+    name = f"{type(backend).__module__}.{type(backend).__name__}"
+    if "fail" in name.lower() or "null" in name.lower():
+        return Check("keyring", FAIL, f"no usable keyring backend ({name})",
+                     "install a backend (e.g. gnome-keyring or keyrings.alt) or use env: token references")
+    return Check("keyring", OK, f"backend {name}")
+
+
+def run_doctor(env: Mapping[str, str], project_dir: str, presets_directory: str, *,
+               which: Which | None = None, run: Runner | None = None) -> list[Check]:
+    import shutil
+
+    checks = claude_checks(env, which or shutil.which, run or subprocess.run)
+    profile_checks, _ = profiles_checks(paths.profiles_file(env), presets_directory, env)
+    checks.extend(profile_checks)
+    situation = precedence.gather(env, project_dir)
+    sources = [source for source in situation.sources if source.name != SHELL]
+    checks.extend(check_settings_files(sources))
+    checks.extend(conflict_checks(sources, env, situation.claude_state, situation.active, situation.claude_state_path))
+    checks.append(onboarding_check(situation.claude_state_path, situation.claude_state, situation.claude_state_error,
+                                   situation.claude_state_exists))
+    return checks
+
+
+def failed(checks: Sequence[Check]) -> bool:
+    return any(check.status == FAIL for check in checks)

@@ -1,0 +1,209 @@
+"""`ccswitch test`: which requests to send for a profile, and running them for many profiles at once.
+
+Pure apart from the network: takes profiles and the environment, returns plain dicts (one per
+profile and model) for the table and `--json`. Never contains a token.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from ccswitch.claude.models import is_alias, strip_context_suffix
+from ccswitch.claude.variables import CLOUD_CREDENTIALS, CLOUD_SWITCHES
+from ccswitch.errors import CcswitchError
+from ccswitch.health import probe as probes
+from ccswitch.profiles.environment import profile_environment
+from ccswitch.profiles.model import Profile, ProfileSet
+from ccswitch.profiles.tokens import (
+    ENV_PREFIX,
+    TokenResolver,
+    describe_token,
+    reference_kind,
+)
+
+TESTED_TIERS = ("opus", "sonnet", "haiku")
+# What claude sends when a profile maps no model at all: a Claude id (providers that accept Claude
+# names map it server-side). The cheapest current tier.
+FALLBACK_MODEL = "claude-haiku-4-5"
+# After one of these, the endpoint itself is unreachable: asking it about the next model only waits again.
+UNREACHABLE = frozenset({probes.TIMEOUT, probes.REFUSED, probes.DNS, probes.TLS, probes.PROXY})
+OK, FAIL, SKIPPED = "ok", "fail", "skipped"
+
+
+class ProbeTarget:
+    """One request to send: a profile's endpoint, credential and one model."""
+
+    __slots__ = ("profile", "model", "tiers", "base_url", "auth_variable", "token", "headers")
+
+    def __init__(self, profile: str, model: str, tiers: tuple[str, ...], base_url: str | None,
+                 auth_variable: str | None, token: str | None, headers: dict[str, str]) -> None:
+        self.profile = profile
+        self.model = model
+        self.tiers = tiers
+        self.base_url = base_url
+        self.auth_variable = auth_variable
+        self.token = token
+        self.headers = headers
+
+
+def models_to_test(profile: Profile) -> list[tuple[str, tuple[str, ...]]]:
+    """Each distinct model the profile sends, with the tiers that send it, in tier order."""
+    found: dict[str, list[str]] = {}
+    for tier in TESTED_TIERS:
+        model = profile.models.get(tier)
+        if model:
+            found.setdefault(model, []).append(tier)
+    if profile.model and not is_alias(profile.model):
+        found.setdefault(strip_context_suffix(profile.model), []).append("model")
+    if not found:
+        found[FALLBACK_MODEL] = ["claude default"]
+    return [(model, tuple(tiers)) for model, tiers in found.items()]
+
+
+def plan(profile: Profile, env: Mapping[str, str], tokens: TokenResolver | None = None) -> list[ProbeTarget] | dict[str, object]:
+    """The requests to send for `profile`, or a finished row when none can be sent.
+
+    `tokens`: the invocation's resolver, so profiles sharing a `cmd:`/keyring token fetch it once."""
+    environment = profile_environment(profile, None)
+    for switch, cloud in CLOUD_SWITCHES.items():
+        if environment.get(switch) not in (None, "", "0"):
+            return row(profile.name, None, (), SKIPPED, f"not tested: {cloud} uses {CLOUD_CREDENTIALS[switch]} credentials")
+    try:
+        token = (tokens or TokenResolver(env)).resolve_profile(profile)
+    except CcswitchError as error:
+        status = describe_token(profile.token, env, profile.name)
+        detail = f"{status.source} is not set" if status.kind == "env" else error.message
+        return row(profile.name, None, (), FAIL, "token missing", detail=detail)
+    environment = profile_environment(profile, token)
+    base_url = environment.get("ANTHROPIC_BASE_URL") or None
+    if environment.get("ANTHROPIC_AUTH_TOKEN"):
+        auth_variable = "ANTHROPIC_AUTH_TOKEN"
+    elif environment.get("ANTHROPIC_API_KEY"):
+        auth_variable = "ANTHROPIC_API_KEY"
+    else:
+        auth_variable = None
+    if base_url is None and auth_variable is None:
+        return row(profile.name, None, (), SKIPPED, "not tested: uses claude's own login")
+    headers = parse_custom_headers(environment.get("ANTHROPIC_CUSTOM_HEADERS", ""))
+    return [
+        ProbeTarget(profile.name, model, tiers, base_url, auth_variable, token if auth_variable else None, headers)
+        for model, tiers in models_to_test(profile)
+    ]
+
+
+def parse_custom_headers(value: str) -> dict[str, str]:
+    """ANTHROPIC_CUSTOM_HEADERS as claude reads it: one `Name: value` per line."""
+    headers = {}
+    for line in value.splitlines():
+        name, sep, content = line.partition(":")
+        if sep and name.strip():
+            headers[name.strip()] = content.strip()
+    return headers
+
+
+def row(profile: str, model: str | None, tiers: tuple[str, ...], result: str, reason: str, *,
+        detail: str = "", status: int | None = None, url: str | None = None, stream: bool = False,
+        connect_ms: float | None = None, first_byte_ms: float | None = None, total_ms: float | None = None) -> dict[str, object]:
+    return {
+        "profile": profile,
+        "model": model,
+        "tiers": list(tiers),
+        "result": result,
+        "reason": reason,
+        "detail": detail,
+        "http_status": status,
+        "url": url,
+        "stream": stream,
+        "connect_ms": connect_ms,
+        "first_byte_ms": first_byte_ms,
+        "total_ms": total_ms,
+    }
+
+
+def result_row(target: ProbeTarget, outcome: probes.ProbeResult) -> dict[str, object]:
+    return row(
+        target.profile, target.model, target.tiers, OK if outcome.ok else FAIL, outcome.reason,
+        detail=outcome.detail, status=outcome.status, url=outcome.url, stream=outcome.stream,
+        connect_ms=outcome.connect_ms, first_byte_ms=outcome.first_byte_ms, total_ms=outcome.total_ms,
+    )
+
+
+ProbeFunction = Callable[..., probes.ProbeResult]
+
+
+def run_tests(
+    profiles: Sequence[Profile],
+    env: Mapping[str, str],
+    *,
+    timeout: float,
+    stream: bool = False,
+    probe: ProbeFunction = probes.probe,
+) -> list[dict[str, object]]:
+    """Test every profile concurrently (one thread each; its models one after another, so a
+    provider with a concurrency limit is not tripped by us). Rows come back in the order given.
+
+    A profile whose thread is still busy when the deadline passes (a DNS lookup httpx cannot
+    interrupt, a server trickling bytes) is reported as a timeout; its thread is abandoned.
+    """
+    tokens = TokenResolver(env)  # resolved here, before the threads: one prompt per token, none in parallel
+    plans: list[list[ProbeTarget] | dict[str, object]] = [plan(profile, env, tokens) for profile in profiles]
+    results: list[list[dict[str, object]]] = [[] for _ in plans]
+
+    def work(index: int, targets: list[ProbeTarget]) -> None:
+        unreachable: probes.ProbeResult | None = None
+        for target in targets:
+            if unreachable is not None:
+                results[index].append(
+                    row(target.profile, target.model, target.tiers, FAIL, unreachable.reason,
+                        detail="not tried: the endpoint already failed", url=unreachable.url, stream=stream)
+                )
+                continue
+            outcome = probe(target.base_url, target.auth_variable, target.token, target.model, timeout,
+                            stream, headers=target.headers, env=env)
+            results[index].append(result_row(target, outcome))
+            if outcome.reason in UNREACHABLE:
+                unreachable = outcome
+
+    threads = []
+    for index, planned in enumerate(plans):
+        if isinstance(planned, list):
+            thread = threading.Thread(target=work, args=(index, planned), daemon=True, name=f"ccswitch-test-{index}")
+            thread.start()
+            threads.append(thread)
+    longest = max((len(p) for p in plans if isinstance(p, list)), default=0)
+    # Each request is bounded by `timeout` (plus at most one read timeout past it); allow for that.
+    deadline = time.monotonic() + longest * timeout * 2 + 1.0
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+
+    rows: list[dict[str, object]] = []
+    for index, planned in enumerate(plans):
+        if isinstance(planned, dict):
+            rows.append(planned)
+            continue
+        done = list(results[index])
+        rows.extend(done)
+        for target in planned[len(done):]:
+            rows.append(row(target.profile, target.model, target.tiers, FAIL, probes.TIMEOUT,
+                            detail=f"no answer within {timeout:g} s", stream=stream))
+    return rows
+
+
+def passed(rows: Sequence[Mapping[str, object]]) -> bool:
+    return all(r["result"] != FAIL for r in rows)
+
+
+def configured_profiles(profile_set: ProfileSet, env: Mapping[str, str]) -> list[str]:
+    """What `--all` tests: every profile in the user's file, plus each preset whose token
+    variable is set. Presets nobody set up (and the local-server presets with dummy tokens) are
+    left out, so `--all` stays about the user's own endpoints and does not fail on them."""
+    names = list(profile_set.user)
+    for name in profile_set.preset_names:
+        if name in names:
+            continue
+        ref = profile_set.get(name).token
+        if reference_kind(ref) == "env" and env.get(ref[len(ENV_PREFIX) :]):  # type: ignore[index]
+            names.append(name)
+    return names

@@ -1,0 +1,389 @@
+"""One minimal, real Messages API request to an endpoint, timed and classified in words.
+
+`probe()` is pure and reusable: it prints nothing, reads no global state (proxies and CA files come
+from the `env` it is given, the way claude would see them) and never raises for a network or HTTP
+failure; it returns a `ProbeResult`. `ccswitch test` runs it for every profile and model; launch-time
+fallback can reuse it as is.
+
+httpx is imported inside `probe()` only: this module must stay importable from anything on the launch
+path without paying for an HTTP client.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+
+ANTHROPIC_VERSION = "2023-06-01"
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+# Enough for any model to say something, little enough to cost nothing.
+PROBE_MAX_TOKENS = 8
+PROBE_PROMPT = "Reply with the word OK."
+DETAIL_LIMIT = 200
+USER_AGENT = "ccswitch-test (Anthropic Messages API probe)"
+# Reason categories, in words a person can act on.
+OK = "ok"
+AUTH = "auth rejected"
+MODEL = "model not found"
+ENDPOINT = "endpoint not found"
+BAD_REQUEST = "bad request"
+RATE_LIMIT = "rate limited"
+SERVER = "server error"
+TIMEOUT = "timeout"
+REFUSED = "refused"
+DNS = "DNS"
+TLS = "TLS"
+PROXY = "proxy"
+OTHER = "other"
+REASONS = (OK, AUTH, MODEL, ENDPOINT, BAD_REQUEST, RATE_LIMIT, SERVER, TIMEOUT, REFUSED, DNS, TLS, PROXY, OTHER)
+
+
+class ProbeResult:
+    """What one request found. Times are milliseconds from the start of the request, or None."""
+
+    __slots__ = ("ok", "reason", "status", "detail", "url", "model", "stream", "connect_ms", "first_byte_ms", "total_ms")
+
+    def __init__(
+        self,
+        *,
+        ok: bool,
+        reason: str,
+        url: str,
+        model: str,
+        stream: bool,
+        status: int | None = None,
+        detail: str = "",
+        connect_ms: float | None = None,
+        first_byte_ms: float | None = None,
+        total_ms: float | None = None,
+    ) -> None:
+        self.ok = ok
+        self.reason = reason
+        self.status = status
+        self.detail = detail
+        self.url = url
+        self.model = model
+        self.stream = stream
+        self.connect_ms = connect_ms
+        self.first_byte_ms = first_byte_ms
+        self.total_ms = total_ms
+
+    def as_dict(self) -> dict[str, object]:
+        return {slot: getattr(self, slot) for slot in self.__slots__}
+
+    def __repr__(self) -> str:
+        return f"ProbeResult(ok={self.ok}, reason={self.reason!r}, status={self.status}, model={self.model!r})"
+
+
+def messages_url(base_url: str | None) -> str:
+    """Where claude sends requests for this base URL (a path prefix is kept)."""
+    return (base_url or DEFAULT_BASE_URL).rstrip("/") + "/v1/messages"
+
+
+def request_headers(
+    auth_variable: str | None, token: str | None, custom_headers: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The headers claude would send: the profile's custom headers, then version and credential."""
+    headers = dict(custom_headers or {})
+    headers["content-type"] = "application/json"
+    headers["anthropic-version"] = ANTHROPIC_VERSION
+    headers.setdefault("user-agent", USER_AGENT)
+    if token:
+        if auth_variable == "ANTHROPIC_API_KEY" or (auth_variable or "").endswith("_API_KEY"):
+            headers["x-api-key"] = token
+        else:
+            headers["authorization"] = f"Bearer {token}"
+    return headers
+
+
+def request_body(model: str, stream: bool) -> dict[str, object]:
+    return {
+        "model": model,
+        "max_tokens": PROBE_MAX_TOKENS,
+        "messages": [{"role": "user", "content": PROBE_PROMPT}],
+        "stream": stream,
+    }
+
+
+def probe(
+    base_url: str | None,
+    auth_variable: str | None,
+    token: str | None,
+    model: str,
+    timeout: float,
+    stream: bool = False,
+    *,
+    headers: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    transport: object | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> ProbeResult:
+    """Send one tiny Messages request and say how it went.
+
+    `auth_variable` is the variable claude would read the token from (ANTHROPIC_AUTH_TOKEN -> Bearer,
+    ANTHROPIC_API_KEY -> x-api-key). `timeout` bounds each phase (connect, write, each read) and the
+    whole answer. `env` supplies HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY and CA files, as claude
+    would read them. The token never appears in the result.
+    """
+    import httpx  # only this code path pays for it
+
+    url = messages_url(base_url)
+    marks: dict[str, float] = {}
+    start = clock()  # reset once the client is built: its TLS set-up is not the endpoint's latency
+
+    def since_start(mark: str | None = None) -> float:
+        at = marks[mark] if mark else clock()
+        return round((at - start) * 1000, 1)
+
+    def trace(event: str, info: object) -> None:
+        # httpcore reports each phase; the last completed connect/TLS step ends "connect".
+        if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+            marks["connect"] = clock()
+
+    def result(ok: bool, reason: str, status: int | None = None, detail: str = "") -> ProbeResult:
+        return ProbeResult(
+            ok=ok,
+            reason=reason,
+            status=status,
+            detail=_scrub(detail, token),
+            url=url,
+            model=model,
+            stream=stream,
+            connect_ms=since_start("connect") if "connect" in marks else None,
+            first_byte_ms=since_start("first_byte") if "first_byte" in marks else None,
+            total_ms=since_start(),
+        )
+
+    env = env or {}
+    try:
+        client = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            trust_env=False,  # proxies come from `env`, not from this process's environment
+            mounts=None if transport is not None else proxy_mounts(env),
+            transport=transport,  # type: ignore[arg-type]
+            verify=_verify(env),
+            follow_redirects=False,
+        )
+    except (ValueError, OSError, httpx.InvalidURL) as exc:  # a malformed proxy URL or CA file
+        return result(False, PROXY if "proxy" in str(exc).lower() else OTHER, detail=str(exc))
+    start = clock()
+    deadline = start + timeout
+    body = bytearray()
+    try:
+        with client, client.stream(
+            "POST",
+            url,
+            headers=request_headers(auth_variable, token, headers),
+            content=json.dumps(request_body(model, stream)).encode(),
+            extensions={"trace": trace},
+        ) as response:
+            for chunk in response.iter_raw():
+                if "first_byte" not in marks:
+                    marks["first_byte"] = clock()
+                if len(body) < 65536:
+                    body.extend(chunk)
+                if clock() > deadline:
+                    return result(False, TIMEOUT, response.status_code, f"no complete answer within {timeout:g} s")
+            if "first_byte" not in marks:
+                marks["first_byte"] = clock()
+            status = response.status_code
+            content_type = response.headers.get("content-type", "")
+    except httpx.TimeoutException as exc:
+        return result(False, TIMEOUT, detail=f"{_phase(exc)} timed out after {timeout:g} s")
+    except httpx.HTTPError as exc:
+        return result(False, classify_exception(exc), detail=_exception_text(exc))
+    except (OSError, ValueError) as exc:  # anything the transport let through
+        return result(False, classify_exception(exc), detail=_exception_text(exc))
+    reason, detail = classify_response(status, bytes(body), content_type, model, stream)
+    return result(reason == OK, reason, status, detail)
+
+
+def classify_response(status: int, body: bytes, content_type: str, model: str, stream: bool) -> tuple[str, str]:
+    """(reason, detail) for an HTTP answer."""
+    message, error_type = _error_message(body)
+    if 200 <= status < 300:
+        text = body.decode("utf-8", "replace")
+        if stream or "text/event-stream" in content_type:
+            if "event: error" in text or '"type": "error"' in text or '"type":"error"' in text:
+                return (_classify_error_text(message or text, model), f"error inside the stream: {message or text[:DETAIL_LIMIT]}")
+            if "message_start" not in text:
+                return OTHER, f"HTTP {status} but no Messages API stream (is base_url right?)"
+            return OK, ""
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return OTHER, f"HTTP {status} but the answer is not JSON (is base_url right?)"
+        if not isinstance(data, dict) or data.get("type") != "message":
+            return OTHER, f"HTTP {status} but the answer is not a Messages API message (is base_url right?)"
+        return OK, ""
+    detail = message or _snippet(body) or f"HTTP {status}"
+    if status in (401, 403):
+        return AUTH, detail
+    if status == 404:
+        if message is None or "/v1/messages" in message:
+            # Not an Anthropic-style error about the model: the path itself is wrong.
+            return ENDPOINT, detail if message else "HTTP 404 at this URL (is base_url right?)"
+        return MODEL, detail
+    if status in (400, 422):
+        return _classify_error_text(message or "", model, default=BAD_REQUEST), detail
+    if status == 429:
+        return RATE_LIMIT, detail
+    if status >= 500:
+        return SERVER, detail
+    if status == 407:
+        return PROXY, detail
+    if error_type == "not_found_error":
+        return MODEL, detail
+    return OTHER, detail
+
+
+def _classify_error_text(text: str, model: str, default: str = OTHER) -> str:
+    # Providers report an unknown model as a 400 with their own wording ("model not exist",
+    # "Invalid model", "模型不存在"); name the model problem when the message is about the model.
+    lowered = text.lower()
+    if "model" in lowered or (model and model.lower() in lowered) or "模型" in text:
+        return MODEL
+    if "rate" in lowered and "limit" in lowered:
+        return RATE_LIMIT
+    if "overloaded" in lowered:
+        return SERVER
+    return default
+
+
+def classify_exception(exc: BaseException) -> str:
+    """The reason for a failure before any HTTP answer: timeout, refused, DNS, TLS, proxy or other."""
+    import socket
+    import ssl
+
+    chain = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    for error in chain:
+        name = type(error).__name__
+        if "Timeout" in name or isinstance(error, (TimeoutError, socket.timeout)):
+            return TIMEOUT
+        if name == "ProxyError":
+            return PROXY
+        if isinstance(error, (ssl.SSLError, ssl.CertificateError)):
+            return TLS
+        if isinstance(error, socket.gaierror):
+            return DNS
+        if isinstance(error, ConnectionRefusedError):
+            return REFUSED
+    text = " ".join(str(error) for error in chain).lower()
+    if any(s in text for s in ("name or service not known", "nodename nor servname", "name resolution", "getaddrinfo")):
+        return DNS
+    if any(s in text for s in ("connection refused", "errno 111", "errno 61", "10061")):
+        return REFUSED
+    if any(s in text for s in ("ssl", "certificate", "tls")):
+        return TLS
+    return OTHER
+
+
+def _error_message(body: bytes) -> tuple[str | None, str | None]:
+    """The message and type of an Anthropic-style error body, or (None, None)."""
+    text = body.decode("utf-8", "replace").strip()
+    candidates = [text]
+    # In a stream the error is the data line of an `event: error`.
+    candidates += [line[5:].strip() for line in text.splitlines() if line.startswith("data:")]
+    for candidate in candidates:
+        try:
+            data = json.loads(candidate)
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        error = data.get("error")
+        if isinstance(error, dict):
+            message = error.get("message")
+            return (str(message)[:DETAIL_LIMIT] if message is not None else None), (
+                str(error.get("type")) if error.get("type") else None
+            )
+        if isinstance(error, str):  # OpenAI-ish gateways
+            return error[:DETAIL_LIMIT], None
+        if isinstance(data.get("message"), str) and data.get("type") != "message":
+            return data["message"][:DETAIL_LIMIT], None
+    return None, None
+
+
+def _snippet(body: bytes) -> str:
+    text = " ".join(body.decode("utf-8", "replace").split())
+    return text[:DETAIL_LIMIT]
+
+
+def _phase(exc: BaseException) -> str:
+    name = type(exc).__name__
+    return {"ConnectTimeout": "connect", "ReadTimeout": "reading the answer", "WriteTimeout": "sending", "PoolTimeout": "waiting for a connection"}.get(
+        name, "the request"
+    )
+
+
+def _exception_text(exc: BaseException) -> str:
+    # httpx wraps the socket error; the innermost one says what happened ("[Errno 111] Connection refused").
+    inner = exc
+    while inner.__cause__ is not None:
+        inner = inner.__cause__
+    return str(inner) or str(exc) or type(exc).__name__
+
+
+def _scrub(text: str, token: str | None) -> str:
+    """A server may echo the credential back in its error; never pass it on."""
+    if token and len(token) >= 8 and text:  # shorter ones are dummies ("ollama"), not secrets
+        from ccswitch.profiles.tokens import mask
+
+        text = text.replace(token, mask(token))
+    return text[:DETAIL_LIMIT] if len(text) > DETAIL_LIMIT else text
+
+
+def proxy_mounts(env: Mapping[str, str]) -> dict[str, object]:
+    """httpx transports for HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, minus NO_PROXY hosts.
+
+    Mirrors httpx's own reading of these variables (lower-case names win, as in curl), but from
+    the `env` given rather than this process's.
+    """
+    import httpx
+
+    def get(name: str) -> str:
+        return (env.get(name.lower()) or env.get(name) or "").strip()
+
+    proxies: dict[str, str] = {}
+    for scheme, var in (("http://", "HTTP_PROXY"), ("https://", "HTTPS_PROXY"), ("all://", "ALL_PROXY")):
+        value = get(var)
+        if value:
+            proxies[scheme] = value if "://" in value else f"http://{value}"
+    if not proxies:
+        return {}
+    mounts: dict[str, object] = {pattern: httpx.HTTPTransport(proxy=url) for pattern, url in proxies.items()}
+    for host in get("NO_PROXY").split(","):
+        host = host.strip()
+        if not host:
+            continue
+        if host == "*":
+            return {}
+        if "://" in host:
+            mounts[host] = None
+        elif host.replace(".", "").isdigit() or host.lower() == "localhost":
+            mounts[f"all://{host}"] = None
+        elif ":" in host and not host.startswith("["):  # IPv6
+            mounts[f"all://[{host}]"] = None
+        else:
+            mounts[f"all://*{host.lstrip('.')}"] = None
+    return mounts
+
+
+def _verify(env: Mapping[str, str]) -> object:
+    """TLS verification: certifi's bundle plus the CA files claude's runtime would trust."""
+    extra = [env.get(var) for var in ("SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS") if env.get(var)]
+    if not extra:
+        return True
+    import ssl
+
+    import certifi
+
+    context = ssl.create_default_context(cafile=certifi.where())
+    for path in extra:
+        context.load_verify_locations(cafile=path)
+    return context

@@ -1,0 +1,248 @@
+"""Launching a program on a profile: which profile, which command, which environment, which settings.
+
+For claude, environment variables are not enough: any settings file's `env` block beats the process
+environment, so a shell export loses to `~/.claude/settings.json`. Only managed settings rank above
+`claude --settings`, so the profile goes there: a settings file whose `env` holds every managed
+variable (set, or blanked with "" so nothing from a lower source leaks in), plus `--model`.
+
+That file holds the token (never argv: `ps` shows argv to every user). It is 0600 in a 0700
+directory, named after the profile and a checksum of its content, never rewritten once created (a
+running claude re-reads its --settings file when it changes), reused by every run with the same
+content, and deleted once unused for PRUNE_AFTER_SECONDS.
+
+On the launch path: no typer, rich, tomllib, tempfile or hashlib here (bench/startup.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+
+from ccswitch import paths
+from ccswitch.claude.argv import (
+    claude_model_option,
+    has_option,
+    load_user_settings,
+    option_values,
+)
+from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
+from ccswitch.errors import CcswitchError, UnknownProfileError, UsageError
+from ccswitch.launch.choice import NAMED, choose_profile
+from ccswitch.launch.program import resolve_command
+from ccswitch.launch.settings_file import (
+    settings_file_name,
+    settings_text,
+    store_settings_file,
+)
+from ccswitch.profiles.environment import needs_onboarding_fix, profile_environment
+from ccswitch.profiles.model import Profile, ProfileSet
+from ccswitch.profiles.schema import unknown_profile_message
+from ccswitch.profiles.tokens import TokenResolver, mask
+
+
+class Launch:
+    """Everything `run` will do, computed without side effects (so `--dry-run` can show it)."""
+
+    __slots__ = ("profile", "reason", "argv", "path", "is_claude", "env", "settings", "settings_path", "warnings", "token")
+
+    def __init__(self, **fields: object) -> None:
+        for slot in self.__slots__:
+            setattr(self, slot, fields.pop(slot, None))
+
+    def masked_settings(self) -> dict | None:
+        if self.settings is None:
+            return None
+        env = {k: (mask(v) if k in CREDENTIAL_VARIABLES or (self.token and v == self.token) else v)
+               for k, v in self.settings["env"].items()}
+        return {**self.settings, "env": env}
+
+
+def _profile_and_token(
+    choice: tuple[str, str], profile_set: ProfileSet, env: Mapping[str, str], tokens: TokenResolver | None
+) -> tuple[Profile, str, str | None]:
+    """The chosen profile, why it was chosen, and its token (resolved once, through `tokens`)."""
+    profile_name, reason = choice
+    if profile_name not in profile_set:
+        raise UnknownProfileError(_unknown(profile_name, reason, profile_set))
+    profile = profile_set.get(profile_name)
+    try:
+        token = (tokens or TokenResolver(env)).resolve_profile(profile)
+    except CcswitchError as error:
+        if reason == NAMED:
+            raise
+        # A profile the user did not name: say how it was picked, or the error is a riddle.
+        raise CcswitchError(f"{error.message} (chosen because: {reason})", error.exit_status) from None
+    return profile, reason, token
+
+
+def _unknown(name: str, reason: str, profile_set: ProfileSet) -> str:
+    message = unknown_profile_message(name, profile_set.names())
+    return message if reason == NAMED else f"{message} ({reason})"
+
+
+def child_base_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The inherited environment without any provider variable: the profile decides them all."""
+    return {k: v for k, v in env.items() if k not in MANAGED_VARIABLES}
+
+
+def prepare(
+    name: str | None,
+    command: Sequence[str],
+    *,
+    profile_set: ProfileSet,
+    env: Mapping[str, str],
+    cwd: str,
+    managed_settings: str | None = None,
+    choice: tuple[str, str] | None = None,
+    tokens: TokenResolver | None = None,
+) -> Launch:
+    """Work out the argv, environment and settings for `ccswitch run`; touches nothing on disk.
+
+    `choice` is a (profile, reason) already decided (a fallback); otherwise choose_profile decides.
+    `tokens` is the invocation's resolver (a `cmd:` or keyring token is fetched once per command).
+    """
+    if choice is None:
+        choice = choose_profile(name, cwd, profile_set, claude_model_option(command, env), env)
+    profile, reason, token = _profile_and_token(choice, profile_set, env, tokens)
+    base_env = child_base_environment(env)
+    argv, path, is_claude = resolve_command(command, base_env)
+    warnings: list[str] = []
+    managed_path = managed_settings if managed_settings is not None else paths.managed_settings_file(env)
+    if not is_claude:
+        profile_env = profile_environment(profile, token)
+        child_env = dict(base_env)
+        child_env.update((k, v) for k, v in profile_env.items() if v)
+        for path_, keys in overriding_settings([managed_path, *claude_settings_files(env, cwd)[1:]], profile_env):
+            warnings.append(
+                f"{path_} sets {', '.join(keys)}: a claude started inside this command would use that, "
+                f"not profile {profile.name!r} (use `ccswitch run {profile.name}` to start claude)"
+            )
+        return Launch(profile=profile, reason=reason, argv=argv, path=path, is_claude=False, env=child_env,
+                      settings=None, settings_path=None, warnings=warnings, token=token)
+
+    args, user_settings_values = option_values(argv[1:], "--settings")
+    if len(user_settings_values) > 1:
+        raise UsageError("--settings given more than once; pass one (ccswitch merges it with the profile)")
+    settings = load_user_settings(user_settings_values[0], cwd) if user_settings_values else {}
+    profile_env = profile_environment(profile, token, include_model=False)
+    settings = dict(settings)
+    # The user's other settings stay; for every variable the profile decides, the profile wins.
+    settings["env"] = {**settings.get("env", {}), **profile_env}
+    for path_, keys in overriding_settings([managed_path], {k: v for k, v in profile_env.items()}):
+        warnings.append(
+            f"{path_} sets {', '.join(keys)}: managed settings beat every other source, "
+            f"so profile {profile.name!r} does not decide {'it' if len(keys) == 1 else 'them'}"
+        )
+    extra: list[str] = []
+    if profile.model and not has_option(args, "--model"):
+        extra = ["--model", profile.model]
+    settings_path = os.path.join(paths.run_settings_dir(env), settings_file_name(profile.name, settings_text(settings)))
+    final_argv = [argv[0], "--settings", settings_path, *extra, *args]
+    return Launch(profile=profile, reason=reason, argv=final_argv, path=path, is_claude=True, env=base_env,
+                  settings=settings, settings_path=settings_path, warnings=warnings, token=token)
+
+
+def describe_launch(launch: Launch, inherited: Mapping[str, str]) -> str:
+    """The `--dry-run` report: profile, command, settings file (token masked), environment changes."""
+    import shlex
+
+    lines = [f"profile: {launch.profile.name} ({launch.reason})", f"command: {shlex.join(launch.argv)}"]
+    if launch.settings is not None:
+        lines.append(f"settings file {launch.settings_path} (0600; token masked here):")
+        lines.append(json.dumps(launch.masked_settings(), indent=2, ensure_ascii=False, sort_keys=True))
+    removed = sorted(k for k in inherited if k not in launch.env)
+    if removed:
+        lines.append("environment: unset " + " ".join(removed))
+    for key in sorted(launch.env):
+        if inherited.get(key) != launch.env[key]:
+            value = launch.env[key]
+            shown = mask(value) if key in CREDENTIAL_VARIABLES or (launch.token and value == launch.token) else value
+            lines.append(f"environment: {key}={shown}")
+    for warning in launch.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines) + "\n"
+
+
+def ensure_onboarding_for(launch: Launch) -> str | None:
+    """Skip claude's first-run wizard for a gateway/cloud profile; a warning if the file is bad."""
+    if not launch.is_claude or not needs_onboarding_fix(launch.profile):
+        return None
+    from ccswitch.claude.state import ensure_onboarding
+
+    try:
+        return ensure_onboarding(paths.claude_state_file(launch.env))
+    except OSError as exc:
+        return f"{paths.claude_state_file(launch.env)}: cannot write ({exc.strerror or exc}); claude may show its first-run screens"
+
+
+def prepare_env(
+    name: str | None,
+    shell: str,
+    *,
+    profile_set: ProfileSet,
+    env: Mapping[str, str],
+    cwd: str,
+    reveal: bool = True,
+    managed_settings: str | None = None,
+    tokens: TokenResolver | None = None,
+) -> tuple[str, list[str]]:
+    """(what to eval, warnings). With `reveal` False the token is masked (output to a terminal)."""
+    from ccswitch.launch.shells import render
+
+    profile, _, token = _profile_and_token(choose_profile(name, cwd, profile_set), profile_set, env, tokens)
+    environment = profile_environment(profile, token)
+    if not reveal and token:
+        environment = {k: (mask(v) if v == token else v) for k, v in environment.items()}
+    managed_path = managed_settings if managed_settings is not None else paths.managed_settings_file(env)
+    warnings = [
+        f"{path} sets {', '.join(keys)} in its env, which beats exported variables: claude would use that, "
+        f"not profile {profile.name!r} (`ccswitch run {profile.name}` always wins)"
+        for path, keys in overriding_settings([managed_path, *claude_settings_files(env, cwd)[1:]], environment)
+    ]
+    return render(environment, shell), warnings
+
+
+def settings_env_keys(path: str) -> set[str]:
+    """The keys of a settings file's `env` block; nothing for a missing or unreadable file."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return set()
+    env = data.get("env") if isinstance(data, dict) else None
+    return set(env) if isinstance(env, dict) else set()
+
+
+def overriding_settings(
+    files: Sequence[str], environment: Mapping[str, str]
+) -> list[tuple[str, list[str]]]:
+    """[(settings file, variables of `environment` its env block would override)]."""
+    found = []
+    for path in dict.fromkeys(files):
+        keys = sorted(settings_env_keys(path) & set(environment))
+        if keys:
+            found.append((path, keys))
+    return found
+
+
+def claude_settings_files(env: Mapping[str, str], cwd: str) -> list[str]:
+    """Every settings file whose `env` beats the process environment for a claude started in cwd."""
+    project = paths.find_project_root(cwd)
+    return [
+        paths.managed_settings_file(env),
+        paths.claude_project_local_settings(project),
+        paths.claude_project_settings(project),
+        paths.claude_user_settings(env),
+    ]
+
+
+def write_settings_file(launch: Launch, *, now: float | None = None) -> str:
+    """Write the launch's settings file (settings_file.store_settings_file); returns the path used,
+    which the launch's argv then names."""
+    assert launch.settings is not None and launch.settings_path is not None
+    path = store_settings_file(launch.settings, launch.settings_path, launch.profile.name, now=now)
+    if path != launch.settings_path:
+        launch.argv[launch.argv.index(launch.settings_path)] = path
+        launch.settings_path = path
+    return path

@@ -1,0 +1,35 @@
+"""Which scopes make a profile active: the file's `default`, a `.ccswitch` pin file in the working
+directory or above, and the profile `ccswitch use` recorded for the user or project scope.
+
+Used by `remove`, which must not pull a profile out from under a scope that still names it, and by
+`list`, which marks the profiles `use` made active (the same records, read by the same function).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ccswitch.profiles.pins import find_pin
+
+
+def recorded_active(env: Mapping[str, str], cwd: str) -> list[tuple[str, str]]:
+    """(scope, profile name) for each scope where `ccswitch use` made a profile active."""
+    from ccswitch import paths
+    from ccswitch.switching.records import active_records
+
+    records = active_records(paths.state_dir(env), paths.claude_user_settings(env), cwd)
+    return [(scope, str(record["profile"])) for scope, record in records.items() if record and record.get("profile")]
+
+
+def active_scopes(name: str, default: str | None, cwd: str, env: Mapping[str, str]) -> list[str]:
+    """Human descriptions of every scope in which `name` is the active profile."""
+    scopes = []
+    if default == name:
+        scopes.append("it is the default in profiles.toml")
+    pin = find_pin(cwd)
+    if pin and pin[1] == name:
+        scopes.append(f"{pin[0]} pins it")
+    for scope, active in recorded_active(env, cwd):
+        if active == name:
+            scopes.append(f"`ccswitch use` made it active ({scope})")
+    return scopes

@@ -1,0 +1,83 @@
+"""A JSON copy of profiles.toml and the presets, so that a warm `ccswitch run` never imports tomllib.
+
+tomllib alone costs about as much as the whole rest of a `run` start (bench/startup.py). The cache
+is keyed on the size and mtime_ns of profiles.toml and of every preset file, their paths and the
+ccswitch version; any difference (or a cache we cannot read) means a fresh, fully validated read
+with tomllib, after which the cache is rewritten. Only data that passed validation is ever cached.
+It can hold literal tokens from profiles.toml, so it is written 0600 in a 0700 directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ccswitch import __version__
+from ccswitch.profiles.model import ProfileSet
+from ccswitch.profiles.presets import PRESET_SUFFIX
+
+CACHE_FORMAT = 1
+
+
+def _stat_key(path: str) -> list[object]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return [path, None, None]
+    return [path, st.st_mtime_ns, st.st_size]
+
+
+def cache_key(profiles_path: str, presets_directory: str) -> list[object]:
+    presets = sorted(e for e in os.listdir(presets_directory) if e.endswith(PRESET_SUFFIX))
+    return [
+        CACHE_FORMAT,
+        __version__,
+        _stat_key(profiles_path),
+        presets_directory,
+        [_stat_key(os.path.join(presets_directory, entry)) for entry in presets],
+    ]
+
+
+def load_cached_profile_set(profiles_path: str, presets_directory: str, cache_path: str | None) -> ProfileSet:
+    """Like store.load_profile_set, but from the JSON cache when it is current."""
+    key = cache_key(profiles_path, presets_directory)
+    if cache_path:
+        cached = _read_cache(cache_path, key)
+        if cached is not None:
+            presets = cached["presets"]
+            return ProfileSet(
+                cached["user"], cached["default"], profiles_path, tuple(sorted(presets)), presets.__getitem__
+            )
+    from ccswitch.profiles.store import (
+        load_profile_set,  # tomllib: only on a cold start
+    )
+
+    profile_set = load_profile_set(profiles_path, presets_directory)
+    if cache_path:
+        _write_cache(cache_path, key, profile_set)
+    return profile_set
+
+
+def _read_cache(cache_path: str, key: list[object]) -> dict | None:
+    try:
+        with open(cache_path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("key") != key:
+        return None
+    return data
+
+
+def _write_cache(cache_path: str, key: list[object], profile_set: ProfileSet) -> None:
+    from ccswitch.fsutil import atomic_write_text, ensure_private_dir
+
+    presets = {name: profile_set._raw(name, "preset") for name in profile_set.preset_names}
+    data = {"key": key, "user": profile_set.user, "default": profile_set.default, "presets": presets}
+    # TOML dates (models_checked) become strings, which is what Profile keeps anyway.
+    text = json.dumps(data, default=str, ensure_ascii=False)
+    try:
+        ensure_private_dir(os.path.dirname(cache_path))
+        atomic_write_text(cache_path, text, mode=0o600)
+    except OSError:
+        pass  # a read-only cache dir only costs speed

@@ -1,0 +1,85 @@
+"""Plain data about profiles for `list` and `show`: what the tables and `--json` print.
+
+Pure: takes profiles and the environment, returns dicts. Never contains a token's value unmasked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from ccswitch.claude.variables import CLOUD_SWITCHES
+from ccswitch.profiles.environment import profile_environment
+from ccswitch.profiles.model import Profile
+from ccswitch.profiles.tokens import describe_token, mask, reference_kind
+
+
+def endpoint_label(profile: Profile) -> str:
+    """The host a profile talks to, or the cloud it uses."""
+    for switch, cloud in CLOUD_SWITCHES.items():
+        if profile.env.get(switch) not in (None, "", "0"):
+            return cloud
+    if profile.base_url:
+        parts = urlsplit(profile.base_url)
+        return parts.netloc or profile.base_url
+    return "api.anthropic.com"
+
+
+def summarize(profile: Profile, env: Mapping[str, str], default: str | None = None) -> dict[str, object]:
+    """One row of `ccswitch list`."""
+    return {
+        "name": profile.name,
+        "origin": profile.origin,
+        "from": profile.origin_label(),
+        "extends": profile.extends,
+        "default": profile.name == default,
+        "description": profile.description,
+        "endpoint": endpoint_label(profile),
+        "base_url": profile.base_url,
+        "auth": profile.auth,
+        "model": profile.model,
+        "models": dict(profile.models),
+        "token": describe_token(profile.token, env, profile.name).as_dict(),
+    }
+
+
+def details(profile: Profile, env: Mapping[str, str], default: str | None = None) -> dict[str, object]:
+    """Everything `ccswitch show` prints: resolved fields and the environment, token masked."""
+    status = describe_token(profile.token, env, profile.name)
+    masked = _masked_token(profile.token, env) if status.found is not False else None
+    environment = profile_environment(profile, masked)
+    data = summarize(profile, env, default)
+    data.update(
+        {
+            "chain": [{"name": name, "origin": origin} for name, origin in profile.chain],
+            "docs_url": profile.docs_url,
+            "models_checked": profile.models_checked,
+            "source": profile.source,
+            "token_ref": _safe_reference(profile.token),
+            "token_variable": profile.token_variable(),
+            "headers": dict(profile.headers),
+            "env": dict(profile.env),
+            "environment": environment,
+        }
+    )
+    return data
+
+
+def _masked_token(ref: str | None, env: Mapping[str, str]) -> str | None:
+    if not ref:
+        return None
+    kind = reference_kind(ref)
+    if kind == "env":
+        return mask(env.get(ref[4:]))
+    if kind == "keyring":
+        return "<from keyring>"  # not read: describing never resolves
+    if kind == "cmd":
+        return "<from command>"
+    return mask(ref)
+
+
+def _safe_reference(ref: str | None) -> str | None:
+    """The token reference as written, unless it is the token itself."""
+    if ref is None or reference_kind(ref) in ("env", "keyring", "cmd"):
+        return ref
+    return f"plain text ({mask(ref)})"

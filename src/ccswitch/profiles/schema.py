@@ -1,0 +1,205 @@
+"""The profiles file format: its keys, how each is checked, and the messages that point at the line.
+
+Pure: takes parsed TOML data and the file's text (for line numbers); raises ProfileFileError.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MODEL_VARIABLES
+from ccswitch.errors import ProfileFileError
+from ccswitch.profiles.tokens import CMD_PREFIX, ENV_PREFIX
+
+SCHEMA_VERSION = 1
+AUTH_MODES = ("bearer", "x-api-key", "none")
+SCALAR_KEYS = (
+    "extends",
+    "description",
+    "docs_url",
+    "models_checked",
+    "source",
+    "base_url",
+    "auth",
+    "token",
+    "token_var",
+    "model",
+)
+TABLE_KEYS = ("models", "env", "headers")
+LIST_KEYS = ("serves", "fallback")  # arrays of strings; a child's array replaces its parent's
+BOOL_KEYS = ("fallback_check",)
+PROFILE_KEYS = SCALAR_KEYS + TABLE_KEYS + LIST_KEYS + BOOL_KEYS
+TOP_LEVEL_KEYS = ("schema", "default", "profiles")
+NAME_RE = re.compile(r"[A-Za-z0-9._-]+\Z")
+ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_HEADER_NAME_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+
+
+def validate_user_file(data: Mapping[str, object], path: str, text: str = "") -> tuple[dict, str | None]:
+    """Check a parsed profiles.toml; return (profiles table, default name). Raises ProfileFileError."""
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            raise ProfileFileError(
+                path,
+                f"unknown top-level key {key!r}{did_you_mean(key, TOP_LEVEL_KEYS)}",
+                find_top_level_line(text, key),
+            )
+    schema = data.get("schema", SCHEMA_VERSION)
+    if schema != SCHEMA_VERSION:
+        raise ProfileFileError(
+            path,
+            f"schema = {schema!r} is not supported (this ccswitch reads schema {SCHEMA_VERSION}; "
+            "perhaps the file was written by a newer ccswitch)",
+            find_top_level_line(text, "schema"),
+        )
+    default = data.get("default")
+    if default is not None and not isinstance(default, str):
+        raise ProfileFileError(path, "default: must be a profile name (a string)", find_top_level_line(text, "default"))
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise ProfileFileError(path, "profiles: must be a table ([profiles.NAME])", find_top_level_line(text, "profiles"))
+    for name, raw in profiles.items():
+        if not isinstance(raw, dict):
+            raise ProfileFileError(path, f"profiles.{name}: must be a table", find_line(text, name, None))
+        validate_profile_table(name, raw, path, text)
+    return profiles, default
+
+
+def validate_profile_table(name: str, raw: Mapping[str, object], path: str, text: str = "") -> None:
+    """Check one profile's fields. Used for user profiles and presets alike."""
+
+    def fail(key: str | None, message: str, table: str | None = None) -> None:
+        where = f"[profiles.{name}]" if table is None else f"[profiles.{name}.{table}]"
+        line = find_line(text, name, key, table) or (find_line(text, name, table) if table else None)
+        raise ProfileFileError(path, f"{where}: {message}", line)
+
+    if not NAME_RE.match(name):
+        fail(None, f"bad profile name {name!r}: use only letters, digits, '.', '_' and '-'")
+    for key, value in raw.items():
+        if key not in PROFILE_KEYS:
+            fail(key, f"unknown key {key!r}{did_you_mean(key, PROFILE_KEYS)}")
+        if key in TABLE_KEYS:
+            if not isinstance(value, dict):
+                fail(key, f"{key}: must be a table of strings")
+            continue
+        if key in LIST_KEYS:
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                fail(key, f"{key}: must be an array of non-empty strings")
+            continue
+        if key in BOOL_KEYS:
+            if not isinstance(value, bool):
+                fail(key, f"{key}: must be true or false, not {_toml_type(value)}")
+            continue
+        if key == "models_checked" and hasattr(value, "isoformat"):
+            continue  # a TOML date is fine here
+        if not isinstance(value, str):
+            fail(key, f"{key}: must be a string, not {_toml_type(value)}")
+    auth = raw.get("auth")
+    if auth is not None and auth not in AUTH_MODES:
+        fail("auth", f"auth: {auth!r} is not one of {', '.join(AUTH_MODES)}{did_you_mean(str(auth), AUTH_MODES)}")
+    base_url = raw.get("base_url")
+    if isinstance(base_url, str):
+        problem = base_url_problem(base_url)
+        if problem:
+            fail("base_url", f"base_url: {problem}")
+    extends = raw.get("extends")
+    if isinstance(extends, str) and not NAME_RE.match(extends):
+        fail("extends", f"extends: bad profile name {extends!r}")
+    for fallback in raw.get("fallback", ()):  # type: ignore[union-attr]
+        if not NAME_RE.match(fallback):
+            fail("fallback", f"fallback: bad profile name {fallback!r}")
+        if fallback == name:
+            fail("fallback", "fallback: a profile cannot fall back to itself")
+    token = raw.get("token")
+    # A reference that can never resolve would only fail at launch, far from the line that is wrong.
+    if isinstance(token, str) and token.startswith(ENV_PREFIX) and not ENV_NAME_RE.match(token[len(ENV_PREFIX) :]):
+        fail("token", f"token: {token!r} does not name an environment variable (write env:NAME; NAME of letters, digits and _)")
+    if isinstance(token, str) and token.startswith(CMD_PREFIX) and not token[len(CMD_PREFIX) :].strip():
+        fail("token", f"token: {token!r} names no command (write cmd:COMMAND)")
+    token_var = raw.get("token_var")
+    if isinstance(token_var, str) and not ENV_NAME_RE.match(token_var):
+        fail("token_var", f"token_var: {token_var!r} is not a variable name")
+    models = raw.get("models", {})
+    for tier, model in models.items():  # type: ignore[union-attr]
+        if tier not in MODEL_VARIABLES:
+            fail(tier, f"unknown model tier {tier!r}{did_you_mean(tier, tuple(MODEL_VARIABLES))}", "models")
+        if not isinstance(model, str) or not model.strip():
+            fail(tier, f"{tier}: must be a non-empty string (a model name)", "models")
+    env = raw.get("env", {})
+    for var, value in env.items():  # type: ignore[union-attr]
+        if not ENV_NAME_RE.match(var):
+            fail(var, f"{var!r} is not a valid environment variable name", "env")
+        if not isinstance(value, str):
+            fail(var, f"{var}: env values must be strings (write {var} = \"{_toml_scalar(value)}\")", "env")
+        if var in CREDENTIAL_VARIABLES and value:
+            fail(var, f"{var}: put credentials in the profile's `token` field, not in env", "env")
+    headers = raw.get("headers", {})
+    for header, value in headers.items():  # type: ignore[union-attr]
+        if not _HEADER_NAME_RE.match(header):
+            fail(header, f"{header!r} is not a valid HTTP header name", "headers")
+        if not isinstance(value, str) or "\n" in value or "\r" in value:
+            fail(header, f"{header}: header values must be one-line strings", "headers")
+
+
+def base_url_problem(url: str) -> str | None:
+    lowered = url.lower()
+    if not (lowered.startswith("http://") or lowered.startswith("https://")) or len(url.split("://", 1)[1]) == 0:
+        return f"{url!r} is not an http(s) URL"
+    if lowered.rstrip("/").endswith("/v1"):
+        return f"{url!r} ends in /v1, but claude appends /v1/messages itself; drop the /v1"
+    return None
+
+
+def did_you_mean(word: str, choices: object) -> str:
+    import difflib  # only on the error path
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)  # type: ignore[call-overload]
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def unknown_profile_message(name: str, names: list[str]) -> str:
+    return f"no profile named {name!r}{did_you_mean(name, names)}; `ccswitch list` shows them all"
+
+
+def find_top_level_line(text: str, key: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.startswith("["):
+            return None
+        if re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return number
+    return None
+
+
+def find_line(text: str, profile: str, key: str | None, table: str | None = None) -> int | None:
+    """Best-effort line of `key` in `[profiles.<profile>(.<table>)]`, for error messages only."""
+    if not text:
+        return None
+    parts = ["profiles", profile] + ([table] if table else [])
+    header = re.compile(r"\s*\[\s*" + r"\s*\.\s*".join(rf"[\"']?{re.escape(p)}[\"']?" for p in parts) + r"\s*\]")
+    in_section = False
+    header_line = None
+    for number, line in enumerate(text.splitlines(), 1):
+        if header.match(line):
+            in_section, header_line = True, number
+            if key is None:
+                return number
+            continue
+        if line.lstrip().startswith("["):
+            in_section = False
+            continue
+        if in_section and key is not None and re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", line):
+            return number
+    return header_line
+
+
+def _toml_type(value: object) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "a table"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _toml_scalar(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

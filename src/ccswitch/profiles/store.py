@@ -1,0 +1,198 @@
+"""profiles.toml on disk: read with tomllib (fast), validate, hand back a ProfileSet; and write it
+back after a change, validated first, atomically, private.
+
+The text changes themselves (keeping comments and layout) are in `tomledit`; tomlkit is imported only
+there and only by commands that write.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+from ccswitch.errors import ProfileFileError, UnknownProfileError
+from ccswitch.profiles.model import ProfileSet
+from ccswitch.profiles.presets import load_preset, preset_names
+from ccswitch.profiles.schema import (
+    find_line,
+    find_top_level_line,
+    unknown_profile_message,
+    validate_user_file,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+_TOML_LINE_RE = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+def read_toml(path: str) -> tuple[dict, str]:
+    """Parse a TOML file; (data, text). Syntax errors become ProfileFileError with the line."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise ProfileFileError(path, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ProfileFileError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        match = _TOML_LINE_RE.search(str(exc))
+        raise ProfileFileError(path, f"invalid TOML: {exc}", int(match.group(1)) if match else None) from None
+
+
+def load_profile_set(profiles_path: str, presets_directory: str) -> ProfileSet:
+    """Read and validate the user's profiles file (absent is fine) together with the presets."""
+    if os.path.exists(profiles_path):
+        data, text = read_toml(profiles_path)
+    else:
+        data, text = {}, ""
+    return profile_set_from(data, text, profiles_path, presets_directory)
+
+
+def profile_set_from(data: dict, text: str, profiles_path: str, presets_directory: str) -> ProfileSet:
+    """Validate parsed profiles data completely (fields, `extends`, `default`)."""
+    user, default = validate_user_file(data, profiles_path, text)
+    names = preset_names(presets_directory)
+    cache: dict[str, dict] = {}
+
+    def preset(name: str) -> dict:
+        if name not in cache:
+            cache[name] = load_preset(presets_directory, name)
+        return cache[name]
+
+    profile_set = ProfileSet(user, default, profiles_path, names, preset, text)
+    # Resolve every user profile now, so a broken `extends` is reported whatever command runs.
+    for name in user:
+        profile = profile_set.get(name)
+        for fallback in profile.fallback:
+            if fallback not in profile_set:
+                raise ProfileFileError(
+                    profiles_path,
+                    f"[profiles.{name}]: fallback: {unknown_profile_message(fallback, profile_set.names())}",
+                    find_line(text, name, "fallback"),
+                )
+    if default is not None and default not in profile_set:
+        raise ProfileFileError(
+            profiles_path,
+            f"default: {unknown_profile_message(default, profile_set.names())}",
+            find_top_level_line(text, "default"),
+        )
+    return profile_set
+
+
+def require_profile(profile_set: ProfileSet, name: str):
+    if name not in profile_set:
+        raise UnknownProfileError(unknown_profile_message(name, profile_set.names()))
+    return profile_set.get(name)
+
+
+class ProfilesFile:
+    """profiles.toml opened for a change: its text as read, what that text means, and the JSON
+    cache of it (profile_cache) that a write must drop."""
+
+    __slots__ = ("path", "text", "profile_set", "exists", "cache_path")
+
+    def __init__(self, path: str, text: str, profile_set: ProfileSet, exists: bool, cache_path: str | None = None) -> None:
+        self.path = path
+        self.text = text
+        self.profile_set = profile_set
+        self.exists = exists
+        self.cache_path = cache_path
+
+
+def open_for_change(profiles_path: str, presets_directory: str, *, cache_path: str | None) -> ProfilesFile:
+    """Read and fully validate the file before any change: a malformed file is never rewritten.
+
+    `cache_path` (paths.profiles_cache_file) is required, even if None, so that no writer can
+    forget the cache: it may hold a copy of a token the change removes.
+    """
+    exists = os.path.exists(profiles_path)
+    if exists:
+        data, text = read_toml(profiles_path)
+    else:
+        data, text = {}, ""
+    profile_set = profile_set_from(data, text, profiles_path, presets_directory)
+    return ProfilesFile(profiles_path, text, profile_set, exists, cache_path)
+
+
+def save_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: str) -> ProfileSet:
+    """Validate `new_text` as a whole profiles file, then write it atomically as 0600 in a 0700 dir.
+
+    Nothing is written if the result would not load, or if the file changed on disk since it was
+    read (another ccswitch, or the user's editor).
+    """
+    # fsutil pulls in tempfile; `run` reads profiles through this module and never writes.
+    from ccswitch.fsutil import PRIVATE_FILE, atomic_write_text, ensure_private_dir
+
+    profile_set = check_profiles_text(opened, new_text, presets_directory)
+    path = opened.path
+    current = _current_text(path)
+    if current != (opened.text if opened.exists else None):
+        raise ProfileFileError(path, "changed on disk while ccswitch was changing it; nothing written, try again")
+    directory = os.path.dirname(os.path.realpath(path))
+    ensure_private_dir(directory)
+    _tighten_dir(directory)
+    atomic_write_text(path, new_text, mode=PRIVATE_FILE)
+    _drop_cache(opened.cache_path)
+    return profile_set
+
+
+def _drop_cache(cache_path: str | None) -> None:
+    """The cache keys on profiles.toml's mtime and size, so it is already stale; but it may keep a
+    literal token the change just removed, until some later `run` rewrites it. The next `run`
+    rebuilds it."""
+    if not cache_path:
+        return
+    try:
+        os.unlink(cache_path)
+    except OSError:
+        pass  # absent, or not ours to delete: a stale cache is never read, and the next run replaces it
+
+
+def check_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: str) -> ProfileSet:
+    """What `new_text` would mean as the profiles file; a ProfileFileError if it would not load."""
+    path = opened.path
+    try:
+        data = tomllib.loads(new_text)
+        profile_set = profile_set_from(data, new_text, path, presets_directory)
+    except tomllib.TOMLDecodeError as exc:  # pragma: no cover - tomledit checks its output parses
+        raise ProfileFileError(path, f"the change would make invalid TOML ({exc}); nothing written") from None
+    except ProfileFileError as exc:
+        raise ProfileFileError(path, f"{_after_path(exc)} (in the changed file; nothing written)") from None
+    return profile_set
+
+
+def _after_path(error: ProfileFileError) -> str:
+    # Line numbers would point into text that is not on disk: leave them out.
+    prefix = f"{error.path}:{error.line}: " if error.line else f"{error.path}: "
+    return error.message[len(prefix) :] if error.message.startswith(prefix) else error.message
+
+
+def _current_text(path: str) -> str | None:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read().decode("utf-8-sig")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileFileError(path, f"cannot read: {exc}") from None
+
+
+def _tighten_dir(directory: str) -> None:
+    """The directory holding tokens must not be listable by others; fix it if it is ours."""
+    from ccswitch.fsutil import PRIVATE_DIR
+
+    try:
+        info = os.stat(directory)
+        if info.st_mode & 0o077 and (not hasattr(os, "getuid") or info.st_uid == os.getuid()):
+            os.chmod(directory, PRIVATE_DIR)
+    except OSError:
+        pass

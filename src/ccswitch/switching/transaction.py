@@ -1,0 +1,244 @@
+"""`use`, `off` and `restore`: the file work around claude_settings' pure transforms.
+
+Per settings file, ccswitch keeps in its state directory (0700):
+- a *record* (`state/records/<key>.json`, 0600): which profile is active, and for every key it set,
+  what the key held before the first `use` and a digest of what ccswitch wrote. It is kept outside
+  settings.json because claude rewrites, reorders and validates that file. It holds the displaced
+  values (which may be a token the user had there), hence 0600.
+- a lock (`state/locks/<key>.lock`, filelock): parallel ccswitch processes take turns, so no two
+  read the same old file and the second never mistakes the first's values for the user's.
+- backups (`backups/<id>.json`, 0600), one before every write, the newest BACKUPS_KEPT per file.
+
+claude does not take our lock, so each write re-reads the file at the last moment and starts over
+if it changed since it was read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+
+from ccswitch.claude import settings as claude_settings
+from ccswitch.claude.settings import Style
+from ccswitch.claude.variables import CREDENTIAL_VARIABLES
+from ccswitch.errors import CcswitchError, ConfigError
+from ccswitch.fsutil import atomic_write_text
+from ccswitch.switching.backups import utc_now, write_backup
+from ccswitch.switching.lock import SettingsLock
+from ccswitch.switching.records import (
+    SettingsTarget,
+    read_record,
+    record_path,
+    write_record,
+)
+
+ATTEMPTS = 5
+
+
+class Change:
+    """What a command did (or, with --dry-run, would do) to one settings file."""
+
+    __slots__ = ("target", "before", "after", "style", "existed", "backup_id", "record", "changed_keys", "text")
+
+    def __init__(self, target: SettingsTarget, before: dict, after: dict | None, style: Style, existed: bool,
+                 record: dict | None, backup_id: str | None = None, changed_keys: list[str] | None = None,
+                 text: str | None = None) -> None:
+        self.target = target
+        self.before = before
+        self.after = after  # None: the file is deleted (restoring a backup of "no file")
+        self.text = text  # the exact text to write for `after`; None: `after` in the file's style
+        self.style = style
+        self.existed = existed
+        self.record = record
+        self.backup_id = backup_id
+        self.changed_keys = changed_keys or []
+
+    @property
+    def changes_anything(self) -> bool:
+        return self.after != self.before or (self.after is None) == self.existed
+
+
+def _read_raw(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise claude_settings.SettingsFileError(path, f"cannot read: {exc.strerror or exc}") from None
+
+
+def _missing_dirs(directory: str) -> list[str]:
+    missing = []
+    while not os.path.isdir(directory):
+        missing.append(directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return missing
+
+
+def _remove_created_dirs(record: Mapping[str, object] | None) -> None:
+    """After `off` deleted the file the first `use` created: the directories that `use` created for
+    it, while they are empty (claude or the user may have put something there meanwhile)."""
+    for directory in (record or {}).get("created_dirs") or ():  # type: ignore[attr-defined]
+        try:
+            os.rmdir(directory)
+        except OSError:
+            return
+
+
+def _text(raw: bytes | None) -> str | None:
+    # claude_settings.read has already refused a file that is not UTF-8.
+    return raw.decode("utf-8") if raw is not None else None
+
+
+def _same_data(a: object, b: object) -> bool:
+    # Not `a == b`: Python holds 1 == 1.0 == True, JSON does not. Key order does not count: the
+    # original's order is the one to keep.
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _holds_secret(settings: Mapping[str, object]) -> bool:
+    env = settings.get(claude_settings.ENV_KEY)
+    return isinstance(env, dict) and any(env.get(var) for var in CREDENTIAL_VARIABLES)
+
+
+def _transaction(target: SettingsTarget, state_dir: str, backups_dir: str, compute, reason: str, dry_run: bool) -> Change:
+    """Read, compute, back up, re-check, write: inside the lock, retrying if claude wrote meanwhile.
+
+    `compute(settings, raw text or None, record) -> (new settings or None for "no file", new record
+    or None, exact text to write or None for "the new settings in the file's style")`.
+    """
+    if dry_run:
+        raw = _read_raw(target.path)
+        settings, style, existed = claude_settings.read(target.path)
+        record = read_record(state_dir, target.path)
+        after, new_record, text = compute(settings, _text(raw), record)
+        return Change(target, settings, after, style, existed, new_record, text=text)
+    with SettingsLock(state_dir, target.path):
+        for _ in range(ATTEMPTS):
+            raw = _read_raw(target.path)
+            settings, style, existed = claude_settings.read(target.path)
+            record = read_record(state_dir, target.path)
+            after, new_record, text = compute(settings, _text(raw), record)
+            change = Change(target, settings, after, style, existed, new_record, text=text)
+            if not change.changes_anything and new_record == record:
+                return change
+            try:
+                backup_id = write_backup(backups_dir, target, raw, record, reason)
+            except OSError as exc:
+                raise CcswitchError(f"{backups_dir}: cannot write a backup ({exc.strerror or exc}); nothing changed") from None
+            if _read_raw(target.path) != raw:
+                continue  # claude (or an editor) wrote the file while we worked: start over from its new content
+            change.backup_id = backup_id
+            _commit(target, state_dir, change, record)
+            return change
+    raise CcswitchError(f"{target.path}: keeps changing while ccswitch tries to write it; nothing changed, try again")
+
+
+def _commit(target: SettingsTarget, state_dir: str, change: Change, old_record: dict | None) -> None:
+    """Record first, then the file; if the file cannot be written, the old record goes back."""
+    try:
+        write_record(state_dir, target.path, change.record)
+    except OSError as exc:
+        raise CcswitchError(f"{record_path(state_dir, target.path)}: cannot write ({exc.strerror or exc}); nothing changed") from None
+    try:
+        if change.after is None:
+            if change.existed:
+                os.unlink(target.path)
+                _remove_created_dirs(old_record)
+        else:
+            text = change.text if change.text is not None else claude_settings.dump(change.after, change.style)
+            atomic_write_text(target.path, text, mode=0o600 if _holds_secret(change.after) else None)
+    except OSError as exc:
+        try:
+            write_record(state_dir, target.path, old_record)
+        except OSError:
+            pass
+        raise CcswitchError(f"{target.path}: cannot write ({exc.strerror or exc}); the file is unchanged") from None
+
+
+def use(target: SettingsTarget, profile: str, profile_env: Mapping[str, str], model: str | None, state_dir: str,
+        backups_dir: str, *, dry_run: bool = False) -> Change:
+    """Make `profile` the one a plain claude uses through `target`'s settings file."""
+
+    def compute(settings: dict, raw: str | None, record: dict | None):
+        after, new_record = claude_settings.apply(settings, profile_env, model, record, profile)
+        # Kept from an earlier `use` of the same profile, so repeating a `use` writes nothing.
+        same = record is not None and record.get("profile") == profile
+        new_record.update(settings_path=target.path, scope=target.scope,
+                          applied_at=record.get("applied_at") if same else utc_now().isoformat(timespec="seconds"),
+                          # Whether the first `use` made the file, so that `off` can take it away again.
+                          created_file=record.get("created_file", False) if record else raw is None)
+        # The directories the first write created (a project's `.claude/`), deepest first, for `off`.
+        created_dirs = record.get("created_dirs") if record else (
+            _missing_dirs(os.path.dirname(target.path)) if raw is None else None)
+        if created_dirs:
+            new_record["created_dirs"] = created_dirs
+        # The file's exact text before the first `use`, so that `off` can give back the user's own
+        # layout (one-line arrays, aligned colons), which no serializer reproduces. Kept here, not
+        # looked up in the backups: those are pruned after BACKUPS_KEPT writes, the record lives
+        # exactly as long as `off` needs it, and it is already 0600 (it holds displaced values).
+        original = record.get("original_text") if record else raw
+        if original is not None:
+            new_record["original_text"] = original
+        return after, new_record, None
+
+    return _transaction(target, state_dir, backups_dir, compute, f"use {profile}", dry_run)
+
+
+def off(target: SettingsTarget, state_dir: str, backups_dir: str, *, dry_run: bool = False) -> Change | None:
+    """Put back what ccswitch displaced in `target`; None when no profile is active there."""
+    if read_record(state_dir, target.path) is None:
+        return None
+
+    def compute(settings: dict, raw: str | None, record: dict | None):
+        if record is None:
+            return settings, None, None
+        change_keys = claude_settings.changed_since(settings, record)
+        compute.changed = change_keys  # type: ignore[attr-defined]
+        restored = claude_settings.remove(settings, record)
+        if record.get("created_file") and restored == {}:
+            return None, None, None  # there was no file before the first `use`, and nothing else is in it now
+        original = record.get("original_text")
+        if isinstance(original, str) and _same_data(claude_settings.parse(original, target.path), restored):
+            return restored, None, original  # nothing but ccswitch's keys changed: the user's own bytes go back
+        return restored, None, None
+
+    compute.changed = []  # type: ignore[attr-defined]
+    change = _transaction(target, state_dir, backups_dir, compute, "off", dry_run)
+    change.changed_keys = compute.changed  # type: ignore[attr-defined]
+    return change
+
+
+def restore(backup: Mapping[str, object], state_dir: str, backups_dir: str, *, dry_run: bool = False) -> Change:
+    """Bring back a backup: the settings file as it was, and ccswitch's record of it."""
+    target = SettingsTarget(str(backup.get("scope") or "user"), str(backup["settings_path"]))
+    text = backup.get("text")
+    restored = claude_settings.parse(str(text), f"backup {backup['id']}") if text is not None else {}
+    # Restoring is how a broken file gets fixed, so the current file need not parse.
+    try:
+        current, style, existed = claude_settings.read(target.path)
+    except claude_settings.SettingsFileError:
+        current, style, existed = {}, Style(), os.path.exists(target.path)
+    change = Change(target, current, restored if text is not None else None, style, existed,
+                    backup.get("record"))  # type: ignore[arg-type]
+    if dry_run:
+        return change
+    with SettingsLock(state_dir, target.path):
+        raw = _read_raw(target.path)
+        try:
+            record = read_record(state_dir, target.path)
+        except ConfigError:
+            record = None  # a corrupt record is replaced by the backup's
+        try:
+            change.backup_id = write_backup(backups_dir, target, raw, record, f"restore {backup['id']}")
+        except OSError as exc:
+            raise CcswitchError(f"{backups_dir}: cannot write a backup ({exc.strerror or exc}); nothing changed") from None
+        change.existed = raw is not None
+        change.text = str(text) if text is not None else None  # the backup's exact bytes, not a re-serialisation
+        _commit(target, state_dir, change, record)
+    return change
