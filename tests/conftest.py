@@ -5,7 +5,6 @@ write the real ~/.claude or ~/.config/ccswitch, or pick up a real token."""
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +12,18 @@ import pytest
 
 from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
 
-REPO = Path(__file__).resolve().parent.parent
-SRC = REPO / "src"
+# Fixtures several folders share (the settings file `use` tests start from).
+pytest_plugins = ("support.use_setup",)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e/ (child processes, the real claude, real shells) is the slow lane:
+    `pytest -m "not e2e"` runs the rest."""
+    for item in items:
+        if E2E_DIR in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(autouse=True)
@@ -59,14 +66,6 @@ def profiles_file(config_dir: Path):
     return write
 
 
-def subprocess_env(**extra: str) -> dict[str, str]:
-    """The test's (isolated) environment for a child `python -m ccswitch`, finding this checkout's code."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(SRC) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.update(extra)
-    return env
-
-
 @pytest.fixture
 def fake_claude(tmp_path: Path) -> Path:
     """A `claude` that does nothing, for tests of what ccswitch would start."""
@@ -88,7 +87,7 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def claude_bin() -> Path:
-    from claude_client import ClaudeUnavailable, claude_binary
+    from support.claude_client import ClaudeUnavailable, claude_binary
 
     try:
         return claude_binary()

@@ -44,6 +44,10 @@ def _target(scope: str, env: dict[str, str]) -> SettingsTarget:
     return target_for(_check_scope(scope), paths.claude_user_settings(env), os.getcwd())
 
 
+def _say_waiting(message: str) -> None:
+    stderr.print(f"[muted]{escape(message)}[/]")
+
+
 def _scope_label(target: SettingsTarget) -> str:
     return f"{target.scope} settings ({target.path})"
 
@@ -90,7 +94,7 @@ def use_profile(
     if target.scope == "project" and not dry_run and target.root:
         note = ensure_git_ignored(target.root, target.path)
     change = use(target, profile.name, block, profile.model, paths.state_dir(env), paths.backups_dir(env),
-                        dry_run=dry_run)
+                 dry_run=dry_run, on_wait=_say_waiting)
     if dry_run:
         _print_diff(change)
         return
@@ -117,7 +121,7 @@ def switch_off(scope: ScopeOption = "user", dry_run: DryRunOption = False) -> No
     """
     env = dict(os.environ)
     target = _target(scope, env)
-    change = off(target, paths.state_dir(env), paths.backups_dir(env), dry_run=dry_run)
+    change = off(target, paths.state_dir(env), paths.backups_dir(env), dry_run=dry_run, on_wait=_say_waiting)
     if change is None:
         stderr.print(f"no profile is active in {escape(_scope_label(target))}; nothing to undo")
         return
@@ -165,7 +169,7 @@ def restore_backup(
         return
     target = _target(scope, env)
     backup = find_backup(backups, backup_id, target.path)
-    change = restore(backup, paths.state_dir(env), backups, dry_run=dry_run)
+    change = restore(backup, paths.state_dir(env), backups, dry_run=dry_run, on_wait=_say_waiting)
     if dry_run:
         _print_diff(change)
         return

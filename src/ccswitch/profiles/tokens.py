@@ -16,6 +16,8 @@ On the launch path of `ccswitch run`: imports only the standard library; `keyrin
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Mapping
 
 from ccswitch.errors import CcswitchError, ExitStatus
@@ -219,21 +221,17 @@ def _from_command(command: str, env: Mapping[str, str], profile_name: str, timeo
     if timeout is None:
         timeout = _timeout_from(env)
     try:
-        # The command line is the user's own reference, never the token. stdin and stderr stay the
-        # user's terminal so that a password manager can ask for its passphrase and show its errors.
-        completed = subprocess.run(
-            command, shell=True, env=dict(env), stdout=subprocess.PIPE, timeout=timeout, check=False
-        )
+        returncode, output = _run_command(command, env, timeout)
     except subprocess.TimeoutExpired:
         raise CcswitchError(
             f"{where} did not finish within {timeout:g} s (set {ENV_CMD_TIMEOUT} to wait longer)", ExitStatus.FAILURE
         ) from None
     except OSError as error:
         raise CcswitchError(f"{where} could not start: {error.strerror or error}", ExitStatus.FAILURE) from None
-    if completed.returncode != 0:
-        raise CcswitchError(f"{where} failed with exit status {completed.returncode}", ExitStatus.FAILURE)
+    if returncode != 0:
+        raise CcswitchError(f"{where} failed with exit status {returncode}", ExitStatus.FAILURE)
     try:
-        text = completed.stdout.decode("utf-8")
+        text = output.decode("utf-8")
     except UnicodeDecodeError:
         raise CcswitchError(f"{where} printed something that is not UTF-8 text", ExitStatus.FAILURE) from None
     text = strip_one_newline(text)
@@ -245,6 +243,62 @@ def _from_command(command: str, env: Mapping[str, str], profile_name: str, timeo
             ExitStatus.FAILURE,
         )
     return text
+
+
+def _run_command(command: str, env: Mapping[str, str], timeout: float) -> tuple[int, bytes]:
+    """(exit status, stdout) of the command run by the user's shell; on a timeout everything it
+    started is killed too, so no helper of a password manager outlives the error."""
+    import subprocess
+
+    # The command line is the user's own reference, never the token. stdin and stderr stay the
+    # user's terminal so that a password manager can ask for its passphrase and show its errors
+    # (hence no new session or process group: it would lose the terminal).
+    process = subprocess.Popen(command, shell=True, env=dict(env), stdout=subprocess.PIPE)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_tree(process)
+        raise
+    return process.returncode, output
+
+
+def _kill_tree(process) -> None:  # a subprocess.Popen; not imported on the launch path
+    import signal
+    import subprocess
+
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        subprocess.run(["taskkill", "/T", "/F", "/PID", str(process.pid)], capture_output=True, check=False)
+    else:
+        # Snapshot the tree first: once the shell is dead its children belong to init, not to it.
+        for pid in (process.pid, *_descendants(process.pid)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def _descendants(root: int) -> list[int]:
+    import subprocess
+
+    try:
+        listing = subprocess.run(["ps", "-A", "-o", "pid=", "-o", "ppid="], capture_output=True, text=True,
+                                 check=False).stdout
+    except OSError:
+        return []
+    children: dict[int, list[int]] = {}
+    for line in listing.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[0].isdigit() and fields[1].isdigit():
+            children.setdefault(int(fields[1]), []).append(int(fields[0]))
+    found, queue = [], [root]
+    while queue:
+        for child in children.get(queue.pop(), ()):
+            found.append(child)
+            queue.append(child)
+    return found
 
 
 def strip_one_newline(text: str) -> str:

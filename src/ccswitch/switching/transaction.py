@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ccswitch.claude import settings as claude_settings
 from ccswitch.claude.settings import Style
@@ -106,7 +106,8 @@ def _holds_secret(settings: Mapping[str, object]) -> bool:
     return isinstance(env, dict) and any(env.get(var) for var in CREDENTIAL_VARIABLES)
 
 
-def _transaction(target: SettingsTarget, state_dir: str, backups_dir: str, compute, reason: str, dry_run: bool) -> Change:
+def _transaction(target: SettingsTarget, state_dir: str, backups_dir: str, compute, reason: str, dry_run: bool,
+                 on_wait: Callable[[str], None] | None = None) -> Change:
     """Read, compute, back up, re-check, write: inside the lock, retrying if claude wrote meanwhile.
 
     `compute(settings, raw text or None, record) -> (new settings or None for "no file", new record
@@ -118,7 +119,7 @@ def _transaction(target: SettingsTarget, state_dir: str, backups_dir: str, compu
         record = read_record(state_dir, target.path)
         after, new_record, text = compute(settings, _text(raw), record)
         return Change(target, settings, after, style, existed, new_record, text=text)
-    with SettingsLock(state_dir, target.path):
+    with SettingsLock(state_dir, target.path, on_wait):
         for _ in range(ATTEMPTS):
             raw = _read_raw(target.path)
             settings, style, existed = claude_settings.read(target.path)
@@ -162,8 +163,9 @@ def _commit(target: SettingsTarget, state_dir: str, change: Change, old_record: 
 
 
 def use(target: SettingsTarget, profile: str, profile_env: Mapping[str, str], model: str | None, state_dir: str,
-        backups_dir: str, *, dry_run: bool = False) -> Change:
-    """Make `profile` the one a plain claude uses through `target`'s settings file."""
+        backups_dir: str, *, dry_run: bool = False, on_wait: Callable[[str], None] | None = None) -> Change:
+    """Make `profile` the one a plain claude uses through `target`'s settings file. `on_wait` hears
+    that another ccswitch holds the file's lock."""
 
     def compute(settings: dict, raw: str | None, record: dict | None):
         after, new_record = claude_settings.apply(settings, profile_env, model, record, profile)
@@ -187,10 +189,11 @@ def use(target: SettingsTarget, profile: str, profile_env: Mapping[str, str], mo
             new_record["original_text"] = original
         return after, new_record, None
 
-    return _transaction(target, state_dir, backups_dir, compute, f"use {profile}", dry_run)
+    return _transaction(target, state_dir, backups_dir, compute, f"use {profile}", dry_run, on_wait)
 
 
-def off(target: SettingsTarget, state_dir: str, backups_dir: str, *, dry_run: bool = False) -> Change | None:
+def off(target: SettingsTarget, state_dir: str, backups_dir: str, *, dry_run: bool = False,
+        on_wait: Callable[[str], None] | None = None) -> Change | None:
     """Put back what ccswitch displaced in `target`; None when no profile is active there."""
     if read_record(state_dir, target.path) is None:
         return None
@@ -209,12 +212,13 @@ def off(target: SettingsTarget, state_dir: str, backups_dir: str, *, dry_run: bo
         return restored, None, None
 
     compute.changed = []  # type: ignore[attr-defined]
-    change = _transaction(target, state_dir, backups_dir, compute, "off", dry_run)
+    change = _transaction(target, state_dir, backups_dir, compute, "off", dry_run, on_wait)
     change.changed_keys = compute.changed  # type: ignore[attr-defined]
     return change
 
 
-def restore(backup: Mapping[str, object], state_dir: str, backups_dir: str, *, dry_run: bool = False) -> Change:
+def restore(backup: Mapping[str, object], state_dir: str, backups_dir: str, *, dry_run: bool = False,
+            on_wait: Callable[[str], None] | None = None) -> Change:
     """Bring back a backup: the settings file as it was, and ccswitch's record of it."""
     target = SettingsTarget(str(backup.get("scope") or "user"), str(backup["settings_path"]))
     text = backup.get("text")
@@ -228,7 +232,7 @@ def restore(backup: Mapping[str, object], state_dir: str, backups_dir: str, *, d
                     backup.get("record"))  # type: ignore[arg-type]
     if dry_run:
         return change
-    with SettingsLock(state_dir, target.path):
+    with SettingsLock(state_dir, target.path, on_wait):
         raw = _read_raw(target.path)
         try:
             record = read_record(state_dir, target.path)

@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import subprocess_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.processes import subprocess_env
 
 from ccswitch.errors import UsageError
 from ccswitch.launch import front_door, shells

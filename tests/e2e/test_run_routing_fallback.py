@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import subprocess_env
-from mock_anthropic import MockAnthropic, Recorded, closed_port_url
+from support.mock_anthropic import MockAnthropic, Recorded, closed_port_url
+from support.processes import subprocess_env
 
 TOKEN = "route-token-0123456789abcdef"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_profiles import EXAMPLE, REQUIRED_PRESETS
+from support.profiles_data import EXAMPLE, REQUIRED_PRESETS
 from typer.testing import CliRunner
 
 from ccswitch import __version__
@@ -157,7 +157,7 @@ def test_python_dash_m_entry_point(tmp_path):
     import subprocess
     import sys
 
-    from conftest import subprocess_env
+    from support.processes import subprocess_env
 
     result = subprocess.run([sys.executable, "-m", "ccswitch", "--version"], capture_output=True, text=True, env=subprocess_env())
     assert result.returncode == 0 and result.stdout.strip() == f"ccswitch {__version__}"

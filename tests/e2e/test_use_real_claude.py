@@ -7,8 +7,8 @@ import json
 import subprocess
 import sys
 
-from conftest import subprocess_env
-from mock_anthropic import MockAnthropic
+from support.mock_anthropic import MockAnthropic
+from support.processes import subprocess_env
 
 P_TOKEN = "p-token-0123456789abcdef"
 Q_TOKEN = "q-key-fedcba9876543210"

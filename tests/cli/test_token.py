@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import subprocess_env
-from mock_anthropic import MockAnthropic
+from support.mock_anthropic import MockAnthropic
+from support.processes import subprocess_env
 from typer.testing import CliRunner
 
 from ccswitch.cli.app import app

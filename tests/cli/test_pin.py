@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import subprocess_env
+from support.processes import subprocess_env
 from typer.testing import CliRunner
 
 from ccswitch.cli.app import app

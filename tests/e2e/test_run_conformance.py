@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import subprocess_env
-from mock_anthropic import MockAnthropic
+from support.mock_anthropic import MockAnthropic
+from support.processes import subprocess_env
 
 TOKEN = "gw-token-0123456789abcdef"
 DECOY_TOKEN = "decoy-token-9876543210"

@@ -9,8 +9,8 @@ import sysconfig
 import venv
 from pathlib import Path
 
-from conftest import REPO
-from test_profiles import REQUIRED_PRESETS
+from support.processes import REPO
+from support.profiles_data import REQUIRED_PRESETS
 
 
 def test_wheel_ships_presets_into_a_fresh_venv(tmp_path):

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import subprocess_env
+from support.processes import subprocess_env
 
 # httpx: a plain `run` sends no probe (only --fallback / fallback_check do).
 HEAVY = {"typer", "rich", "click", "pydantic", "tomlkit", "platformdirs", "httpx", "httpcore"}

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import subprocess_env
+from support.processes import subprocess_env
 
 CANARY = "sk-CANARY-5d41402abc4b2a76b9719d911017c592"
 # The parts a careless mask could leak: a long prefix or suffix of the token.

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from mock_anthropic import MockAnthropic
+from support.mock_anthropic import MockAnthropic
 
 from ccswitch.claude.argv import claude_model_option
 from ccswitch.errors import CcswitchError, UsageError

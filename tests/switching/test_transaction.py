@@ -8,11 +8,10 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import subprocess_env
+from support.use_setup import ALPHA_TOKEN, FIXTURES
 from typer.testing import CliRunner
 
 from ccswitch import fsutil
@@ -21,22 +20,6 @@ from ccswitch.cli.app import app
 from ccswitch.switching import backups as backups_module
 from ccswitch.switching import transaction
 from ccswitch.switching.backups import list_backups, new_backup_id, write_backup
-from ccswitch.switching.records import record_key
-
-FIXTURES = Path(__file__).parent / "fixtures" / "settings"
-ALPHA_TOKEN = "alpha-token-0123456789abcdef"
-BETA_TOKEN = "beta-key-fedcba9876543210"
-
-
-@pytest.fixture
-def setup(profiles_file, isolated_home, monkeypatch):
-    profiles_file((FIXTURES / "profiles.toml").read_text())
-    monkeypatch.setenv("ALPHA_TOKEN", ALPHA_TOKEN)
-    monkeypatch.setenv("BETA_TOKEN", BETA_TOKEN)
-    settings = isolated_home / ".claude" / "settings.json"
-    settings.parent.mkdir()
-    shutil.copy(FIXTURES / "before.json", settings)
-    return settings
 
 
 def ccswitch(*args: str):
@@ -454,24 +437,6 @@ def test_off_keeps_a_created_file_that_others_wrote_to(setup):
 # --- parallel writers ----------------------------------------------------------------------------
 
 
-def test_parallel_use_processes_serialize(setup, isolated_home):
-    env = subprocess_env(ALPHA_TOKEN=ALPHA_TOKEN, BETA_TOKEN=BETA_TOKEN)
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "ccswitch", "use", "alpha" if i % 2 else "beta"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for i in range(10)
-    ]
-    for process in processes:
-        _, err = process.communicate(timeout=120)
-        assert process.returncode == 0, err
-    data = json.loads(setup.read_text())
-    assert data["permissions"] == json.loads((FIXTURES / "before.json").read_text())["permissions"]
-    assert data["env"]["ANTHROPIC_BASE_URL"] in ("https://alpha.example.com/api/anthropic", "https://beta.example.com/anthropic")
-    # Had two processes read the same old file, the second would have recorded the first's values
-    # as the user's, and `off` would leave them behind.
-    result = subprocess.run([sys.executable, "-m", "ccswitch", "off"], env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert setup.read_text() == (FIXTURES / "before.json").read_text()
 
 
 # --- project scope -------------------------------------------------------------------------------
@@ -589,25 +554,6 @@ def test_claude_config_dir_is_the_user_scope(setup, isolated_home, monkeypatch, 
     assert not (config / "settings.json").exists()  # there was none before the first `use`
 
 
-def test_use_waits_for_the_lock_held_by_another_ccswitch(setup):
-    import filelock
-
-    state = Path(os.environ["CCSWITCH_HOME"]) / "state"
-    (state / "locks").mkdir(parents=True)
-    lock = filelock.FileLock(str(state / "locks" / f"{record_key(str(setup))}.lock"))
-    env = subprocess_env(ALPHA_TOKEN=ALPHA_TOKEN, BETA_TOKEN=BETA_TOKEN)
-    with lock:
-        process = subprocess.Popen([sys.executable, "-m", "ccswitch", "use", "alpha"], env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            process.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            pass
-        assert process.returncode is None, "ccswitch wrote while another held the lock"
-        assert setup.read_text() == (FIXTURES / "before.json").read_text()
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 0, err
-    assert json.loads(setup.read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == ALPHA_TOKEN
 
 
 @pytest.mark.parametrize("name", ["bedrock", "vertex"])

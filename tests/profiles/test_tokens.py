@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import subprocess_env
+from support.processes import subprocess_env
 
 from ccswitch.errors import CcswitchError
 from ccswitch.profiles import tokens
@@ -54,13 +54,13 @@ def test_cmd_strips_exactly_one_trailing_newline(tmp_path: Path) -> None:
 
 def test_cmd_sees_the_environment_and_keeps_the_token_off_argv(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[object] = []
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
-    def recording_run(args, *rest, **kwargs):  # type: ignore[no-untyped-def]
+    def recording_popen(args, *rest, **kwargs):  # type: ignore[no-untyped-def]
         seen.append(args)
-        return real_run(args, *rest, **kwargs)
+        return real_popen(args, *rest, **kwargs)
 
-    monkeypatch.setattr(subprocess, "run", recording_run)
+    monkeypatch.setattr(subprocess, "Popen", recording_popen)
     token = tokens.resolve_token('cmd:printf "%s\\n" "$SECRET_SOURCE"', {"SECRET_SOURCE": CANARY, "PATH": "/usr/bin:/bin"}, "p")
     assert token == CANARY
     assert seen and all(CANARY not in str(args) for args in seen)
@@ -84,6 +84,18 @@ def test_cmd_failures_name_the_profile_never_the_output(command: str, expected: 
     assert message.startswith("profile 'work': token command")
     assert expected in message
     assert CANARY not in message
+
+
+def running(marker: str) -> list[str]:
+    listing = subprocess.run(["ps", "-A", "-o", "args="], capture_output=True, text=True, check=True).stdout
+    return [line for line in listing.splitlines() if marker in line]
+
+
+def test_a_timed_out_command_leaves_no_process_behind() -> None:
+    marker = "sleep 7.031"  # unique to this test
+    with pytest.raises(CcswitchError, match="did not finish within 0.3 s"):
+        tokens.resolve_token(f"cmd:printf '%s' x; {marker}; true", {"PATH": "/usr/bin:/bin"}, "work", timeout=0.3)
+    assert running(marker) == []
 
 
 def test_cmd_timeout_from_environment() -> None:

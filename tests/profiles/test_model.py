@@ -6,37 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from support.profiles_data import EXAMPLE, REQUIRED_PRESETS
 
 from ccswitch.claude.variables import MANAGED_VARIABLES
 from ccswitch.errors import ExitStatus, ProfileFileError, UnknownProfileError
 from ccswitch.profiles.environment import profile_environment
 from ccswitch.profiles.presets import load_preset, preset_names, presets_dir
 from ccswitch.profiles.store import load_profile_set
-
-EXAMPLE = """\
-default = "glm"                  # optional: the profile used when a command is given none
-
-[profiles.work]
-base_url = "https://gateway.example.com/anthropic"
-auth = "bearer"                  # bearer -> ANTHROPIC_AUTH_TOKEN, x-api-key -> ANTHROPIC_API_KEY, none
-token = "env:WORK_GATEWAY_KEY"   # token reference
-model = "sonnet"                 # what `run` launches with
-[profiles.work.models]
-opus = "glm-5.1"
-sonnet = "glm-5.1"
-haiku = "glm-4.5-air"            # optional too: subagent, small_fast, fable
-[profiles.work.env]              # any extra variables, string values only
-API_TIMEOUT_MS = "3000000"
-
-[profiles.myglm]
-extends = "glm"                  # inherit a preset (or another profile) and override fields
-token = "env:MY_ZHIPU_KEY"
-"""
-
-REQUIRED_PRESETS = (
-    "anthropic bedrock vertex foundry glm zai kimi kimi-coding qwen qwen-coding deepseek minimax "
-    "openrouter siliconflow modelscope ollama vllm lmstudio litellm ai-gateway"
-).split()
 
 
 def load(path: Path):

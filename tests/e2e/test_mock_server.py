@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
-from mock_anthropic import MockAnthropic
+from support.mock_anthropic import MockAnthropic
 
 
 def test_real_claude_talks_to_the_mock(claude_bin, claude_env, project):
@@ -32,3 +33,12 @@ def test_mock_answers_configured_errors(claude_bin, claude_env, tmp_path):
         )
     assert result.returncode == 1
     assert server.messages
+
+
+def test_npm_installs_claude_with_its_home_and_cache_inside_the_repo():
+    from support.claude_client import npm_environment
+    from support.processes import REPO
+
+    env = npm_environment()
+    for key in ("HOME", "npm_config_cache", "npm_config_userconfig"):
+        assert Path(env[key]).resolve().is_relative_to(REPO / ".cache"), key

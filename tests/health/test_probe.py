@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from mock_anthropic import MockAnthropic, closed_port_url
+from support.mock_anthropic import MockAnthropic, closed_port_url
 
 from ccswitch.health import probe as probes
 from ccswitch.health.probe import classify_exception, classify_response, probe
@@ -155,7 +155,7 @@ def test_probe_module_does_not_import_httpx_until_called():
     import subprocess
     import sys
 
-    from conftest import subprocess_env
+    from support.processes import subprocess_env
 
     code = "import sys, ccswitch.health.probe, ccswitch.health.endpoint_checks; print('httpx' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True)

@@ -6,7 +6,7 @@ import json
 import threading
 
 import pytest
-from mock_anthropic import MockAnthropic, closed_port_url
+from support.mock_anthropic import MockAnthropic, closed_port_url
 from typer.testing import CliRunner
 
 from ccswitch.cli.app import app

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 CLAUDE_CODE_VERSION = "2.1.330"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 INSTALL_DIR = REPO / ".cache" / f"claude-code-{CLAUDE_CODE_VERSION}"
 
 
@@ -40,15 +40,26 @@ def claude_binary() -> Path:
         capture_output=True,
         text=True,
         timeout=600,
+        env=npm_environment(),
     )
     if result.returncode != 0 or not binary.exists() or not _version_ok(binary):
         raise ClaudeUnavailable(f"npm could not install claude {CLAUDE_CODE_VERSION}:\n{result.stdout}\n{result.stderr}")
     return binary
 
 
+def npm_environment() -> dict[str, str]:
+    """npm's own files (cache, logs, config) under the repo's .cache/, never in the user's ~/.npm."""
+    home = REPO / ".cache" / "npm-home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.lower().startswith("npm_config_")}
+    env.update(HOME=str(home), npm_config_cache=str(REPO / ".cache" / "npm-cache"), npm_config_userconfig=str(home / ".npmrc"),
+               npm_config_update_notifier="false")
+    return env
+
+
 def _version_ok(binary: Path) -> bool:
     try:
-        out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=60).stdout
+        out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=60, env=npm_environment()).stdout
     except (OSError, subprocess.TimeoutExpired):
         return False
     return out.startswith(CLAUDE_CODE_VERSION)

@@ -1,0 +1,1 @@
+"""Helpers the tests share: mock servers, the real claude, child processes."""
