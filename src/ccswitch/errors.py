@@ -1,10 +1,12 @@
-"""The one error type the core raises, and the exit codes it carries.
+"""The one error type the core raises, the exit codes it carries, and the one place that reports it.
 
 On the launch path: imports nothing heavier than enum (which json's re pulls in anyway).
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from enum import IntEnum
 
 
@@ -16,7 +18,7 @@ class ExitStatus(IntEnum):
 
 
 class CcswitchError(Exception):
-    """An error meant for the user: one line, no traceback."""
+    """An error meant for the user: one line, no traceback. Exit status 1 unless a subclass says."""
 
     exit_status: ExitStatus = ExitStatus.FAILURE
 
@@ -31,6 +33,8 @@ class CcswitchError(Exception):
 
 
 class UsageError(CcswitchError):
+    """The command line, or a value the user gave, is wrong: exit status 2."""
+
     exit_status = ExitStatus.USAGE
 
 
@@ -50,3 +54,30 @@ class ProfileFileError(ConfigError):
 
 class UnknownProfileError(UsageError):
     pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting: the typer app and the light run/env front door both print through these.
+
+_RED, _YELLOW, _RESET = "\033[1;31m", "\033[33m", "\033[0m"
+
+
+def _coloured(prefix: str, colour: str) -> str:
+    # NO_COLOR (no-color.org) and pipes get plain text; scripts grep these lines.
+    if os.environ.get("NO_COLOR") or not sys.stderr.isatty():
+        return prefix
+    return f"{colour}{prefix}{_RESET}"
+
+
+def report(error: CcswitchError) -> int:
+    """Print the error as one line on stderr; return the exit status to leave with."""
+    sys.stderr.write(f"{_coloured('ccswitch: error:', _RED)} {error.message}\n")
+    return int(error.exit_status)
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"{_coloured('ccswitch: warning:', _YELLOW)} {message}\n")
+
+
+def note(message: str) -> None:
+    sys.stderr.write(f"ccswitch: {message}\n")

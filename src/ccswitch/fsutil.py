@@ -1,21 +1,43 @@
-"""The only place ccswitch writes files: atomically, privately, and without breaking symlinks.
+"""Files on disk: the only place ccswitch writes them (atomically, privately, without breaking
+symlinks), private directories, and the forgiving JSON read of caches and records.
 
 A temp file in the target's directory, fsync, then rename over the target: a reader (or claude,
 which rewrites its own settings.json while it runs) sees the old file or the new one, never half.
+On the launch path: tempfile is imported only when something is written.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import tempfile
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 
 
-def ensure_private_dir(path: str) -> None:
-    """Create `path` (and parents) as 0700 if missing. An existing directory keeps its mode."""
+def ensure_private_dir(path: str, *, tighten: bool = False) -> None:
+    """Create `path` (and parents) as 0700 if missing. An existing directory keeps its mode, unless
+    `tighten`: then one of ours that others can read is made 0700 (never a directory of another user)."""
     os.makedirs(path, mode=PRIVATE_DIR, exist_ok=True)
+    if not tighten:
+        return
+    try:
+        info = os.stat(path)
+        if info.st_mode & 0o077 and (not hasattr(os, "getuid") or info.st_uid == os.getuid()):
+            os.chmod(path, PRIVATE_DIR)
+    except OSError:
+        pass
+
+
+def read_json(path: str) -> object | None:
+    """The JSON in `path`, or None when it is missing, unreadable or not JSON: for caches and
+    ccswitch's own records, where anything unreadable is simply absent. Files of the user's or of
+    claude's are read strictly, with the line at fault (claude.settings)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | None = None) -> str:
@@ -34,6 +56,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | No
             mode = os.stat(target).st_mode & 0o777
         except FileNotFoundError:
             mode = PRIVATE_FILE
+    import tempfile
+
     fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

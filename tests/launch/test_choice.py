@@ -12,7 +12,8 @@ from support.mock_anthropic import MockAnthropic
 from ccswitch.claude.argv import claude_model_option
 from ccswitch.errors import CcswitchError, UsageError
 from ccswitch.health import probe as probes
-from ccswitch.health.probe_cache import FALLBACK_WORTHY, ProbeCache
+from ccswitch.health.outcomes import FAIL_OVER, Outcome
+from ccswitch.health.probe_cache import ProbeCache
 from ccswitch.launch import fallback as launch_fallback
 from ccswitch.launch import front_door
 from ccswitch.launch.choice import choose_profile
@@ -150,16 +151,15 @@ def test_parse_run_knows_fallback():
 # --- the fallback check's pieces ---------------------------------------------------------------
 
 
-def test_every_probe_reason_has_one_category_and_only_provider_failures_fall_back():
-    assert set(launch_fallback.CATEGORIES) == set(probes.REASONS)
-    worthy = {reason for reason, category in launch_fallback.CATEGORIES.items() if category in FALLBACK_WORTHY}
-    assert worthy == {probes.REFUSED, probes.TIMEOUT, probes.DNS, probes.TLS, probes.SERVER, probes.RATE_LIMIT, probes.AUTH}
+def test_only_provider_failures_fall_back():
+    assert FAIL_OVER == {Outcome.REFUSED, Outcome.TIMEOUT, Outcome.DNS, Outcome.TLS, Outcome.SERVER, Outcome.RATE_LIMIT,
+                         Outcome.AUTH, Outcome.TOKEN_MISSING}
 
 
 def test_health_of_a_probe_result_names_the_status():
-    result = probes.ProbeResult(ok=False, reason=probes.SERVER, url="u", model="m", stream=False, status=502, detail="bad gateway")
+    result = probes.ProbeResult(ok=False, reason=Outcome.SERVER, url="u", model="m", stream=False, status=502, detail="bad gateway")
     health = launch_fallback.health_of(result)
-    assert (health.ok, health.category, health.detail) == (False, "server_error", "HTTP 502: bad gateway")
+    assert (health.ok, health.outcome, health.detail) == (False, Outcome.SERVER, "HTTP 502: bad gateway")
     assert launch_fallback.describe(health) == "server error (HTTP 502: bad gateway)"
 
 
@@ -184,7 +184,7 @@ def fake_probe(results: dict[str, tuple[str, int | None]], calls: list[tuple[str
     def probe(base_url, auth_variable, token, model, timeout, stream, *, headers, env):
         calls.append((base_url, model))
         reason, status = results[base_url]
-        return probes.ProbeResult(ok=reason == probes.OK, reason=reason, url=base_url, model=model, stream=stream, status=status)
+        return probes.ProbeResult(ok=reason == Outcome.OK, reason=reason, url=base_url, model=model, stream=stream, status=status)
 
     return probe
 
@@ -200,7 +200,7 @@ def check(env, name, results, calls, command=("claude",), tmp_path=None):
 def test_a_fallback_without_its_token_is_skipped_and_the_next_one_launched(make_env, tmp_path):
     env = make_env()
     calls: list = []
-    results = {"http://127.0.0.1:9/alpha": (probes.AUTH, 401), "http://127.0.0.1:9/beta": (probes.OK, 200)}
+    results = {"http://127.0.0.1:9/alpha": (Outcome.AUTH, 401), "http://127.0.0.1:9/beta": (Outcome.OK, 200)}
     outcome = check(env, "alpha", results, calls, tmp_path=tmp_path)
     assert outcome.launch.profile.name == "beta"
     assert outcome.launch.reason == "fallback for 'alpha' (auth rejected), which was named on the command line"
@@ -215,7 +215,7 @@ def test_a_fallback_without_its_token_is_skipped_and_the_next_one_launched(make_
 def test_a_failure_every_provider_would_share_launches_the_first_profile(make_env, tmp_path):
     env = make_env()
     calls: list = []
-    outcome = check(env, "alpha", {"http://127.0.0.1:9/alpha": (probes.MODEL, 404)}, calls, tmp_path=tmp_path)
+    outcome = check(env, "alpha", {"http://127.0.0.1:9/alpha": (Outcome.MODEL, 404)}, calls, tmp_path=tmp_path)
     assert outcome.launch.profile.name == "alpha" and len(calls) == 1
     assert outcome.lines == ["profile 'alpha': the check found model not found (HTTP 404); launching it anyway "
                              "(another provider would not fix that)"]
@@ -223,13 +223,13 @@ def test_a_failure_every_provider_would_share_launches_the_first_profile(make_en
 
 def test_a_healthy_profile_launches_silently(make_env, tmp_path):
     env = make_env()
-    outcome = check(env, "beta", {"http://127.0.0.1:9/beta": (probes.OK, 200)}, [], tmp_path=tmp_path)
+    outcome = check(env, "beta", {"http://127.0.0.1:9/beta": (Outcome.OK, 200)}, [], tmp_path=tmp_path)
     assert outcome.launch.profile.name == "beta" and outcome.lines == [] and outcome.error is None
 
 
 def test_down_without_a_fallback_list(make_env, tmp_path):
     env = make_env()
-    outcome = check(env, "beta", {"http://127.0.0.1:9/beta": (probes.REFUSED, None)}, [], tmp_path=tmp_path)
+    outcome = check(env, "beta", {"http://127.0.0.1:9/beta": (Outcome.REFUSED, None)}, [], tmp_path=tmp_path)
     assert outcome.launch is None
     assert outcome.error == "profile 'beta' is down and has no `fallback` list; launched nothing"
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ccswitch.claude.models import is_alias as is_claude_alias
+from ccswitch.claude.models import is_alias
 from ccswitch.cli.app import app
 from ccswitch.errors import UsageError
 from ccswitch.profiles.presets import presets_dir
@@ -42,7 +42,7 @@ def test_specificity_orders_exact_then_literal_characters():
 
 @pytest.mark.parametrize("alias", ["opus", "sonnet", "haiku", "sonnet[1m]", "opusplan", "fable"])
 def test_aliases_do_not_route(alias):
-    assert is_claude_alias(alias)
+    assert is_alias(alias)
 
 
 def test_more_specific_preset_pattern_beats_user_catch_all(profiles_file):

@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -294,7 +295,7 @@ def test_injected_write_failure_leaves_everything_as_it_was(setup, isolated_home
 
             patch.setattr(fsutil.os, "chmod", failing_chmod)
         elif step in ("record", "backup"):  # both are written before the settings file
-            real_mkstemp = fsutil.tempfile.mkstemp
+            real_mkstemp = tempfile.mkstemp
 
             def failing_mkstemp(*a, prefix="", **k):
                 is_backup = "-" in prefix  # backup ids hold dashes, record names are hex
@@ -302,7 +303,7 @@ def test_injected_write_failure_leaves_everything_as_it_was(setup, isolated_home
                     raise OSError(28, "No space left on device")
                 return real_mkstemp(*a, prefix=prefix, **k)
 
-            patch.setattr(fsutil.tempfile, "mkstemp", failing_mkstemp)
+            patch.setattr(tempfile, "mkstemp", failing_mkstemp)
         else:
             real_fdopen = os.fdopen
 

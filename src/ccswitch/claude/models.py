@@ -1,16 +1,35 @@
-"""Claude Code's model aliases: the names that pick a tier, not a provider.
+"""Claude Code's model names: the aliases that pick a tier rather than a provider, the tiers they
+resolve through, and the `[1m]` suffix. Every "is this an alias?" question in ccswitch is asked here
+(tests/claude/test_models.py pins it), decided by what the binary does (docs/claude-code.md, "Models").
+
+On the launch path: no imports.
 """
 
 from __future__ import annotations
 
-# Names claude resolves itself (through the tier variables or its own defaults), not model ids.
-CLAUDE_ALIASES = frozenset({"opus", "sonnet", "haiku", "fable", "opusplan", "default", "best"})
-
-
-def is_alias(model: str) -> bool:
-    return strip_context_suffix(model).lower() in CLAUDE_ALIASES
+# The tiers claude maps through ANTHROPIC_DEFAULT_<TIER>_MODEL.
+TIERS = ("opus", "sonnet", "haiku", "fable")
+# Alias -> the tier claude resolves it through (opusplan plans with opus; best and default are the
+# opus tier for a third-party endpoint). Anything else is a model id, sent as typed.
+ALIASES = {"opus": "opus", "sonnet": "sonnet", "haiku": "haiku", "fable": "fable",
+           "opusplan": "opus", "best": "opus", "default": "opus"}
+CONTEXT_1M_SUFFIX = "[1m]"
 
 
 def strip_context_suffix(model: str) -> str:
-    # claude strips "[1m]" before sending (shared/claude-code.md).
-    return model[:-4] if model.lower().endswith("[1m]") else model
+    """`sonnet[1m]` -> `sonnet`: claude removes the suffix (any case) before it sends a model."""
+    return model[: -len(CONTEXT_1M_SUFFIX)] if model.lower().endswith(CONTEXT_1M_SUFFIX) else model
+
+
+def is_alias(model: str) -> bool:
+    """Whether claude resolves `model` itself (`opus`, `Sonnet`, `sonnet[1m]`, `opusplan`, ...)."""
+    return alias_tier(model) is not None
+
+
+def alias_tier(model: str) -> str | None:
+    """The tier an alias resolves through, or None for a model id."""
+    return ALIASES.get(strip_context_suffix(model.strip()).lower())
+
+
+def asks_for_1m(model: str) -> bool:
+    return model.strip().lower().endswith(CONTEXT_1M_SUFFIX)

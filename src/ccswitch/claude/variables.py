@@ -6,7 +6,12 @@ Imports nothing of ccswitch: it sits on the launch path.
 
 from __future__ import annotations
 
-AUTH_VARIABLE = {"bearer": "ANTHROPIC_AUTH_TOKEN", "x-api-key": "ANTHROPIC_API_KEY"}
+from collections.abc import Mapping
+
+AUTH_TOKEN = "ANTHROPIC_AUTH_TOKEN"  # sent as `Authorization: Bearer`
+API_KEY = "ANTHROPIC_API_KEY"  # sent as `x-api-key` (both set: both headers are sent)
+# A profile's `auth` -> the variable that carries its token.
+AUTH_VARIABLE = {"bearer": AUTH_TOKEN, "x-api-key": API_KEY}
 # Tier name in `[models]` -> the variable claude reads it from.
 MODEL_VARIABLES = {
     "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",
@@ -51,15 +56,20 @@ CREDENTIAL_VARIABLES = frozenset(
         "AWS_BEARER_TOKEN_BEDROCK",
     }
 )
+# The switches that send claude to Anthropic's models in a cloud: switch -> (cloud, whose credentials).
 CLOUD_SWITCHES = {
-    "CLAUDE_CODE_USE_BEDROCK": "Amazon Bedrock",
-    "CLAUDE_CODE_USE_VERTEX": "Google Vertex AI",
-    "CLAUDE_CODE_USE_FOUNDRY": "Microsoft Foundry",
+    "CLAUDE_CODE_USE_BEDROCK": ("Amazon Bedrock", "AWS"),
+    "CLAUDE_CODE_USE_VERTEX": ("Google Vertex AI", "Google"),
+    "CLAUDE_CODE_USE_FOUNDRY": ("Microsoft Foundry", "Azure"),
 }
-CLOUD_CREDENTIALS = {
-    "CLAUDE_CODE_USE_BEDROCK": "AWS",
-    "CLAUDE_CODE_USE_VERTEX": "Google",
-    "CLAUDE_CODE_USE_FOUNDRY": "Azure",
-}
-AUTH_TOKEN, API_KEY = "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"
+
+
+def cloud_switch(environment: Mapping[str, str]) -> str | None:
+    """The cloud switch that is on in `environment` (any value but empty or "0"), or None."""
+    for switch in CLOUD_SWITCHES:
+        if environment.get(switch) not in (None, "", "0"):
+            return switch
+    return None
+
+
 BASE_URL_VARIABLES = ("ANTHROPIC_BASE_URL", "ANTHROPIC_BEDROCK_BASE_URL", "ANTHROPIC_VERTEX_BASE_URL", "ANTHROPIC_FOUNDRY_BASE_URL")

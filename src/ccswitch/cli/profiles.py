@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ccswitch.claude.models import is_alias as is_claude_alias
+from ccswitch.claude.models import is_alias
 from ccswitch.cli.common import JsonOption, load_profiles, print_json, reports_errors
 from ccswitch.console import stdout
 from ccswitch.errors import CcswitchError, ExitStatus
@@ -152,7 +152,7 @@ def which_profile(
     """
     env = dict(os.environ)
     profile_set = load_profiles(env)
-    if is_claude_alias(model):
+    if is_alias(model):
         raise CcswitchError(
             f"{model!r} is a claude alias: it resolves through the chosen profile's tier mapping, not to a profile",
             ExitStatus.USAGE,

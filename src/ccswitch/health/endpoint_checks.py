@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from ccswitch.claude.models import is_alias, strip_context_suffix
-from ccswitch.claude.variables import CLOUD_CREDENTIALS, CLOUD_SWITCHES
+from ccswitch.claude.variables import CLOUD_SWITCHES, cloud_switch
 from ccswitch.errors import CcswitchError
 from ccswitch.health import probe as probes
+from ccswitch.health.outcomes import UNREACHABLE, Outcome
 from ccswitch.profiles.environment import profile_environment
 from ccswitch.profiles.model import Profile, ProfileSet
 from ccswitch.profiles.tokens import (
@@ -27,8 +28,6 @@ TESTED_TIERS = ("opus", "sonnet", "haiku")
 # What claude sends when a profile maps no model at all: a Claude id (providers that accept Claude
 # names map it server-side). The cheapest current tier.
 FALLBACK_MODEL = "claude-haiku-4-5"
-# After one of these, the endpoint itself is unreachable: asking it about the next model only waits again.
-UNREACHABLE = frozenset({probes.TIMEOUT, probes.REFUSED, probes.DNS, probes.TLS, probes.PROXY})
 OK, FAIL, SKIPPED = "ok", "fail", "skipped"
 
 
@@ -67,9 +66,10 @@ def plan(profile: Profile, env: Mapping[str, str], tokens: TokenResolver | None 
 
     `tokens`: the invocation's resolver, so profiles sharing a `cmd:`/keyring token fetch it once."""
     environment = profile_environment(profile, None)
-    for switch, cloud in CLOUD_SWITCHES.items():
-        if environment.get(switch) not in (None, "", "0"):
-            return row(profile.name, None, (), SKIPPED, f"not tested: {cloud} uses {CLOUD_CREDENTIALS[switch]} credentials")
+    switch = cloud_switch(environment)
+    if switch is not None:
+        cloud, credentials = CLOUD_SWITCHES[switch]
+        return row(profile.name, None, (), SKIPPED, f"not tested: {cloud} uses {credentials} credentials")
     try:
         token = (tokens or TokenResolver(env)).resolve_profile(profile)
     except CcswitchError as error:
@@ -186,7 +186,7 @@ def run_tests(
         done = list(results[index])
         rows.extend(done)
         for target in planned[len(done):]:
-            rows.append(row(target.profile, target.model, target.tiers, FAIL, probes.TIMEOUT,
+            rows.append(row(target.profile, target.model, target.tiers, FAIL, Outcome.TIMEOUT,
                             detail=f"no answer within {timeout:g} s", stream=stream))
     return rows
 

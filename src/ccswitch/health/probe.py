@@ -15,6 +15,8 @@ import json
 import time
 from collections.abc import Callable, Mapping
 
+from ccswitch.health.outcomes import Outcome
+
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 # Enough for any model to say something, little enough to cost nothing.
@@ -22,21 +24,6 @@ PROBE_MAX_TOKENS = 8
 PROBE_PROMPT = "Reply with the word OK."
 DETAIL_LIMIT = 200
 USER_AGENT = "ccswitch-test (Anthropic Messages API probe)"
-# Reason categories, in words a person can act on.
-OK = "ok"
-AUTH = "auth rejected"
-MODEL = "model not found"
-ENDPOINT = "endpoint not found"
-BAD_REQUEST = "bad request"
-RATE_LIMIT = "rate limited"
-SERVER = "server error"
-TIMEOUT = "timeout"
-REFUSED = "refused"
-DNS = "DNS"
-TLS = "TLS"
-PROXY = "proxy"
-OTHER = "other"
-REASONS = (OK, AUTH, MODEL, ENDPOINT, BAD_REQUEST, RATE_LIMIT, SERVER, TIMEOUT, REFUSED, DNS, TLS, PROXY, OTHER)
 
 
 class ProbeResult:
@@ -166,7 +153,7 @@ def probe(
             follow_redirects=False,
         )
     except (ValueError, OSError, httpx.InvalidURL) as exc:  # a malformed proxy URL or CA file
-        return result(False, PROXY if "proxy" in str(exc).lower() else OTHER, detail=str(exc))
+        return result(False, Outcome.PROXY if "proxy" in str(exc).lower() else Outcome.OTHER, detail=str(exc))
     start = clock()
     deadline = start + timeout
     body = bytearray()
@@ -184,19 +171,19 @@ def probe(
                 if len(body) < 65536:
                     body.extend(chunk)
                 if clock() > deadline:
-                    return result(False, TIMEOUT, response.status_code, f"no complete answer within {timeout:g} s")
+                    return result(False, Outcome.TIMEOUT, response.status_code, f"no complete answer within {timeout:g} s")
             if "first_byte" not in marks:
                 marks["first_byte"] = clock()
             status = response.status_code
             content_type = response.headers.get("content-type", "")
     except httpx.TimeoutException as exc:
-        return result(False, TIMEOUT, detail=f"{_phase(exc)} timed out after {timeout:g} s")
+        return result(False, Outcome.TIMEOUT, detail=f"{_phase(exc)} timed out after {timeout:g} s")
     except httpx.HTTPError as exc:
         return result(False, classify_exception(exc), detail=_exception_text(exc))
     except (OSError, ValueError) as exc:  # anything the transport let through
         return result(False, classify_exception(exc), detail=_exception_text(exc))
     reason, detail = classify_response(status, bytes(body), content_type, model, stream)
-    return result(reason == OK, reason, status, detail)
+    return result(reason == Outcome.OK, reason, status, detail)
 
 
 def classify_response(status: int, body: bytes, content_type: str, model: str, stream: bool) -> tuple[str, str]:
@@ -208,46 +195,46 @@ def classify_response(status: int, body: bytes, content_type: str, model: str, s
             if "event: error" in text or '"type": "error"' in text or '"type":"error"' in text:
                 return (_classify_error_text(message or text, model), f"error inside the stream: {message or text[:DETAIL_LIMIT]}")
             if "message_start" not in text:
-                return OTHER, f"HTTP {status} but no Messages API stream (is base_url right?)"
-            return OK, ""
+                return Outcome.OTHER, f"HTTP {status} but no Messages API stream (is base_url right?)"
+            return Outcome.OK, ""
         try:
             data = json.loads(text)
         except ValueError:
-            return OTHER, f"HTTP {status} but the answer is not JSON (is base_url right?)"
+            return Outcome.OTHER, f"HTTP {status} but the answer is not JSON (is base_url right?)"
         if not isinstance(data, dict) or data.get("type") != "message":
-            return OTHER, f"HTTP {status} but the answer is not a Messages API message (is base_url right?)"
-        return OK, ""
+            return Outcome.OTHER, f"HTTP {status} but the answer is not a Messages API message (is base_url right?)"
+        return Outcome.OK, ""
     detail = message or _snippet(body) or f"HTTP {status}"
     if status in (401, 403):
-        return AUTH, detail
+        return Outcome.AUTH, detail
     if status == 404:
         if message is None or "/v1/messages" in message:
             # Not an Anthropic-style error about the model: the path itself is wrong.
-            return ENDPOINT, detail if message else "HTTP 404 at this URL (is base_url right?)"
-        return MODEL, detail
+            return Outcome.ENDPOINT, detail if message else "HTTP 404 at this URL (is base_url right?)"
+        return Outcome.MODEL, detail
     if status in (400, 422):
-        return _classify_error_text(message or "", model, default=BAD_REQUEST), detail
+        return _classify_error_text(message or "", model, default=Outcome.BAD_REQUEST), detail
     if status == 429:
-        return RATE_LIMIT, detail
+        return Outcome.RATE_LIMIT, detail
     if status >= 500:
-        return SERVER, detail
+        return Outcome.SERVER, detail
     if status == 407:
-        return PROXY, detail
+        return Outcome.PROXY, detail
     if error_type == "not_found_error":
-        return MODEL, detail
-    return OTHER, detail
+        return Outcome.MODEL, detail
+    return Outcome.OTHER, detail
 
 
-def _classify_error_text(text: str, model: str, default: str = OTHER) -> str:
+def _classify_error_text(text: str, model: str, default: str = Outcome.OTHER) -> str:
     # Providers report an unknown model as a 400 with their own wording ("model not exist",
     # "Invalid model", "模型不存在"); name the model problem when the message is about the model.
     lowered = text.lower()
     if "model" in lowered or (model and model.lower() in lowered) or "模型" in text:
-        return MODEL
+        return Outcome.MODEL
     if "rate" in lowered and "limit" in lowered:
-        return RATE_LIMIT
+        return Outcome.RATE_LIMIT
     if "overloaded" in lowered:
-        return SERVER
+        return Outcome.SERVER
     return default
 
 
@@ -264,23 +251,23 @@ def classify_exception(exc: BaseException) -> str:
     for error in chain:
         name = type(error).__name__
         if "Timeout" in name or isinstance(error, (TimeoutError, socket.timeout)):
-            return TIMEOUT
+            return Outcome.TIMEOUT
         if name == "ProxyError":
-            return PROXY
+            return Outcome.PROXY
         if isinstance(error, (ssl.SSLError, ssl.CertificateError)):
-            return TLS
+            return Outcome.TLS
         if isinstance(error, socket.gaierror):
-            return DNS
+            return Outcome.DNS
         if isinstance(error, ConnectionRefusedError):
-            return REFUSED
+            return Outcome.REFUSED
     text = " ".join(str(error) for error in chain).lower()
     if any(s in text for s in ("name or service not known", "nodename nor servname", "name resolution", "getaddrinfo")):
-        return DNS
+        return Outcome.DNS
     if any(s in text for s in ("connection refused", "errno 111", "errno 61", "10061")):
-        return REFUSED
+        return Outcome.REFUSED
     if any(s in text for s in ("ssl", "certificate", "tls")):
-        return TLS
-    return OTHER
+        return Outcome.TLS
+    return Outcome.OTHER
 
 
 def _error_message(body: bytes) -> tuple[str | None, str | None]:

@@ -1,4 +1,7 @@
 """Recent probe results, so several terminals started together wait on a dead endpoint once.
+
+The cache is `probe-cache.json` in the user cache directory (0600), keyed by endpoint, credential
+variable, model and a checksum of the token; it holds no token.
 """
 
 from __future__ import annotations
@@ -8,29 +11,25 @@ import os
 import time
 from collections.abc import Callable
 
-from ccswitch.fsutil import atomic_write_text
+from ccswitch.fsutil import atomic_write_text, read_json
+from ccswitch.health.outcomes import Outcome
 
-# Failure categories that belong to one provider's endpoint or account, not to the request itself.
-# A fallback whose own token is not set cannot serve either: skip it too, and say why.
-FALLBACK_WORTHY = frozenset(
-    {"refused", "timeout", "dns", "tls", "server_error", "rate_limited", "auth_rejected", "token_missing"}
-)
 DEFAULT_CACHE_SECONDS = 30.0
 
 
 class Health:
-    """What a probe said about one profile: ok, or a failure category with words for the user."""
+    """What a probe said about one profile: ok, or the outcome, with details for the user."""
 
-    __slots__ = ("ok", "category", "detail", "cached")
+    __slots__ = ("ok", "outcome", "detail", "cached")
 
-    def __init__(self, ok: bool, category: str, detail: str, cached: bool = False) -> None:
+    def __init__(self, ok: bool, outcome: Outcome, detail: str, cached: bool = False) -> None:
         self.ok = ok
-        self.category = category
+        self.outcome = outcome
         self.detail = detail
         self.cached = cached
 
     def as_dict(self) -> dict[str, object]:
-        return {"ok": self.ok, "category": self.category, "detail": self.detail}
+        return {"ok": self.ok, "outcome": self.outcome.value, "detail": self.detail}
 
 
 class ProbeCache:
@@ -41,26 +40,29 @@ class ProbeCache:
         self.ttl = ttl_seconds
         self.now = now
 
-    def _read(self) -> dict:
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
-            return {}  # a cache: anything unreadable is simply a miss
-        return data if isinstance(data, dict) else {}
+    def _fresh_entries(self) -> dict[str, dict]:
+        data = read_json(self.path)  # a cache: anything unreadable is simply a miss
+        if not isinstance(data, dict):
+            return {}
+        return {key: entry for key, entry in data.items()
+                if isinstance(entry, dict) and self.now() - float(entry.get("at", 0)) <= self.ttl}
 
     def get(self, key: str) -> Health | None:
         if self.ttl <= 0:
             return None
-        entry = self._read().get(key)
-        if not isinstance(entry, dict) or self.now() - float(entry.get("at", 0)) > self.ttl:
+        entry = self._fresh_entries().get(key)
+        if entry is None:
             return None
-        return Health(bool(entry.get("ok")), str(entry.get("category", "")), str(entry.get("detail", "")), cached=True)
+        try:
+            outcome = Outcome(entry.get("outcome"))
+        except ValueError:
+            return None  # written by another version: probe again
+        return Health(bool(entry.get("ok")), outcome, str(entry.get("detail", "")), cached=True)
 
     def put(self, key: str, health: Health) -> None:
         if self.ttl <= 0:
             return
-        data = {k: v for k, v in self._read().items() if isinstance(v, dict) and self.now() - float(v.get("at", 0)) <= self.ttl}
+        data = self._fresh_entries()
         data[key] = {**health.as_dict(), "at": self.now()}
         try:
             atomic_write_text(self.path, json.dumps(data) + "\n", mode=0o600)

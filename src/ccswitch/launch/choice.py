@@ -37,11 +37,11 @@ def choose_profile(
     routed_nowhere = False
     if model:
         from ccswitch.claude.models import (
-            is_alias as is_claude_alias,  # only when a model is given
+            is_alias,  # routing: only when a model is given
         )
         from ccswitch.profiles.routing import route_model
 
-        if not is_claude_alias(model):
+        if not is_alias(model):
             route = route_model(model, profile_set, env or {})
             if route is not None:
                 return route.profile, f"routed by model {model!r}: {route.reason()}"

@@ -13,13 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ccswitch import paths
 from ccswitch.claude.argv import claude_model_option, option_values
-from ccswitch.claude.models import is_alias as is_claude_alias
+from ccswitch.claude.models import alias_tier, is_alias, strip_context_suffix
 from ccswitch.errors import UsageError
 from ccswitch.health import endpoint_checks
 from ccswitch.health import probe as probes
+from ccswitch.health.outcomes import FAIL_OVER, Outcome
 from ccswitch.health.probe_cache import (
     DEFAULT_CACHE_SECONDS,
-    FALLBACK_WORTHY,
     Health,
     ProbeCache,
     cache_path,
@@ -34,28 +34,6 @@ ENV_CACHE_SECONDS = "CCSWITCH_PROBE_CACHE_SECONDS"
 # Long enough for a distant provider's first token, short enough that a dead one costs little
 # next to claude's own minutes of retries.
 DEFAULT_TIMEOUT = 3.0
-# probe.py's reason words -> fallback.py's categories. The ones in FALLBACK_WORTHY belong to one
-# provider's endpoint or account; the others (a proxy in front of every provider, a bad request,
-# a model name) would fail on any fallback too, so they launch the chosen profile as it is.
-CATEGORIES = {
-    probes.OK: "ok",
-    probes.REFUSED: "refused",
-    probes.TIMEOUT: "timeout",
-    probes.DNS: "dns",
-    probes.TLS: "tls",
-    probes.SERVER: "server_error",
-    probes.RATE_LIMIT: "rate_limited",
-    probes.AUTH: "auth_rejected",
-    probes.MODEL: "model_not_found",
-    probes.ENDPOINT: "endpoint_not_found",
-    probes.BAD_REQUEST: "bad_request",
-    probes.PROXY: "proxy",
-    probes.OTHER: "other",
-}
-WORDS = {category: reason for reason, category in CATEGORIES.items()}
-WORDS.update(token_missing="token missing", not_probed="not probed")
-# What claude sends for an alias the profile does not map: the tier's Claude default.
-ALIAS_TIER = {"opusplan": "opus", "default": "opus", "best": "opus"}
 
 
 def seconds_setting(env: Mapping[str, str], variable: str, default: float) -> float:
@@ -72,15 +50,15 @@ def seconds_setting(env: Mapping[str, str], variable: str, default: float) -> fl
 
 
 def health_of(result: probes.ProbeResult) -> Health:
-    category = CATEGORIES.get(result.reason, "other")
+    outcome = Outcome(result.reason)
     detail = result.detail or ""
     if result.status and not result.ok and f"HTTP {result.status}" not in detail:
         detail = f"HTTP {result.status}: {detail}" if detail else f"HTTP {result.status}"
-    return Health(result.ok, category, detail)
+    return Health(result.ok, outcome, detail)
 
 
 def describe(health: Health) -> str:
-    words = WORDS.get(health.category, health.category)
+    words = health.outcome.value
     text = f"{words} ({health.detail})" if health.detail and health.detail != words else words
     return text + (", cached" if health.cached else "")
 
@@ -88,12 +66,11 @@ def describe(health: Health) -> str:
 def model_to_probe(profile: Profile, requested: str | None) -> str:
     """The model id a launch on `profile` would send first: `--model`, else the profile's model,
     else claude's default (the opus tier); an alias through the profile's tier mapping."""
-    model = requested or profile.model
-    if model is None or is_claude_alias(model):
-        tier = (model or "opus").split("[", 1)[0]
-        tier = ALIAS_TIER.get(tier, tier)
+    model = requested or profile.model or "default"
+    tier = alias_tier(model)
+    if tier is not None:
         return profile.models.get(tier) or endpoint_checks.FALLBACK_MODEL
-    return endpoint_checks.strip_context_suffix(model)
+    return strip_context_suffix(model)
 
 
 def command_for(profile: Profile, command: Sequence[str], env: Mapping[str, str]) -> list[str]:
@@ -101,13 +78,13 @@ def command_for(profile: Profile, command: Sequence[str], env: Mapping[str, str]
     serve is dropped (a glm model id means nothing to kimi): the fallback's own model applies."""
     command = list(command)
     requested = claude_model_option(command, env)
-    if requested is None or is_claude_alias(requested) or any(matches(requested, p) for p in profile.serves):
+    if requested is None or is_alias(requested) or any(matches(requested, p) for p in profile.serves):
         return command
     rest, _ = option_values(command[1:], "--model")
     return [command[0], *rest]
 
 
-class Outcome:
+class LaunchCheck:
     """What the check found: the launch to make (None: none is healthy) and the lines to show."""
 
     __slots__ = ("launch", "decision", "lines", "error")
@@ -129,7 +106,7 @@ def check_launch(
     tokens: TokenResolver,
     probe: Callable[..., probes.ProbeResult] = probes.probe,
     cache: ProbeCache | None = None,
-) -> Outcome:
+) -> LaunchCheck:
     """Probe `plan`'s profile (and then its fallbacks, in order) and re-plan on the first healthy one."""
     timeout = seconds_setting(env, ENV_TIMEOUT, DEFAULT_TIMEOUT)
     if cache is None:
@@ -146,8 +123,8 @@ def check_launch(
         planned = endpoint_checks.plan(profile, env, tokens)
         if isinstance(planned, dict):  # nothing to send: a cloud or login profile, or no token
             if planned["result"] == endpoint_checks.SKIPPED:
-                return None, lambda: Health(True, "not_probed", str(planned["reason"]))
-            return None, lambda: Health(False, "token_missing", str(planned["detail"] or planned["reason"]))
+                return None, lambda: Health(True, Outcome.NOT_PROBED, str(planned["reason"]))
+            return None, lambda: Health(False, Outcome.TOKEN_MISSING, str(planned["detail"] or planned["reason"]))
         target = planned[0]
         key = "|".join((probes.messages_url(target.base_url), target.auth_variable or "", model, _fingerprint(target.token)))
 
@@ -169,23 +146,23 @@ def check_launch(
             error = f"profile {first.name!r} and its fallbacks {names} are all down; launched nothing"
         else:
             error = f"profile {first.name!r} is down and has no `fallback` list; launched nothing"
-        return Outcome(None, decision, lines, error)
+        return LaunchCheck(None, decision, lines, error)
     chosen, health = decision.attempts[-1]
     if chosen == first.name:
         if not health.ok:
             lines.append(f"profile {chosen!r}: the check found {describe(health)}; launching it anyway "
                          "(another provider would not fix that)")
-        return Outcome(plan, decision, lines, None)
-    reason = f"fallback for {first.name!r} ({WORDS.get(decision.attempts[0][1].category, '?')}), which was {plan.reason}"
+        return LaunchCheck(plan, decision, lines, None)
+    reason = f"fallback for {first.name!r} ({decision.attempts[0][1].outcome}), which was {plan.reason}"
     replanned = prepare(None, commands[chosen], profile_set=profile_set, env=env, cwd=cwd,
                                choice=(chosen, reason), tokens=tokens)
     dropped = claude_model_option(command, env) if commands[chosen] != list(command) else None
     note = f"; model {dropped!r} is not one it serves, so it uses its own" if dropped else ""
     lines.append(f"launching fallback profile {chosen!r} instead{note}")
-    return Outcome(replanned, decision, lines, None)
+    return LaunchCheck(replanned, decision, lines, None)
 
 
-def report(outcome: Outcome) -> list[str]:
+def report(outcome: LaunchCheck) -> list[str]:
     """The `--dry-run` lines: every profile checked and what it found."""
     return [f"fallback check: {name}: {'ok' if h.ok else describe(h)}" + (" (cached)" if h.cached and h.ok else "")
             for name, h in outcome.decision.attempts]
@@ -224,6 +201,6 @@ def choose_healthy(
             if cache and key:
                 cache.put(key, health)
         attempts.append((name, health))
-        if health.ok or health.category not in FALLBACK_WORTHY:
+        if health.ok or health.outcome not in FAIL_OVER:
             return Decision(name, attempts)
     return Decision(None, attempts)

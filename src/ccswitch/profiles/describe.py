@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from ccswitch.claude.variables import CLOUD_SWITCHES
+from ccswitch.claude.variables import CLOUD_SWITCHES, cloud_switch
 from ccswitch.profiles.environment import profile_environment
 from ccswitch.profiles.model import Profile
 from ccswitch.profiles.tokens import describe_token, mask, reference_kind
@@ -16,9 +16,9 @@ from ccswitch.profiles.tokens import describe_token, mask, reference_kind
 
 def endpoint_label(profile: Profile) -> str:
     """The host a profile talks to, or the cloud it uses."""
-    for switch, cloud in CLOUD_SWITCHES.items():
-        if profile.env.get(switch) not in (None, "", "0"):
-            return cloud
+    switch = cloud_switch(profile.env)
+    if switch is not None:
+        return CLOUD_SWITCHES[switch][0]
     if profile.base_url:
         parts = urlsplit(profile.base_url)
         return parts.netloc or profile.base_url

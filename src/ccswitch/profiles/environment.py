@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ccswitch.claude.variables import CLOUD_SWITCHES, MANAGED_VARIABLES, MODEL_VARIABLES
+from ccswitch.claude.variables import MANAGED_VARIABLES, MODEL_VARIABLES, cloud_switch
 from ccswitch.profiles.model import Profile
 
 
@@ -32,4 +32,4 @@ def needs_onboarding_fix(profile: Profile) -> bool:
     """Every profile except claude's own Anthropic login, where the first-run screens are the login."""
     if profile.base_url or profile.token or profile.auth != "none":
         return True
-    return any(profile.env.get(switch) not in (None, "", "0") for switch in CLOUD_SWITCHES)
+    return cloud_switch(profile.env) is not None
