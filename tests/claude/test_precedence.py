@@ -197,12 +197,12 @@ def test_status_and_doctor_report_the_same_conflicts(isolated_home, profiles_fil
     (isolated_home / ".claude.json").write_text(json.dumps({"oauthAccount": {"emailAddress": "a@b"}}))
     status = json.loads(runner.invoke(app, ["status", "--json"]).stdout)
     checks = doctor.run_doctor(dict(os.environ), os.getcwd(), presets_dir())
-    conflicts = {c.message for c in checks if c.name in set(doctor.CHECK_NAMES.values()) and c.status != "ok"}
+    conflicts = {c.message for c in checks if c.check in set(doctor.CHECK_NAMES.values()) and c.level != "ok"}
     assert conflicts == {w["message"] for w in status["warnings"]}
     assert {w["code"] for w in status["warnings"]} == {"override", "shell-api-key", "shell-overridden", "base-url-v1", "saved-login"}
     assert any(m.startswith("$ANTHROPIC_SMALL_FAST_MODEL from your shell is overridden: user settings (") and m.endswith(") blanks it")
                for m in conflicts)
-    [active] = [c for c in checks if c.name == "active profile"]
+    [active] = [c for c in checks if c.check == "active profile"]
     assert "project settings.json overrides the active profile 'gw' (user settings) for ANTHROPIC_BASE_URL" in active.message
     assert TOKEN not in json.dumps(status) + repr(checks)
 

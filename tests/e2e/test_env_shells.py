@@ -134,7 +134,7 @@ def test_terminal_output_masks_the_token(profiles_file, tmp_path):
     profiles_file(PROFILES)
     env = dict(os.environ, P_TOKEN="tok-0123456789abcdef")
     text, _ = prepare_env("p", "bash", profile_set=front_door.load_profiles(env), env=env, cwd=str(tmp_path),
-                                 reveal=False, managed_settings="/nonexistent")
+                                 reveal=False)
     assert "tok-0123456789abcdef" not in text and "export ANTHROPIC_AUTH_TOKEN='tok…cdef'" in text
 
 

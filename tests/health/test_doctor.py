@@ -11,16 +11,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from ccswitch.claude.precedence import Effective
+from ccswitch.claude.sources import SHELL, Source
 from ccswitch.cli.app import app
+from ccswitch.findings import FAIL, OK, WARN, Finding
 from ccswitch.health import doctor
-from ccswitch.health.doctor import (
-    FAIL,
-    OK,
-    WARN,
-    SettingsSource,
-    conflict_checks,
-    effective_environment,
-)
+from ccswitch.health.doctor import conflict_checks
 
 runner = CliRunner()
 
@@ -45,14 +41,14 @@ def fake_bin(tmp_path: Path, monkeypatch) -> Path:
     return bin_dir
 
 
-def checks_named(name: str, env: dict | None = None) -> list[doctor.Check]:
+def checks_named(name: str, env: dict | None = None) -> list[Finding]:
     env = dict(os.environ) if env is None else env
     from ccswitch.profiles.presets import presets_dir
 
-    return [c for c in doctor.run_doctor(env, os.getcwd(), presets_dir()) if c.name == name]
+    return [c for c in doctor.run_doctor(env, os.getcwd(), presets_dir()) if c.check == name]
 
 
-def one(name: str) -> doctor.Check:
+def one(name: str) -> Finding:
     [check] = checks_named(name)
     return check
 
@@ -78,12 +74,12 @@ def managed_settings() -> Path:
 def test_claude_missing_fails(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     check = one("claude")
-    assert check.status == FAIL and "not found on PATH" in check.message and "npm install" in check.fix
+    assert check.level == FAIL and "not found on PATH" in check.message and "npm install" in check.fix
 
 
 def test_claude_on_path_with_version(fake_bin):
     check = one("claude")
-    assert check.status == OK and check.message.endswith(": 2.1.330 (Claude Code)")
+    assert check.level == OK and check.message.endswith(": 2.1.330 (Claude Code)")
     assert checks_named("node") == []  # not an npm install: node is not claude's business
 
 
@@ -91,14 +87,14 @@ def test_ccswitch_claude_override_runs_the_real_binary(claude_bin, monkeypatch, 
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.setenv("CCSWITCH_CLAUDE", str(claude_bin))
     check = one("claude")
-    assert check.status == OK and "(from $CCSWITCH_CLAUDE)" in check.message and "2.1.330" in check.message
+    assert check.level == OK and "(from $CCSWITCH_CLAUDE)" in check.message and "2.1.330" in check.message
 
 
 def test_claude_version_failing(tmp_path, monkeypatch):
     script(tmp_path / "bin" / "claude", "claude native binary not installed", status=1)
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
     check = one("claude")
-    assert check.status == FAIL and "exit status 1: claude native binary not installed" in check.message
+    assert check.level == FAIL and "exit status 1: claude native binary not installed" in check.message
 
 
 @pytest.fixture
@@ -115,14 +111,14 @@ def npm_claude(tmp_path, monkeypatch) -> Path:
 def test_node_version_for_npm_claude(npm_claude, version, status):
     script(npm_claude / "node", version)
     check = one("node")
-    assert check.status == status and version in check.message
+    assert check.level == status and version in check.message
     if status == WARN:
         assert "2.1.197" in check.message and "22" in check.fix
 
 
 def test_node_missing_for_npm_claude(npm_claude):
     check = one("node")
-    assert check.status == WARN and "node is not on PATH" in check.message
+    assert check.level == WARN and "node is not on PATH" in check.message
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,25 +127,25 @@ def test_node_missing_for_npm_claude(npm_claude):
 
 def test_no_profiles_file_is_fine(fake_bin):
     check = one("profiles file")
-    assert check.status == OK and "not present" in check.message
+    assert check.level == OK and "not present" in check.message
 
 
 def test_profiles_file_syntax_error_fails_with_line(fake_bin, profiles_file):
     path = profiles_file('[profiles.a]\nbase_url = "http://x"\nauth = \n')
     check = one("profiles file")
-    assert check.status == FAIL and check.message.startswith(f"{path}:3: invalid TOML")
+    assert check.level == FAIL and check.message.startswith(f"{path}:3: invalid TOML")
     assert checks_named("extends") == []
 
 
 def test_profiles_file_unknown_key_fails(fake_bin, profiles_file):
     profiles_file('[profiles.a]\nbase_ur = "http://x"\n')
     check = one("profiles file")
-    assert check.status == FAIL and 'unknown key \'base_ur\' (did you mean "base_url"?)' in check.message
+    assert check.level == FAIL and 'unknown key \'base_ur\' (did you mean "base_url"?)' in check.message
 
 
 def test_private_profiles_file_is_ok(fake_bin, profiles_file):
     profiles_file('[profiles.a]\nextends = "glm"\n').parent.chmod(0o700)
-    assert one("profiles private").status == OK
+    assert one("profiles private").level == OK
 
 
 def test_readable_profiles_file_warns(fake_bin, profiles_file):
@@ -157,43 +153,43 @@ def test_readable_profiles_file_warns(fake_bin, profiles_file):
     path.parent.chmod(0o700)
     path.chmod(0o644)
     check = one("profiles private")
-    assert check.status == WARN and "is 644" in check.message and check.fix == f"chmod 600 {path}"
+    assert check.level == WARN and "is 644" in check.message and check.fix == f"chmod 600 {path}"
 
 
 def test_readable_file_with_plain_token_fails(fake_bin, profiles_file):
     path = profiles_file('[profiles.a]\nextends = "glm"\ntoken = "sk-plain-0123456789"\n')
     path.parent.chmod(0o755)
     check = one("profiles private")
-    assert check.status == FAIL and "plain-text tokens" in check.message and f"chmod 700 {path.parent}" in check.fix
+    assert check.level == FAIL and "plain-text tokens" in check.message and f"chmod 700 {path.parent}" in check.fix
     assert "sk-plain" not in check.message + check.fix
 
 
 def test_unknown_extends_fails(fake_bin, profiles_file):
     profiles_file('[profiles.a]\nextends = "glmm"\n')
     [check] = checks_named("extends")
-    assert check.status == FAIL and "extends: unknown profile 'glmm'" in check.message and '"glm"' in check.message
+    assert check.level == FAIL and "extends: unknown profile 'glmm'" in check.message and '"glm"' in check.message
 
 
 def test_unknown_default_fails(fake_bin, profiles_file):
     profiles_file('default = "nope"\n[profiles.a]\nextends = "glm"\n')
     [check] = checks_named("extends")
-    assert check.status == FAIL and "default: no profile named 'nope'" in check.message
+    assert check.level == FAIL and "default: no profile named 'nope'" in check.message
 
 
 def test_extends_ok(fake_bin, profiles_file):
     profiles_file('[profiles.a]\nextends = "glm"\n[profiles.b]\nextends = "a"\n')
-    assert one("extends").status == OK
+    assert one("extends").level == OK
 
 
 def test_missing_token_variable_warns_and_fails_for_the_default(fake_bin, profiles_file, monkeypatch):
     monkeypatch.delenv("ZHIPU_API_KEY", raising=False)
     profiles_file('[profiles.a]\nextends = "glm"\n')
     check = one("token")
-    assert check.status == WARN and "profile 'a': token missing (ZHIPU_API_KEY is not set)" == check.message
+    assert check.level == WARN and "profile 'a': token missing (ZHIPU_API_KEY is not set)" == check.message
     profiles_file('default = "a"\n[profiles.a]\nextends = "glm"\n')
-    assert one("token").status == FAIL
+    assert one("token").level == FAIL
     monkeypatch.setenv("ZHIPU_API_KEY", "sk-0123456789abcdef")
-    assert one("token").status == OK
+    assert one("token").level == OK
 
 
 def test_keyring_check_only_when_a_profile_uses_it(fake_bin, profiles_file, monkeypatch):
@@ -202,7 +198,7 @@ def test_keyring_check_only_when_a_profile_uses_it(fake_bin, profiles_file, monk
     profiles_file('[profiles.a]\nextends = "glm"\ntoken = "keyring:ccswitch/a"\n')
     monkeypatch.setitem(sys.modules, "keyring", None)  # import fails
     check = one("keyring")
-    assert check.status == FAIL and "keyring package is missing" in check.message
+    assert check.level == FAIL and "keyring package is missing" in check.message
 
 
 def test_keyring_backend_reported(fake_bin, profiles_file, monkeypatch):
@@ -217,9 +213,9 @@ def test_keyring_backend_reported(fake_bin, profiles_file, monkeypatch):
 
     fake.get_keyring = lambda: SecretService()  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "keyring", fake)
-    assert one("keyring").status == OK
+    assert one("keyring").level == OK
     fake.get_keyring = lambda: FailKeyring()  # type: ignore[attr-defined]
-    assert one("keyring").status == FAIL
+    assert one("keyring").level == FAIL
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,20 +232,20 @@ def test_each_settings_file_must_parse(fake_bin, isolated_home, tmp_path, label)
     }[label]
     write_json(path, '{\n  "env": {\n    "A": "1",\n  }\n}\n')
     check = one(f"{label} settings")
-    assert check.status == FAIL and check.message.startswith(f"{path}: line 4, column 3: invalid JSON")
+    assert check.level == FAIL and check.message.startswith(f"{path}: line 4, column 3: invalid JSON")
     write_json(path, {"env": {"A": "1"}})
-    assert one(f"{label} settings").status == OK
+    assert one(f"{label} settings").level == OK
 
 
 def test_settings_env_must_be_an_object(fake_bin, isolated_home):
     write_json(user_settings(isolated_home), {"env": ["ANTHROPIC_BASE_URL"]})
     check = one("user settings")
-    assert check.status == FAIL and '"env" must be an object' in check.message
+    assert check.level == FAIL and '"env" must be an object' in check.message
 
 
 def test_home_as_project_reports_the_user_file_once(fake_bin, isolated_home, monkeypatch):
     monkeypatch.chdir(isolated_home)
-    names = [c.name for c in doctor.run_doctor(dict(os.environ), str(isolated_home), "profiles")]
+    names = [c.check for c in doctor.run_doctor(dict(os.environ), str(isolated_home), "profiles")]
     assert names.count("user settings") == 1 and "project settings" not in names
 
 
@@ -257,81 +253,86 @@ def test_home_as_project_reports_the_user_file_once(fake_bin, isolated_home, mon
 # conflicts (pure: parsed settings and env in)
 
 
-def source(label: str, env: dict) -> SettingsSource:
-    return SettingsSource(label, f"/{label}/settings.json", {"env": env})
+SOURCE_NAMES = {"local": "project-local"}  # doctor's check labels -> claude.sources names
+
+
+def source(label: str, env: dict) -> Source:
+    return Source(SOURCE_NAMES.get(label, label), f"/{label}/settings.json", {"env": env})
 
 
 def test_no_conflicts_is_one_ok():
     [check] = conflict_checks([source("user", {"ANTHROPIC_MODEL": "x"})], {}, {})
-    assert (check.name, check.status) == ("conflicts", OK)
+    assert (check.check, check.level) == ("conflicts", OK)
 
 
 def test_shell_variable_overridden_by_settings():
     checks = conflict_checks([source("user", {"ANTHROPIC_BASE_URL": "https://a.example"})], {"ANTHROPIC_BASE_URL": "https://b.example"}, None)
-    [check] = [c for c in checks if c.name == "shell vs settings"]
-    assert check.status == WARN and "$ANTHROPIC_BASE_URL from your shell is overridden: user settings (/user/settings.json)" in check.message
+    [check] = [c for c in checks if c.check == "shell vs settings"]
+    assert check.level == WARN and "$ANTHROPIC_BASE_URL from your shell is overridden: user settings (/user/settings.json)" in check.message
 
 
 def test_shell_variable_blanked_by_settings_and_same_value_is_fine():
     blanked = conflict_checks([source("project", {"ANTHROPIC_AUTH_TOKEN": ""})], {"ANTHROPIC_AUTH_TOKEN": "t"}, None)
     assert "blanks it" in blanked[0].message
     same = conflict_checks([source("user", {"ANTHROPIC_MODEL": "m"})], {"ANTHROPIC_MODEL": "m"}, None)
-    assert [c.name for c in same] == ["conflicts"]
+    assert [c.check for c in same] == ["conflicts"]
 
 
 def test_both_auth_variables_set_anywhere():
     checks = conflict_checks([source("user", {"ANTHROPIC_AUTH_TOKEN": "sk-a-0123456789"})], {"ANTHROPIC_API_KEY": "sk-b-0123456789"}, None)
-    [check] = [c for c in checks if c.name == "auth variables"]
-    assert check.status == FAIL
+    [check] = [c for c in checks if c.check == "auth variables"]
+    assert check.level == FAIL
     assert "ANTHROPIC_AUTH_TOKEN (user settings (/user/settings.json)) and ANTHROPIC_API_KEY (shell)" in check.message
     assert "sk-" not in check.message
     # Blanked by a higher file: not a conflict.
     checks = conflict_checks([source("local", {"ANTHROPIC_API_KEY": ""}), source("user", {"ANTHROPIC_AUTH_TOKEN": "t"})],
                              {"ANTHROPIC_API_KEY": "k"}, None)
-    assert not [c for c in checks if c.name == "auth variables"]
+    assert not [c for c in checks if c.check == "auth variables"]
 
 
 def test_managed_settings_override():
     checks = conflict_checks([source("managed", {"ANTHROPIC_BASE_URL": "https://corp.example", "OTHER": "1"})], {}, None)
-    [check] = [c for c in checks if c.name == "managed override"]
-    assert check.status == WARN and "sets ANTHROPIC_BASE_URL:" in check.message and "OTHER" not in check.message
+    [check] = [c for c in checks if c.check == "managed override"]
+    assert check.level == WARN and "sets ANTHROPIC_BASE_URL:" in check.message and "OTHER" not in check.message
 
 
 def test_stale_small_fast_model():
     checks = conflict_checks([source("user", {"ANTHROPIC_SMALL_FAST_MODEL": "claude-3-5-haiku", "ANTHROPIC_DEFAULT_HAIKU_MODEL": "glm-4.5-air"})], {}, None)
-    [check] = [c for c in checks if c.name == "small fast model"]
-    assert check.status == WARN and "claude-3-5-haiku" in check.message and "glm-4.5-air" in check.message
+    [check] = [c for c in checks if c.check == "small fast model"]
+    assert check.level == WARN and "claude-3-5-haiku" in check.message and "glm-4.5-air" in check.message
     same = conflict_checks([source("user", {"ANTHROPIC_SMALL_FAST_MODEL": "h", "ANTHROPIC_DEFAULT_HAIKU_MODEL": "h"})], {}, None)
-    assert [c.name for c in same] == ["conflicts"]
+    assert [c.check for c in same] == ["conflicts"]
 
 
 def test_base_url_ending_in_v1():
     checks = conflict_checks([], {"ANTHROPIC_BASE_URL": "https://gw.example/api/v1/"}, None)
-    [check] = [c for c in checks if c.name == "base URL"]
-    assert check.status == FAIL and "(shell) ends in /v1" in check.message and "your shell" in check.fix
+    [check] = [c for c in checks if c.check == "base URL"]
+    assert check.level == FAIL and "(shell) ends in /v1" in check.message and "your shell" in check.fix
 
 
 def test_saved_login_beside_gateway_token():
     state = {"oauthAccount": {"emailAddress": "me@example.com"}, "hasCompletedOnboarding": True}
     checks = conflict_checks([source("user", {"ANTHROPIC_AUTH_TOKEN": "t", "ANTHROPIC_BASE_URL": "https://gw.example"})], {}, state)
-    [check] = [c for c in checks if c.name == "saved login"]
-    assert check.status == WARN and "oauthAccount" in check.message and "me@example.com" not in check.message
-    assert [c.name for c in conflict_checks([], {}, state)] == ["conflicts"]
-    assert [c.name for c in conflict_checks([], {"ANTHROPIC_API_KEY": "k"}, {"primaryApiKey": "x"})] == ["saved login"]
+    [check] = [c for c in checks if c.check == "saved login"]
+    assert check.level == WARN and "oauthAccount" in check.message and "me@example.com" not in check.message
+    assert [c.check for c in conflict_checks([], {}, state)] == ["conflicts"]
+    assert [c.check for c in conflict_checks([], {"ANTHROPIC_API_KEY": "k"}, {"primaryApiKey": "x"})] == ["saved login"]
 
 
 def test_effective_environment_precedence():
     sources = [source("managed", {}), source("local", {"ANTHROPIC_MODEL": "local"}), source("user", {"ANTHROPIC_MODEL": "user", "ANTHROPIC_BASE_URL": ""})]
-    effective = effective_environment(sources, {"ANTHROPIC_MODEL": "shell", "ANTHROPIC_BASE_URL": "https://shell.example"})
-    assert effective["ANTHROPIC_MODEL"] == ("local", "local settings (/local/settings.json)")
-    assert "ANTHROPIC_BASE_URL" not in effective  # blanked by a settings file
+    shell = Source(SHELL, None, {"ANTHROPIC_MODEL": "shell", "ANTHROPIC_BASE_URL": "https://shell.example"})
+    effective = Effective([*sources, shell])
+    assert (effective.value("ANTHROPIC_MODEL"), effective.winner("ANTHROPIC_MODEL").where()) == (
+        "local", "project settings.local.json (/local/settings.json)")
+    assert effective.value("ANTHROPIC_BASE_URL") == ""  # blanked by a settings file
 
 
 def test_conflicts_read_from_crafted_home(fake_bin, isolated_home, monkeypatch):
     write_json(user_settings(isolated_home), {"env": {"ANTHROPIC_BASE_URL": "https://gw.example/v1"}})
     write_json(managed_settings(), {"env": {"ANTHROPIC_API_KEY": "k"}})
     monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "t")
-    names = {c.name: c.status for c in doctor.run_doctor(dict(os.environ), os.getcwd(), "profiles")}
+    names = {c.check: c.level for c in doctor.run_doctor(dict(os.environ), os.getcwd(), "profiles")}
     assert names["base URL"] == FAIL and names["managed override"] == WARN and names["managed settings"] == OK and names["auth variables"] == FAIL
 
 
@@ -341,19 +342,19 @@ def test_conflicts_read_from_crafted_home(fake_bin, isolated_home, monkeypatch):
 
 def test_onboarding_missing_warns(fake_bin, isolated_home):
     check = one("onboarding")
-    assert check.status == WARN and "first-run screens" in check.message and "hasCompletedOnboarding" in check.fix
+    assert check.level == WARN and "first-run screens" in check.message and "hasCompletedOnboarding" in check.fix
 
 
 def test_onboarding_done(fake_bin, isolated_home):
     write_json(isolated_home / ".claude.json", {"hasCompletedOnboarding": True})
-    assert one("onboarding").status == OK
+    assert one("onboarding").level == OK
 
 
 def test_onboarding_in_claude_config_dir(fake_bin, tmp_path, monkeypatch):
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "cc"))
     write_json(tmp_path / "cc" / ".claude.json", {"hasCompletedOnboarding": False})
     check = one("onboarding")
-    assert check.status == WARN and "is not set" in check.message
+    assert check.level == WARN and "is not set" in check.message
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,7 +402,7 @@ def test_keyring_check_for_bare_and_named_keyring_references(fake_bin, profiles_
     profiles_file(f'[profiles.a]\nextends = "glm"\ntoken = "{ref}"\n')
     monkeypatch.setitem(sys.modules, "keyring", None)  # import fails
     check = one("keyring")
-    assert check.status == FAIL and "profiles a use the keyring" in check.message
+    assert check.level == FAIL and "profiles a use the keyring" in check.message
 
 
 @pytest.mark.parametrize("ref", ["keyring", "cmd:pass show a"])
@@ -409,6 +410,6 @@ def test_keyring_and_cmd_tokens_are_neither_missing_nor_plain_text(fake_bin, pro
     marker = tmp_path / "ran"
     path = profiles_file(f'default = "a"\n[profiles.a]\nextends = "glm"\ntoken = "{ref}"\n'.replace("pass show a", f"touch {marker}"))
     path.chmod(0o644)
-    assert one("token").status == OK
-    assert one("profiles private").status == WARN  # untidy, but no token in the file
+    assert one("token").level == OK
+    assert one("profiles private").level == WARN  # untidy, but no token in the file
     assert not marker.exists()  # doctor never runs a token command

@@ -52,7 +52,7 @@ def env(profiles_file, fake_claude: Path) -> dict[str, str]:
 
 def plan_for(env, command=("claude", "-p", "hi"), name="gw", cwd=None, **kw):
     return prepare(name, list(command), profile_set=front_door.load_profiles(env), env=env,
-                          cwd=cwd or os.getcwd(), managed_settings=kw.pop("managed", "/nonexistent/managed.json"), **kw)
+                          cwd=cwd or os.getcwd(), **kw)
 
 
 # --- which profile -----------------------------------------------------------------------------
@@ -142,10 +142,10 @@ def test_bad_user_settings_are_refused(env, args, message):
 
 
 def test_managed_settings_that_override_the_profile_are_named(env, tmp_path):
-    managed = tmp_path / "managed-settings.json"
+    managed = Path(env["CCSWITCH_MANAGED_SETTINGS"])
     managed.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "http://corp", "UNRELATED": "1"}}))
-    plan = plan_for(env, managed=str(managed))
-    assert plan.warnings == [
+    plan = plan_for(env)
+    assert [w.message for w in plan.warnings] == [
         f"{managed} sets ANTHROPIC_BASE_URL: managed settings beat every other source, so profile 'gw' does not decide it"
     ]
 
@@ -182,7 +182,7 @@ def test_other_commands_get_the_profile_in_their_environment(env, tmp_path):
     assert plan.env["ANTHROPIC_DEFAULT_OPUS_MODEL"] == "gw-opus" and plan.env["API_TIMEOUT_MS"] == "1000"
     assert "ANTHROPIC_API_KEY" not in plan.env
     [warning] = plan.warnings
-    assert "settings.json sets ANTHROPIC_MODEL: a claude started inside this command would use that" in warning
+    assert "settings.json sets ANTHROPIC_MODEL: a claude started inside this command would use that" in warning.message
 
 
 def test_project_settings_are_found_at_the_git_root_like_claude_does(env, tmp_path):
@@ -194,10 +194,9 @@ def test_project_settings_are_found_at_the_git_root_like_claude_does(env, tmp_pa
     subdir = root / "pkg" / "sub"
     subdir.mkdir(parents=True)
     plan = plan_for(env, ["sh", "-c", "true"], cwd=str(subdir))
-    assert [w for w in plan.warnings if str(local) in w and "ANTHROPIC_BASE_URL" in w]
-    _, warnings = prepare_env("gw", "bash", profile_set=front_door.load_profiles(env), env=env, cwd=str(subdir),
-                                     managed_settings="/nonexistent/managed.json")
-    assert [w for w in warnings if str(local) in w]
+    assert [w for w in plan.warnings if str(local) in w.message and "ANTHROPIC_BASE_URL" in w.message]
+    _, warnings = prepare_env("gw", "bash", profile_set=front_door.load_profiles(env), env=env, cwd=str(subdir))
+    assert [w for w in warnings if str(local) in w.message]
 
 
 def test_unknown_command_is_an_error(env):

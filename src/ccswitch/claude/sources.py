@@ -1,4 +1,5 @@
-"""Where claude reads settings from and which source wins for a variable.
+"""Where claude reads settings from and which source wins for a variable: the one discovery of
+Claude Code's settings sources, used by `run`'s and `env`'s warnings, `status` and `doctor`.
 """
 
 from __future__ import annotations
@@ -96,6 +97,24 @@ def read_source(name: str, path: str) -> Source:
 def load_sources(settings_paths: Sequence[tuple[str, str]], shell_env: Mapping[str, str]) -> list[Source]:
     """Read each (name, path) — highest precedence first — and append the shell."""
     return [*(read_source(name, path) for name, path in settings_paths), Source(SHELL, None, dict(shell_env))]
+
+
+def read_sources(env: Mapping[str, str], cwd: str, names: Sequence[str] = SETTINGS_SOURCES) -> list[Source]:
+    """The settings files (those of `names`) of a claude started in `cwd`, read, highest first."""
+    return [read_source(name, path) for name, path in settings_files(env, cwd) if name in names]
+
+
+def overrides(environment: Mapping[str, str], sources: Sequence[Source]) -> list[tuple[Source, list[str]]]:
+    """[(settings source, the variables of `environment` it sets to another value)]: what beats
+    `environment` when it reaches claude as exported variables (every source does) or as `--settings`
+    (only managed settings do). A file that already holds the same value is in no one's way."""
+    found = []
+    for source in sources:
+        env = source.env
+        keys = [key for key in environment if key in env and env[key] != environment[key]]
+        if keys and source.name != SHELL:
+            found.append((source, keys))
+    return found
 
 
 def resolve(variable: str, sources: Sequence[Source]) -> tuple[Source | None, str | None, list[Source]]:

@@ -10,11 +10,9 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import typer
-from rich.markup import escape
 
 from ccswitch import paths
-from ccswitch.console import stderr
-from ccswitch.errors import CcswitchError, ExitStatus
+from ccswitch.errors import CcswitchError, ExitStatus, report
 from ccswitch.profiles.model import ProfileSet
 from ccswitch.profiles.presets import presets_dir
 from ccswitch.profiles.store import load_profile_set
@@ -28,8 +26,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except CcswitchError as error:
-            stderr.print(f"[error]ccswitch: error:[/] {escape(error.message)}")
-            raise typer.Exit(int(error.exit_status)) from None
+            raise typer.Exit(report(error)) from None
         except KeyboardInterrupt:
             raise typer.Exit(int(ExitStatus.CTRL_C)) from None
 

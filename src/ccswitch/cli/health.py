@@ -12,11 +12,12 @@ from rich.table import Table
 from ccswitch.cli.common import JsonOption, load_profiles, print_json, reports_errors
 from ccswitch.console import stdout
 from ccswitch.errors import ExitStatus, UsageError
+from ccswitch.findings import FAIL, OK, WARN
 from ccswitch.profiles.store import require_profile
 
 DEFAULT_TIMEOUT = 20.0
 RESULT_STYLE = {"ok": "[ok]OK[/]", "fail": "[error]FAIL[/]", "skipped": "[muted]SKIP[/]"}
-CHECK_STYLE = {"ok": "[ok]OK[/]", "warn": "[warning]WARN[/]", "fail": "[error]FAIL[/]"}
+CHECK_STYLE = {OK: "[ok]OK[/]", WARN: "[warning]WARN[/]", FAIL: "[error]FAIL[/]"}
 
 
 @reports_errors
@@ -103,16 +104,16 @@ def doctor(as_json: JsonOption = False) -> None:
     checks = core.run_doctor(env, os.getcwd(), presets_dir())
     failed = core.failed(checks)
     if as_json:
-        print_json({"passed": not failed, "checks": [check.as_dict() for check in checks]})
+        print_json({"passed": not failed, "checks": [core.as_dict(check) for check in checks]})
     else:
         table = Table(box=None, pad_edge=False, header_style="bold", show_header=False)
         for column in ("status", "check", "message"):
             table.add_column(column)
         for check in checks:
             message = escape(check.message)
-            if check.fix and check.status != "ok":
+            if check.fix and check.level != OK:
                 message += f"\n[muted]fix: {escape(check.fix)}[/]"
-            table.add_row(CHECK_STYLE[check.status], escape(check.name), message)
+            table.add_row(CHECK_STYLE[check.level], escape(check.check), message)
         stdout.print(table)
     if failed:
         raise typer.Exit(int(ExitStatus.FAILURE))

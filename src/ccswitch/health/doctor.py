@@ -1,7 +1,7 @@
 """`ccswitch doctor`: every check, each OK / WARN / FAIL with a one-line fix.
 
-Two layers. The conflict analysis is precedence.analyze, the same one `status` shows: `conflict_checks`
-only turns its warnings into checks (pure: parsed settings files, claude's state and the shell
+Two layers. The conflict analysis is precedence.findings, the same one `status` shows: `conflict_checks`
+only names its findings as checks (pure: parsed settings files, claude's state and the shell
 environment in). The gathering (`run_doctor`, precedence.gather) reads the files and runs
 `claude --version`, from paths and an env it is given; it never reads os.environ itself.
 """
@@ -15,39 +15,19 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ccswitch import paths
 from ccswitch.claude import precedence
-from ccswitch.claude.sources import SHELL, Source, read_source, resolve, settings_files
-from ccswitch.claude.variables import MANAGED_VARIABLES
+from ccswitch.claude.sources import SHELL, Source
 from ccswitch.errors import CcswitchError, ProfileFileError
+from ccswitch.findings import FAIL, OK, WARN, Finding
 from ccswitch.profiles.model import ProfileSet
 from ccswitch.profiles.presets import load_preset, preset_names
 from ccswitch.profiles.tokens import describe_token, reference_kind
 
-OK, WARN, FAIL = "ok", "warn", "fail"
-# The first Node that npm can install current claude releases on (shared/claude-code.md).
+# The first Node that npm can install current claude releases on (docs/claude-code.md).
 NODE_FOR_CURRENT_CLAUDE = 22
-SHELL = SHELL
 
-
-class Check:
-    __slots__ = ("name", "status", "message", "fix")
-
-    def __init__(self, name: str, status: str, message: str, fix: str = "") -> None:
-        self.name = name
-        self.status = status
-        self.message = message
-        self.fix = fix
-
-    def as_dict(self) -> dict[str, str]:
-        return {"name": self.name, "status": self.status, "message": self.message, "fix": self.fix}
-
-    def __repr__(self) -> str:
-        return f"Check({self.name!r}, {self.status!r}, {self.message!r})"
-
-
-# Source names (precedence.SETTINGS_SOURCES) -> the short names of doctor's "<name> settings" checks.
+# Source names (claude.sources.SETTINGS_SOURCES) -> the short names of doctor's "<name> settings" checks.
 CHECK_LABELS = {"managed": "managed", "project-local": "local", "project": "project", "user": "user"}
-SOURCE_NAMES = {label: name for name, label in CHECK_LABELS.items()}
-# Warning codes of the shared analysis -> doctor's check names. "unreadable" has checks of its own
+# Finding codes of the shared analysis -> doctor's check names. "unreadable" has checks of its own
 # (check_settings_files).
 CHECK_NAMES = {
     "override": "active profile",
@@ -61,115 +41,89 @@ CHECK_NAMES = {
 }
 
 
-class SettingsSource(Source):
-    """A Source named the way doctor names its checks ("local" for settings.local.json)."""
-
-    __slots__ = ()
-
-    def __init__(self, label: str, path: str, data: Mapping | None = None, error: str | None = None, exists: bool = True) -> None:
-        super().__init__(SOURCE_NAMES.get(label, label), path, data, error, exists)
+def checked(name: str, level: str, message: str, fix: str = "") -> Finding:
+    """One row of doctor's table: a finding named by what was checked."""
+    return Finding(name.replace(" ", "-"), level, message, fix, check=name)
 
 
-def settings_sources(env: Mapping[str, str], project_dir: str) -> list[Source]:
-    """Claude's settings files, highest precedence first (shared/claude-code.md)."""
-    return [read_source(name, path) for name, path in settings_files(env, project_dir)]
+def as_dict(finding: Finding) -> dict[str, str]:
+    """A row of `doctor --json`: what was checked, its status, and the message and fix."""
+    return {"name": finding.check, "status": finding.level, "message": finding.message, "fix": finding.fix}
 
 
-def _check_where(source: Source) -> str:
-    if source.name == SHELL:
-        return SHELL
-    return f"{CHECK_LABELS.get(source.name, source.name)} settings ({source.path})"
-
-
-def effective_environment(sources: Sequence[Source], shell: Mapping[str, str],
-                          variables: Sequence[str] = MANAGED_VARIABLES) -> dict[str, tuple[str, str]]:
-    """variable -> (value, where) as claude resolves it (resolve): the highest settings
-    file that has the key wins, the shell comes last, and "" counts as unset. Only variables that end up non-empty."""
-    everything = [*sources, Source(SHELL, None, dict(shell))]
-    result = {}
-    for var in variables:
-        winner, value, _ = resolve(var, everything)
-        if winner is not None and value:
-            result[var] = (value, _check_where(winner))
-    return result
-
-
-def check_settings_files(sources: Sequence[Source]) -> list[Check]:
+def check_settings_files(sources: Sequence[Source]) -> list[Finding]:
     checks = []
     for source in sources:
         name = f"{CHECK_LABELS.get(source.name, source.name)} settings"
         if not source.exists:
-            checks.append(Check(name, OK, f"{source.path}: not present"))
+            checks.append(checked(name, OK, f"{source.path}: not present"))
         elif source.error:
-            checks.append(Check(name, FAIL, source.error, "fix the file: claude ignores or rejects settings it cannot parse"))
+            checks.append(checked(name, FAIL, source.error, "fix the file: claude ignores or rejects settings it cannot parse"))
         else:
-            checks.append(Check(name, OK, f"{source.path}: parses"))
+            checks.append(checked(name, OK, f"{source.path}: parses"))
     return checks
 
 
 def conflict_checks(sources: Sequence[Source], shell: Mapping[str, str], claude_state: Mapping | None,
-                    active: Mapping[str, Mapping | None] | None = None, claude_state_path: str | None = None) -> list[Check]:
+                    active: Mapping[str, Mapping | None] | None = None, claude_state_path: str | None = None) -> list[Finding]:
     """Everything that makes claude use another endpoint, credential or model than the user thinks:
-    the warnings `status` shows (precedence.analyze), each as a check."""
-    analysis = precedence.analyze([*sources, Source(SHELL, None, dict(shell))], active or {},
-                                  claude_state if isinstance(claude_state, Mapping) else None, claude_state_path)
-    checks = [
-        Check(CHECK_NAMES.get(w["code"], w["code"]), w["level"], w["message"], w["fix"])
-        for w in analysis["warnings"]  # type: ignore[union-attr]
-        if w["code"] != "unreadable"
-    ]
+    the findings `status` shows (precedence.findings), each named as a check."""
+    found = precedence.findings([*sources, Source(SHELL, None, dict(shell))], active or {},
+                                claude_state if isinstance(claude_state, Mapping) else None, claude_state_path)
+    checks = [Finding(f.code, f.level, f.message, f.fix, check=CHECK_NAMES.get(f.code, f.code))
+              for f in found if f.code != "unreadable"]
     if not checks:
-        checks.append(Check("conflicts", OK, "no conflicting provider settings found"))
+        checks.append(checked("conflicts", OK, "no conflicting provider settings found"))
     return checks
 
 
-def onboarding_check(path: str, state: Mapping | None, error: str | None, exists: bool) -> Check:
+def onboarding_check(path: str, state: Mapping | None, error: str | None, exists: bool) -> Finding:
     fix = f'finish claude\'s first-run setup once, or set "hasCompletedOnboarding": true in {path}'
     if not exists:
-        return Check("onboarding", WARN, f"{path}: not present: interactive claude will show its first-run screens", fix)
+        return checked("onboarding", WARN, f"{path}: not present: interactive claude will show its first-run screens", fix)
     if error:
-        return Check("onboarding", WARN, f"{path}: {error}", "let claude rewrite it: move it aside and start claude once")
+        return checked("onboarding", WARN, f"{path}: {error}", "let claude rewrite it: move it aside and start claude once")
     if isinstance(state, Mapping) and state.get("hasCompletedOnboarding") is True:
-        return Check("onboarding", OK, "first-run setup done (hasCompletedOnboarding)")
-    return Check("onboarding", WARN, "hasCompletedOnboarding is not set: interactive claude will show its first-run screens", fix)
+        return checked("onboarding", OK, "first-run setup done (hasCompletedOnboarding)")
+    return checked("onboarding", WARN, "hasCompletedOnboarding is not set: interactive claude will show its first-run screens", fix)
 
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 Which = Callable[..., "str | None"]
 
 
-def claude_checks(env: Mapping[str, str], which: Which, run: Runner) -> list[Check]:
+def claude_checks(env: Mapping[str, str], which: Which, run: Runner) -> list[Finding]:
     program = paths.claude_program(env)
     search_path = env.get("PATH", os.defpath)
     found = which(program, path=search_path)
     override = f" (from ${paths.ENV_CLAUDE_PROGRAM})" if env.get(paths.ENV_CLAUDE_PROGRAM) else ""
     if not found:
-        return [Check("claude", FAIL, f"{program}{override}: not found on PATH",
+        return [checked("claude", FAIL, f"{program}{override}: not found on PATH",
                       "install it: npm install -g @anthropic-ai/claude-code (or set CCSWITCH_CLAUDE to its path)")]
     version, problem = _first_line(run, [found, "--version"], env)
     if problem:
-        return [Check("claude", FAIL, f"{found}{override}: `--version` failed: {problem}",
+        return [checked("claude", FAIL, f"{found}{override}: `--version` failed: {problem}",
                       "reinstall claude: npm install -g @anthropic-ai/claude-code")]
-    checks = [Check("claude", OK, f"{found}{override}: {version}")]
+    checks = [checked("claude", OK, f"{found}{override}: {version}")]
     if "node_modules" in os.path.realpath(found).split(os.sep):
         checks.append(node_check(env, which, run))
     return checks
 
 
-def node_check(env: Mapping[str, str], which: Which, run: Runner) -> Check:
+def node_check(env: Mapping[str, str], which: Which, run: Runner) -> Finding:
     node = which("node", path=env.get("PATH", os.defpath))
     if not node:
-        return Check("node", WARN, "claude came from npm, but node is not on PATH",
+        return checked("node", WARN, "claude came from npm, but node is not on PATH",
                      "install Node.js 22 or later, or npm cannot update claude")
     version, problem = _first_line(run, [node, "--version"], env)
     if problem:
-        return Check("node", WARN, f"{node} --version failed: {problem}", "reinstall Node.js 22 or later")
+        return checked("node", WARN, f"{node} --version failed: {problem}", "reinstall Node.js 22 or later")
     match = re.match(r"v?(\d+)", version)
     if match and int(match.group(1)) < NODE_FOR_CURRENT_CLAUDE:
-        return Check("node", WARN,
+        return checked("node", WARN,
                      f"node {version}: npm installs and updates of claude stop at 2.1.197 below Node {NODE_FOR_CURRENT_CLAUDE}",
                      f"upgrade Node.js to {NODE_FOR_CURRENT_CLAUDE} or later")
-    return Check("node", OK, f"node {version}")
+    return checked("node", OK, f"node {version}")
 
 
 def _first_line(run: Runner, argv: list[str], env: Mapping[str, str]) -> tuple[str, str | None]:
@@ -184,18 +138,18 @@ def _first_line(run: Runner, argv: list[str], env: Mapping[str, str]) -> tuple[s
     return first, None
 
 
-def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str, str]) -> tuple[list[Check], ProfileSet | None]:
+def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str, str]) -> tuple[list[Finding], ProfileSet | None]:
     from ccswitch.profiles.schema import validate_user_file
     from ccswitch.profiles.store import read_toml
 
     if not os.path.exists(profiles_path):
-        return [Check("profiles file", OK, f"{profiles_path}: not present (only the built-in presets)")], None
+        return [checked("profiles file", OK, f"{profiles_path}: not present (only the built-in presets)")], None
     try:
         data, text = read_toml(profiles_path)
         user, default = validate_user_file(data, profiles_path, text)
     except ProfileFileError as error:
-        return [Check("profiles file", FAIL, error.message, "fix that line; `ccswitch list` re-reads the file")], None
-    checks = [Check("profiles file", OK, f"{profiles_path}: parses ({len(user)} profile{'s' * (len(user) != 1)})")]
+        return [checked("profiles file", FAIL, error.message, "fix that line; `ccswitch list` re-reads the file")], None
+    checks = [checked("profiles file", OK, f"{profiles_path}: parses ({len(user)} profile{'s' * (len(user) != 1)})")]
     checks.append(privacy_check(profiles_path, user))
     names = preset_names(presets_directory)
     profile_set = ProfileSet(user, default, profiles_path, names, lambda name: load_preset(presets_directory, name), text)
@@ -209,9 +163,9 @@ def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str
     if default is not None and default not in profile_set:
         broken.append(f"{profiles_path}: default: no profile named {default!r}")
     if broken:
-        checks.extend(Check("extends", FAIL, message, "point `extends`/`default` at an existing profile") for message in broken)
+        checks.extend(checked("extends", FAIL, message, "point `extends`/`default` at an existing profile") for message in broken)
     else:
-        checks.append(Check("extends", OK, "every extends and the default resolve"))
+        checks.append(checked("extends", OK, "every extends and the default resolve"))
 
     token_problems = []
     for name in _names_to_check(user, default):
@@ -226,10 +180,10 @@ def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str
             token_problems.append((name, status))
     for name, status in token_problems:
         level = FAIL if name == default else WARN
-        checks.append(Check("token", level, f"profile {name!r}: token {status.detail}",
+        checks.append(checked("token", level, f"profile {name!r}: token {status.detail}",
                             f"export {status.source.lstrip('$')} or change the profile's token"))
     if not token_problems:
-        checks.append(Check("token", OK, "every token reference resolves"))
+        checks.append(checked("token", OK, "every token reference resolves"))
     keyring = keyring_check(profile_set, user)
     if keyring is not None:
         checks.append(keyring)
@@ -243,9 +197,9 @@ def _names_to_check(user: Mapping[str, object], default: str | None) -> list[str
     return names
 
 
-def privacy_check(path: str, user: Mapping[str, Mapping[str, object]]) -> Check:
+def privacy_check(path: str, user: Mapping[str, Mapping[str, object]]) -> Finding:
     if os.name == "nt":  # pragma: no cover - POSIX modes only
-        return Check("profiles private", OK, "file modes are not checked on Windows")
+        return checked("profiles private", OK, "file modes are not checked on Windows")
     problems = []
     file_mode = os.stat(path).st_mode & 0o777
     if file_mode & 0o077:
@@ -255,16 +209,16 @@ def privacy_check(path: str, user: Mapping[str, Mapping[str, object]]) -> Check:
     if dir_mode & 0o077:
         problems.append((f"{directory} is {dir_mode:o}", f"chmod 700 {directory}"))
     if not problems:
-        return Check("profiles private", OK, "file 600, directory 700")
+        return checked("profiles private", OK, "file 600, directory 700")
     # Readable by others is a leak when the file holds a token in plain text, untidy otherwise.
     plain = any(isinstance(raw.get("token"), str) and reference_kind(str(raw.get("token"))) == "literal"
                 for raw in user.values())
-    return Check("profiles private", FAIL if plain else WARN,
+    return checked("profiles private", FAIL if plain else WARN,
                  "; ".join(p for p, _ in problems) + (" and it holds plain-text tokens" if plain else ""),
                  " && ".join(f for _, f in problems))
 
 
-def keyring_check(profile_set: ProfileSet, user: Mapping[str, Mapping[str, object]]) -> Check | None:
+def keyring_check(profile_set: ProfileSet, user: Mapping[str, Mapping[str, object]]) -> Finding | None:
     """Only when some profile keeps its token in the system keyring (`keyring` or `keyring:ENTRY`)."""
     users = [name for name, raw in user.items() if reference_kind(str(raw.get("token") or "")) == "keyring"]
     if not users:
@@ -272,18 +226,18 @@ def keyring_check(profile_set: ProfileSet, user: Mapping[str, Mapping[str, objec
     try:
         import keyring  # type: ignore[import-not-found]
     except ImportError:
-        return Check("keyring", FAIL, f"profiles {', '.join(users)} use the keyring, but the keyring package is missing",
+        return checked("keyring", FAIL, f"profiles {', '.join(users)} use the keyring, but the keyring package is missing",
                      "pip install keyring (into the environment ccswitch runs from)")
     backend = keyring.get_keyring()
     name = f"{type(backend).__module__}.{type(backend).__name__}"
     if "fail" in name.lower() or "null" in name.lower():
-        return Check("keyring", FAIL, f"no usable keyring backend ({name})",
+        return checked("keyring", FAIL, f"no usable keyring backend ({name})",
                      "install a backend (e.g. gnome-keyring or keyrings.alt) or use env: token references")
-    return Check("keyring", OK, f"backend {name}")
+    return checked("keyring", OK, f"backend {name}")
 
 
 def run_doctor(env: Mapping[str, str], project_dir: str, presets_directory: str, *,
-               which: Which | None = None, run: Runner | None = None) -> list[Check]:
+               which: Which | None = None, run: Runner | None = None) -> list[Finding]:
     import shutil
 
     checks = claude_checks(env, which or shutil.which, run or subprocess.run)
@@ -298,5 +252,5 @@ def run_doctor(env: Mapping[str, str], project_dir: str, presets_directory: str,
     return checks
 
 
-def failed(checks: Sequence[Check]) -> bool:
-    return any(check.status == FAIL for check in checks)
+def failed(checks: Sequence[Finding]) -> bool:
+    return any(check.level == FAIL for check in checks)

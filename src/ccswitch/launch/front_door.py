@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from ccswitch import paths
-from ccswitch.errors import CcswitchError, ExitStatus, UsageError
+from ccswitch.errors import CcswitchError, ExitStatus, UsageError, report, warn
 from ccswitch.launch.plan import (
     describe_launch,
     ensure_onboarding_for,
@@ -42,10 +42,6 @@ def load_profiles(env: Mapping[str, str]):
     from ccswitch.profiles.presets import presets_dir
 
     return load_cached_profile_set(paths.profiles_file(env), presets_dir(), paths.profiles_cache_file(env))
-
-
-def warn(message: str) -> None:
-    sys.stderr.write(f"ccswitch: warning: {message}\n")
 
 
 class RunOptions:
@@ -134,15 +130,15 @@ def run(
         if outcome.launch is None:
             if dry_run:
                 sys.stdout.write("".join(line + "\n" for line in launch_fallback.report(outcome)))
-            raise CcswitchError(outcome.error or "no healthy profile", ExitStatus.FAILURE)
+            raise CcswitchError(outcome.error or "no healthy profile")
         plan = outcome.launch
         checked = launch_fallback.report(outcome)
     if dry_run:
         sys.stdout.write(describe_launch(plan, env))
         sys.stdout.write("".join(line + "\n" for line in checked))
         return int(ExitStatus.OK)
-    for message in plan.warnings:
-        warn(message)
+    for finding in plan.warnings:
+        warn(finding.message)
     if plan.is_claude:
         write_settings_file(plan)
         if onboarding_fix:
@@ -168,8 +164,8 @@ def env_command(
     reveal = not sys.stdout.isatty()
     text, warnings = prepare_env(name, chosen, profile_set=load_profiles(env), env=env, cwd=cwd, reveal=reveal)
     sys.stdout.write(text)
-    for message in warnings:
-        warn(message)
+    for finding in warnings:
+        warn(finding.message)
     if not reveal:
         warn('token masked because stdout is a terminal; eval "$(ccswitch env ...)" receives the real one')
     return int(ExitStatus.OK)
@@ -188,7 +184,6 @@ def main(argv: Sequence[str]) -> int:
             return env_command(name, shell)
         raise UsageError(f"unknown command {command!r}")
     except CcswitchError as error:
-        sys.stderr.write(f"ccswitch: error: {error.message}\n")
-        return int(error.exit_status)
+        return report(error)
     except KeyboardInterrupt:
         return int(ExitStatus.CTRL_C)

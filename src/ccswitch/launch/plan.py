@@ -26,8 +26,10 @@ from ccswitch.claude.argv import (
     load_user_settings,
     option_values,
 )
+from ccswitch.claude.sources import overrides, read_sources
 from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
 from ccswitch.errors import CcswitchError, UnknownProfileError, UsageError
+from ccswitch.findings import WARN, Finding
 from ccswitch.launch.choice import NAMED, choose_profile
 from ccswitch.launch.program import resolve_command
 from ccswitch.launch.settings_file import (
@@ -93,7 +95,6 @@ def prepare(
     profile_set: ProfileSet,
     env: Mapping[str, str],
     cwd: str,
-    managed_settings: str | None = None,
     choice: tuple[str, str] | None = None,
     tokens: TokenResolver | None = None,
 ) -> Launch:
@@ -107,17 +108,16 @@ def prepare(
     profile, reason, token = _profile_and_token(choice, profile_set, env, tokens)
     base_env = child_base_environment(env)
     argv, path, is_claude = resolve_command(command, base_env)
-    warnings: list[str] = []
-    managed_path = managed_settings if managed_settings is not None else paths.managed_settings_file(env)
     if not is_claude:
         profile_env = profile_environment(profile, token)
         child_env = dict(base_env)
         child_env.update((k, v) for k, v in profile_env.items() if v)
-        for path_, keys in overriding_settings([managed_path, *claude_settings_files(env, cwd)[1:]], profile_env):
-            warnings.append(
-                f"{path_} sets {', '.join(keys)}: a claude started inside this command would use that, "
-                f"not profile {profile.name!r} (use `ccswitch run {profile.name}` to start claude)"
-            )
+        warnings = [
+            Finding("settings-override", WARN,
+                    f"{source.path} sets {', '.join(keys)}: a claude started inside this command would use that, "
+                    f"not profile {profile.name!r} (use `ccswitch run {profile.name}` to start claude)")
+            for source, keys in overrides(profile_env, read_sources(env, cwd))
+        ]
         return Launch(profile=profile, reason=reason, argv=argv, path=path, is_claude=False, env=child_env,
                       settings=None, settings_path=None, warnings=warnings, token=token)
 
@@ -129,11 +129,11 @@ def prepare(
     settings = dict(settings)
     # The user's other settings stay; for every variable the profile decides, the profile wins.
     settings["env"] = {**settings.get("env", {}), **profile_env}
-    for path_, keys in overriding_settings([managed_path], {k: v for k, v in profile_env.items()}):
-        warnings.append(
-            f"{path_} sets {', '.join(keys)}: managed settings beat every other source, "
-            f"so profile {profile.name!r} does not decide {'it' if len(keys) == 1 else 'them'}"
-        )
+    warnings = [
+        Finding("managed", WARN, f"{source.path} sets {', '.join(keys)}: managed settings beat every other source, "
+                                 f"so profile {profile.name!r} does not decide {'it' if len(keys) == 1 else 'them'}")
+        for source, keys in overrides(profile_env, read_sources(env, cwd, ("managed",)))
+    ]
     extra: list[str] = []
     if profile.model and not has_option(args, "--model"):
         extra = ["--model", profile.model]
@@ -160,7 +160,7 @@ def describe_launch(launch: Launch, inherited: Mapping[str, str]) -> str:
             shown = mask(value) if key in CREDENTIAL_VARIABLES or (launch.token and value == launch.token) else value
             lines.append(f"environment: {key}={shown}")
     for warning in launch.warnings:
-        lines.append(f"warning: {warning}")
+        lines.append(f"warning: {warning.message}")
     return "\n".join(lines) + "\n"
 
 
@@ -184,57 +184,22 @@ def prepare_env(
     env: Mapping[str, str],
     cwd: str,
     reveal: bool = True,
-    managed_settings: str | None = None,
     tokens: TokenResolver | None = None,
-) -> tuple[str, list[str]]:
+) -> tuple[str, list[Finding]]:
     """(what to eval, warnings). With `reveal` False the token is masked (output to a terminal)."""
     from ccswitch.launch.shells import render
 
     profile, _, token = _profile_and_token(choose_profile(name, cwd, profile_set), profile_set, env, tokens)
     environment = profile_environment(profile, token)
+    warnings = [
+        Finding("settings-override", WARN,
+                f"{source.path} sets {', '.join(keys)} in its env, which beats exported variables: claude would use "
+                f"that, not profile {profile.name!r} (`ccswitch run {profile.name}` always wins)")
+        for source, keys in overrides(environment, read_sources(env, cwd))
+    ]
     if not reveal and token:
         environment = {k: (mask(v) if v == token else v) for k, v in environment.items()}
-    managed_path = managed_settings if managed_settings is not None else paths.managed_settings_file(env)
-    warnings = [
-        f"{path} sets {', '.join(keys)} in its env, which beats exported variables: claude would use that, "
-        f"not profile {profile.name!r} (`ccswitch run {profile.name}` always wins)"
-        for path, keys in overriding_settings([managed_path, *claude_settings_files(env, cwd)[1:]], environment)
-    ]
     return render(environment, shell), warnings
-
-
-def settings_env_keys(path: str) -> set[str]:
-    """The keys of a settings file's `env` block; nothing for a missing or unreadable file."""
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return set()
-    env = data.get("env") if isinstance(data, dict) else None
-    return set(env) if isinstance(env, dict) else set()
-
-
-def overriding_settings(
-    files: Sequence[str], environment: Mapping[str, str]
-) -> list[tuple[str, list[str]]]:
-    """[(settings file, variables of `environment` its env block would override)]."""
-    found = []
-    for path in dict.fromkeys(files):
-        keys = sorted(settings_env_keys(path) & set(environment))
-        if keys:
-            found.append((path, keys))
-    return found
-
-
-def claude_settings_files(env: Mapping[str, str], cwd: str) -> list[str]:
-    """Every settings file whose `env` beats the process environment for a claude started in cwd."""
-    project = paths.find_project_root(cwd)
-    return [
-        paths.managed_settings_file(env),
-        paths.claude_project_local_settings(project),
-        paths.claude_project_settings(project),
-        paths.claude_user_settings(env),
-    ]
 
 
 def write_settings_file(launch: Launch, *, now: float | None = None) -> str:
