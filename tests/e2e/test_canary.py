@@ -182,7 +182,7 @@ def on_a_terminal(*args: str, **env: str) -> tuple[str, str, int]:
 
 
 def test_canary_through_every_command(isolated_home: Path, profiles_file, file_keyring, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from mock_anthropic import MockAnthropic
+    from support.mock_anthropic import MockAnthropic
 
     secret_file = tmp_path / "secret"
     secret_file.write_text(CANARY + "\n")

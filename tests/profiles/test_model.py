@@ -11,8 +11,8 @@ from support.profiles_data import EXAMPLE, REQUIRED_PRESETS
 from ccswitch.claude.variables import MANAGED_VARIABLES
 from ccswitch.errors import ExitStatus, ProfileFileError, UnknownProfileError
 from ccswitch.profiles.environment import profile_environment
-from ccswitch.profiles.presets import load_preset, preset_names, presets_dir
-from ccswitch.profiles.store import load_profile_set
+from ccswitch.profiles.presets import preset_names, presets_dir
+from ccswitch.profiles.store import load_preset, load_profile_set
 
 
 def load(path: Path):

@@ -11,11 +11,9 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from ccswitch import paths
 from ccswitch.errors import CcswitchError, ExitStatus, report
+from ccswitch.profiles import cache
 from ccswitch.profiles.model import ProfileSet
-from ccswitch.profiles.presets import presets_dir
-from ccswitch.profiles.store import load_profile_set
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -34,8 +32,8 @@ def reports_errors(command: F) -> F:
 
 
 def load_profiles(env: dict[str, str] | None = None) -> ProfileSet:
-    env = dict(os.environ) if env is None else env
-    return load_profile_set(paths.profiles_file(env), presets_dir())
+    """profiles.cache.load_profiles for the current environment."""
+    return cache.load_profiles(dict(os.environ) if env is None else env)
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]

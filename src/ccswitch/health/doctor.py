@@ -19,7 +19,6 @@ from ccswitch.claude.sources import SHELL, Source
 from ccswitch.errors import CcswitchError, ProfileFileError
 from ccswitch.findings import FAIL, OK, WARN, Finding
 from ccswitch.profiles.model import ProfileSet
-from ccswitch.profiles.presets import load_preset, preset_names
 from ccswitch.profiles.tokens import describe_token, reference_kind
 
 # The first Node that npm can install current claude releases on (docs/claude-code.md).
@@ -140,7 +139,7 @@ def _first_line(run: Runner, argv: list[str], env: Mapping[str, str]) -> tuple[s
 
 def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str, str]) -> tuple[list[Finding], ProfileSet | None]:
     from ccswitch.profiles.schema import validate_user_file
-    from ccswitch.profiles.store import read_toml
+    from ccswitch.profiles.store import build_profile_set, read_toml
 
     if not os.path.exists(profiles_path):
         return [checked("profiles file", OK, f"{profiles_path}: not present (only the built-in presets)")], None
@@ -151,8 +150,7 @@ def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str
         return [checked("profiles file", FAIL, error.message, "fix that line; `ccswitch list` re-reads the file")], None
     checks = [checked("profiles file", OK, f"{profiles_path}: parses ({len(user)} profile{'s' * (len(user) != 1)})")]
     checks.append(privacy_check(profiles_path, user))
-    names = preset_names(presets_directory)
-    profile_set = ProfileSet(user, default, profiles_path, names, lambda name: load_preset(presets_directory, name), text)
+    profile_set = build_profile_set(user, default, profiles_path, presets_directory, text)
 
     broken = []
     for name in user:

@@ -11,7 +11,6 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from ccswitch import paths
 from ccswitch.errors import CcswitchError, ExitStatus, UsageError, report, warn
 from ccswitch.launch.plan import (
     describe_launch,
@@ -21,6 +20,7 @@ from ccswitch.launch.plan import (
     write_settings_file,
 )
 from ccswitch.launch.program import exec_program
+from ccswitch.profiles.cache import load_profiles
 
 RUN_USAGE = "usage: ccswitch run [--dry-run] [--fallback] [--no-onboarding-fix] [NAME] [-- CMD [ARGS...]]"
 ENV_USAGE = "usage: ccswitch env [NAME] [--shell bash|zsh|fish|powershell|cmd|dotenv|json]"
@@ -35,13 +35,6 @@ def wants_help(args: Sequence[str]) -> bool:
         if arg in HELP_OPTIONS:
             return True
     return False
-
-
-def load_profiles(env: Mapping[str, str]):
-    from ccswitch.profiles.cache import load_cached_profile_set
-    from ccswitch.profiles.presets import presets_dir
-
-    return load_cached_profile_set(paths.profiles_file(env), presets_dir(), paths.profiles_cache_file(env))
 
 
 class RunOptions:

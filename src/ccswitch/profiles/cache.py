@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 
-from ccswitch import __version__
+from ccswitch import __version__, paths
+from ccswitch.fsutil import read_json
 from ccswitch.profiles.model import ProfileSet
-from ccswitch.profiles.presets import PRESET_SUFFIX
+from ccswitch.profiles.presets import PRESET_SUFFIX, presets_dir
 
 CACHE_FORMAT = 1
 
@@ -38,6 +40,12 @@ def cache_key(profiles_path: str, presets_directory: str) -> list[object]:
     ]
 
 
+def load_profiles(env: Mapping[str, str]) -> ProfileSet:
+    """The profiles every command sees: profiles.toml from `env`'s config dir, with the presets,
+    through the cache. The one loader for the typer app and the run/env front door alike."""
+    return load_cached_profile_set(paths.profiles_file(env), presets_dir(), paths.profiles_cache_file(env))
+
+
 def load_cached_profile_set(profiles_path: str, presets_directory: str, cache_path: str | None) -> ProfileSet:
     """Like store.load_profile_set, but from the JSON cache when it is current."""
     key = cache_key(profiles_path, presets_directory)
@@ -59,11 +67,7 @@ def load_cached_profile_set(profiles_path: str, presets_directory: str, cache_pa
 
 
 def _read_cache(cache_path: str, key: list[object]) -> dict | None:
-    try:
-        with open(cache_path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return None
+    data = read_json(cache_path)
     if not isinstance(data, dict) or data.get("key") != key:
         return None
     return data
@@ -72,7 +76,7 @@ def _read_cache(cache_path: str, key: list[object]) -> dict | None:
 def _write_cache(cache_path: str, key: list[object], profile_set: ProfileSet) -> None:
     from ccswitch.fsutil import atomic_write_text, ensure_private_dir
 
-    presets = {name: profile_set._raw(name, "preset") for name in profile_set.preset_names}
+    presets = profile_set.preset_tables()
     data = {"key": key, "user": profile_set.user, "default": profile_set.default, "presets": presets}
     # TOML dates (models_checked) become strings, which is what Profile keeps anyway.
     text = json.dumps(data, default=str, ensure_ascii=False)

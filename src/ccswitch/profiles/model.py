@@ -115,6 +115,10 @@ class ProfileSet:
             return self.user[name]
         return self._load_preset(name)
 
+    def preset_tables(self) -> dict[str, Mapping[str, object]]:
+        """Every preset's table as written (for the launch cache)."""
+        return {name: self._load_preset(name) for name in self.preset_names}
+
     def _resolve(self, name: str, seen: tuple[tuple[str, str], ...], presets_only: bool = False) -> Profile:
         if not presets_only and name in self.user:
             origin = "user"

@@ -1,7 +1,8 @@
 """The built-in provider presets: one TOML file per provider, shipped inside the package.
 
 In a wheel they sit in `ccswitch/presets/`; in a source checkout they are the repo's top-level
-`profiles/`. A preset is read only when a profile needs it, so `run glm` parses one small file.
+`profiles/`. A preset is read only when a profile needs it, so `run glm` parses one small file
+(profiles.store reads them; this module only knows where they are).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import os
 
 from ccswitch.errors import ConfigError
-from ccswitch.profiles.schema import validate_profile_table
 
 PRESET_SUFFIX = ".toml"
 # Where the wheel puts the repo's top-level profiles/ (pyproject.toml, force-include).
@@ -33,10 +33,5 @@ def preset_names(directory: str) -> tuple[str, ...]:
     )
 
 
-def load_preset(directory: str, name: str) -> dict:
-    from ccswitch.profiles.store import read_toml
-
-    path = os.path.join(directory, name + PRESET_SUFFIX)
-    data, text = read_toml(path)
-    validate_profile_table(name, data, path, text)
-    return data
+def preset_path(directory: str, name: str) -> str:
+    return os.path.join(directory, name + PRESET_SUFFIX)

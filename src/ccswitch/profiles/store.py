@@ -1,5 +1,6 @@
-"""profiles.toml on disk: read with tomllib (fast), validate, hand back a ProfileSet; and write it
-back after a change, validated first, atomically, private.
+"""profiles.toml and the preset files on disk: read with tomllib (fast), validate, hand back a
+ProfileSet (`build_profile_set`, the one way to make one from files); and write profiles.toml back
+after a change, validated first, atomically, private.
 
 The text changes themselves (keeping comments and layout) are in `tomledit`; tomlkit is imported only
 there and only by commands that write.
@@ -13,11 +14,12 @@ import sys
 
 from ccswitch.errors import ProfileFileError, UnknownProfileError
 from ccswitch.profiles.model import ProfileSet
-from ccswitch.profiles.presets import load_preset, preset_names
+from ccswitch.profiles.presets import preset_names, preset_path
 from ccswitch.profiles.schema import (
     find_line,
     find_top_level_line,
     unknown_profile_message,
+    validate_profile_table,
     validate_user_file,
 )
 
@@ -57,18 +59,29 @@ def load_profile_set(profiles_path: str, presets_directory: str) -> ProfileSet:
     return profile_set_from(data, text, profiles_path, presets_directory)
 
 
+def load_preset(directory: str, name: str) -> dict:
+    path = preset_path(directory, name)
+    data, text = read_toml(path)
+    validate_profile_table(name, data, path, text)
+    return data
+
+
+def build_profile_set(user: dict, default: str | None, profiles_path: str, presets_directory: str, text: str = "") -> ProfileSet:
+    """A ProfileSet over validated user tables; each preset file is read once, when first needed."""
+    loaded: dict[str, dict] = {}
+
+    def preset(name: str) -> dict:
+        if name not in loaded:
+            loaded[name] = load_preset(presets_directory, name)
+        return loaded[name]
+
+    return ProfileSet(user, default, profiles_path, preset_names(presets_directory), preset, text)
+
+
 def profile_set_from(data: dict, text: str, profiles_path: str, presets_directory: str) -> ProfileSet:
     """Validate parsed profiles data completely (fields, `extends`, `default`)."""
     user, default = validate_user_file(data, profiles_path, text)
-    names = preset_names(presets_directory)
-    cache: dict[str, dict] = {}
-
-    def preset(name: str) -> dict:
-        if name not in cache:
-            cache[name] = load_preset(presets_directory, name)
-        return cache[name]
-
-    profile_set = ProfileSet(user, default, profiles_path, names, preset, text)
+    profile_set = build_profile_set(user, default, profiles_path, presets_directory, text)
     # Resolve every user profile now, so a broken `extends` is reported whatever command runs.
     for name in user:
         profile = profile_set.get(name)
