@@ -147,10 +147,8 @@ def test_missing_token_variable_is_not_a_load_error(profiles_file):
 
 def test_unknown_profile_suggests(profiles_file):
     profiles = load(profiles_file(EXAMPLE))
-    from ccswitch.profiles.store import require_profile
-
     with pytest.raises(UnknownProfileError, match=r"no profile named 'wrk' \(did you mean \"work\"\?\)"):
-        require_profile(profiles, "wrk")
+        profiles.get("wrk")
 
 
 def test_profile_environment_blanks_what_the_profile_does_not_set(profiles_file):

@@ -12,6 +12,8 @@ import json
 from ccswitch.fsutil import atomic_write_text
 
 ONBOARDING_KEY = "hasCompletedOnboarding"
+# Keys in .claude.json that mean claude holds a login of its own (claude.ai or Console).
+LOGIN_KEYS = ("oauthAccount", "primaryApiKey")
 
 
 def ensure_onboarding(path: str) -> str | None:
@@ -35,16 +37,3 @@ def ensure_onboarding(path: str) -> str | None:
     data[ONBOARDING_KEY] = True
     atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return None
-
-
-def onboarding_done(path: str) -> bool:
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get(ONBOARDING_KEY) is True
-
-
-# Keys in .claude.json that mean claude holds a login of its own (claude.ai or Console).
-LOGIN_KEYS = ("oauthAccount", "primaryApiKey")

@@ -112,9 +112,8 @@ def pin_profile(
         print(f"{read_pin(nearest)}\t{nearest}")
         return
     profile_set = load_profiles()
-    from ccswitch.profiles.store import require_profile
-
-    require_profile(profile_set, name)  # a pin to a profile that does not exist helps nobody
+    
+    profile_set.get(name)  # a pin to a profile that does not exist helps nobody
     from ccswitch.fsutil import atomic_write_text
 
     # Not a secret, and meant to be shared with the project: ordinary permissions.

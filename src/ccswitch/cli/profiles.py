@@ -13,10 +13,9 @@ from rich.table import Table
 from ccswitch.claude.models import is_alias
 from ccswitch.cli.common import JsonOption, load_profiles, print_json, reports_errors
 from ccswitch.console import stdout
-from ccswitch.errors import CcswitchError, ExitStatus
+from ccswitch.errors import CcswitchError, UsageError
 from ccswitch.profiles import describe
 from ccswitch.profiles.routing import candidates, route_model
-from ccswitch.profiles.store import require_profile
 
 
 @reports_errors
@@ -82,7 +81,7 @@ def show_profile(
     """
     env = dict(os.environ)
     profile_set = load_profiles(env)
-    profile = require_profile(profile_set, name)
+    profile = profile_set.get(name)
     data = describe.details(profile, env, profile_set.default)
     if as_json:
         print_json(data)
@@ -153,10 +152,8 @@ def which_profile(
     env = dict(os.environ)
     profile_set = load_profiles(env)
     if is_alias(model):
-        raise CcswitchError(
-            f"{model!r} is a claude alias: it resolves through the chosen profile's tier mapping, not to a profile",
-            ExitStatus.USAGE,
-        )
+        raise UsageError(
+            f"{model!r} is a claude alias: it resolves through the chosen profile's tier mapping, not to a profile")
     route = route_model(model, profile_set, env)
     others = [r for r in candidates(model, profile_set, env) if route and r.profile != route.profile]
     if as_json:
@@ -166,7 +163,7 @@ def which_profile(
         for other in others:
             stdout.print(f"  [muted]also matches: {escape(other.reason())}[/]")
     if route is None:
-        raise CcswitchError(f"no profile serves {model!r}; add `serves = [\"{model}\"]` to a profile", ExitStatus.FAILURE)
+        raise CcswitchError(f"no profile serves {model!r}; add `serves = [\"{model}\"]` to a profile")
 
 
 def register(app: typer.Typer) -> None:

@@ -19,7 +19,6 @@ from ccswitch.claude.variables import CREDENTIAL_VARIABLES
 from ccswitch.cli.common import JsonOption, load_profiles, print_json, reports_errors
 from ccswitch.console import stderr, stdout
 from ccswitch.profiles.environment import needs_onboarding_fix, profile_environment
-from ccswitch.profiles.store import require_profile
 from ccswitch.profiles.tokens import TokenResolver, mask
 from ccswitch.switching.backups import find_backup, list_backups
 from ccswitch.switching.git import ensure_git_ignored
@@ -84,7 +83,7 @@ def use_profile(
     Example: ccswitch use glm --dry-run && ccswitch use glm
     """
     env = dict(os.environ)
-    profile = require_profile(load_profiles(env), name)
+    profile = load_profiles(env).get(name)
     target = _target(scope, env)
     token = TokenResolver(env).resolve_profile(profile)
     # The model goes into the settings "model" key, not ANTHROPIC_MODEL: the env variable would

@@ -28,7 +28,7 @@ from ccswitch.claude.argv import (
 )
 from ccswitch.claude.sources import overrides, read_sources
 from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
-from ccswitch.errors import CcswitchError, UnknownProfileError, UsageError
+from ccswitch.errors import CcswitchError, UsageError
 from ccswitch.findings import WARN, Finding
 from ccswitch.launch.choice import NAMED, choose_profile
 from ccswitch.launch.program import resolve_command
@@ -39,7 +39,6 @@ from ccswitch.launch.settings_file import (
 )
 from ccswitch.profiles.environment import needs_onboarding_fix, profile_environment
 from ccswitch.profiles.model import Profile, ProfileSet
-from ccswitch.profiles.schema import unknown_profile_message
 from ccswitch.profiles.tokens import TokenResolver, mask
 
 
@@ -65,9 +64,7 @@ def _profile_and_token(
 ) -> tuple[Profile, str, str | None]:
     """The chosen profile, why it was chosen, and its token (resolved once, through `tokens`)."""
     profile_name, reason = choice
-    if profile_name not in profile_set:
-        raise UnknownProfileError(_unknown(profile_name, reason, profile_set))
-    profile = profile_set.get(profile_name)
+    profile = profile_set.get(profile_name, None if reason == NAMED else reason)
     try:
         token = (tokens or TokenResolver(env)).resolve_profile(profile)
     except CcswitchError as error:
@@ -76,11 +73,6 @@ def _profile_and_token(
         # A profile the user did not name: say how it was picked, or the error is a riddle.
         raise CcswitchError(f"{error.message} (chosen because: {reason})", error.exit_status) from None
     return profile, reason, token
-
-
-def _unknown(name: str, reason: str, profile_set: ProfileSet) -> str:
-    message = unknown_profile_message(name, profile_set.names())
-    return message if reason == NAMED else f"{message} ({reason})"
 
 
 def child_base_environment(env: Mapping[str, str]) -> dict[str, str]:

@@ -13,9 +13,7 @@ from collections.abc import Mapping
 
 from ccswitch.errors import (
     CcswitchError,
-    ExitStatus,
     ProfileFileError,
-    UnknownProfileError,
     UsageError,
 )
 from ccswitch.profiles import tokens, tomledit
@@ -23,7 +21,6 @@ from ccswitch.profiles.active import active_scopes, recorded_active
 from ccswitch.profiles.pins import find_pin
 from ccswitch.profiles.schema import (
     NAME_RE,
-    unknown_profile_message,
     validate_profile_table,
 )
 from ccswitch.profiles.store import (
@@ -50,7 +47,7 @@ def _require_user_profile(opened: ProfilesFile, name: str, verb: str) -> None:
         return
     if name in profile_set.preset_names:
         raise UsageError(f"{name!r} is a built-in preset, not one of your profiles; there is nothing to {verb}")
-    raise UnknownProfileError(unknown_profile_message(name, profile_set.names()))
+    raise profile_set.unknown(name)
 
 
 def _refuse_shadowing_a_preset(opened: ProfilesFile, name: str, exclude: str, doing: str) -> None:
@@ -194,7 +191,7 @@ def token_entry(
     """(opened file, keyring entry, current token reference) for `token set/rm`."""
     opened = open_for_change(profiles_path, presets_directory, cache_path=cache_path)
     if name not in opened.profile_set:
-        raise UnknownProfileError(unknown_profile_message(name, opened.profile_set.names()))
+        raise opened.profile_set.unknown(name)
     ref = opened.profile_set.get(name).token
     entry = tokens.keyring_entry(ref, name) if tokens.reference_kind(ref) == "keyring" else name
     return opened, entry, ref
@@ -223,7 +220,7 @@ def set_token(profiles_path: str, presets_directory: str, name: str, secret: str
 def remove_token(profiles_path: str, presets_directory: str, name: str) -> list[str]:
     _, entry, ref = token_entry(profiles_path, presets_directory, name, cache_path=None)  # writes no file
     if not tokens.keyring_delete(entry):
-        raise CcswitchError(f"no token for {name!r} in the OS keyring ({tokens.KEYRING_SERVICE}/{entry})", ExitStatus.FAILURE)
+        raise CcswitchError(f"no token for {name!r} in the OS keyring ({tokens.KEYRING_SERVICE}/{entry})")
     notes = [f"removed the token for {name!r} from the OS keyring ({tokens.KEYRING_SERVICE}/{entry})"]
     if tokens.reference_kind(ref) == "keyring":
         notes.append(f"profile {name!r} still reads its token from the keyring; `ccswitch token set {name}` stores a new one")
@@ -249,7 +246,7 @@ def edit_start(opened: ProfilesFile, name: str) -> str:
             if value:
                 lines.append(f"# {key} = {_toml_string(value)}")
         return "\n".join(lines) + "\n"
-    raise UnknownProfileError(unknown_profile_message(name, opened.profile_set.names()))
+    raise opened.profile_set.unknown(name)
 
 
 def _toml_string(value: str) -> str:

@@ -101,10 +101,18 @@ class ProfileSet:
     def __contains__(self, name: object) -> bool:
         return name in self.user or name in self.preset_names
 
-    def get(self, name: str) -> Profile:
+    def get(self, name: str, why: str | None = None) -> Profile:
+        """The resolved profile; an unknown name is an UnknownProfileError, saying `why` that name
+        was looked up when the user did not type it (a pin, a fallback list)."""
+        if name not in self:
+            raise self.unknown(name, why)
         if name not in self._resolved:
             self._resolved[name] = self._resolve(name, ())
         return self._resolved[name]
+
+    def unknown(self, name: str, why: str | None = None) -> UnknownProfileError:
+        message = unknown_profile_message(name, self.names())
+        return UnknownProfileError(f"{message} ({why})" if why else message)
 
     def get_preset(self, name: str) -> Profile:
         """The built-in preset itself, even when a user profile shadows its name."""
@@ -125,7 +133,7 @@ class ProfileSet:
         elif name in self.preset_names:
             origin = "preset"
         else:
-            raise UnknownProfileError(unknown_profile_message(name, self.names()))
+            raise self.unknown(name)
         key = (name, origin)
         if key in seen:
             cycle = " -> ".join(n for n, _ in (*seen, key))

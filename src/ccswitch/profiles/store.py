@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-from ccswitch.errors import ProfileFileError, UnknownProfileError
+from ccswitch.errors import ProfileFileError
 from ccswitch.profiles.model import ProfileSet
 from ccswitch.profiles.presets import preset_names, preset_path
 from ccswitch.profiles.schema import (
@@ -99,12 +99,6 @@ def profile_set_from(data: dict, text: str, profiles_path: str, presets_director
             find_top_level_line(text, "default"),
         )
     return profile_set
-
-
-def require_profile(profile_set: ProfileSet, name: str):
-    if name not in profile_set:
-        raise UnknownProfileError(unknown_profile_message(name, profile_set.names()))
-    return profile_set.get(name)
 
 
 class ProfilesFile:

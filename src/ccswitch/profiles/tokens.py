@@ -20,7 +20,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from ccswitch.errors import CcswitchError, ExitStatus
+from ccswitch.errors import CcswitchError, UsageError
 
 ENV_PREFIX = "env:"
 CMD_PREFIX = "cmd:"
@@ -106,10 +106,8 @@ def resolve_token(
         var = ref[len(ENV_PREFIX) :]
         value = env.get(var)
         if not value:
-            raise CcswitchError(
-                f"profile {profile_name!r}: token: {var} is not set (export it, or change the profile's token)",
-                ExitStatus.USAGE,
-            )
+            raise UsageError(
+                f"profile {profile_name!r}: token: {var} is not set (export it, or change the profile's token)")
         return value
     if kind == "keyring":
         return _from_keyring(keyring_entry(ref, profile_name), profile_name)
@@ -159,9 +157,7 @@ def _keyring_module(profile_name: str | None):
     except ImportError:
         where = f"profile {profile_name!r}: " if profile_name else ""
         raise CcswitchError(
-            f"{where}the keyring library is not installed (pip install keyring); {NO_BACKEND_HINT}",
-            ExitStatus.FAILURE,
-        ) from None
+            f"{where}the keyring library is not installed (pip install keyring); {NO_BACKEND_HINT}") from None
     return keyring
 
 
@@ -171,10 +167,9 @@ def _keyring_failure(error: Exception, profile_name: str | None, action: str) ->
     where = f"profile {profile_name!r}: " if profile_name else ""
     if isinstance(error, keyring.errors.NoKeyringError):
         return CcswitchError(
-            f"{where}no OS keyring is available here (headless system?); {NO_BACKEND_HINT}", ExitStatus.FAILURE
-        )
+            f"{where}no OS keyring is available here (headless system?); {NO_BACKEND_HINT}")
     # The backend's message is about the backend (locked, denied), never the secret.
-    return CcswitchError(f"{where}cannot {action} the OS keyring: {type(error).__name__}: {error}", ExitStatus.FAILURE)
+    return CcswitchError(f"{where}cannot {action} the OS keyring: {type(error).__name__}: {error}")
 
 
 def _from_keyring(entry: str, profile_name: str) -> str:
@@ -184,11 +179,9 @@ def _from_keyring(entry: str, profile_name: str) -> str:
     except keyring.errors.KeyringError as error:
         raise _keyring_failure(error, profile_name, "read") from None
     if not value:
-        raise CcswitchError(
+        raise UsageError(
             f"profile {profile_name!r}: no token in the OS keyring under {KEYRING_SERVICE}/{entry} "
-            f"(store one with `ccswitch token set {entry}`)",
-            ExitStatus.USAGE,
-        )
+            f"(store one with `ccswitch token set {entry}`)")
     return value
 
 
@@ -217,31 +210,28 @@ def _from_command(command: str, env: Mapping[str, str], profile_name: str, timeo
 
     where = f"profile {profile_name!r}: token command"
     if not command.strip():
-        raise CcswitchError(f"{where}: empty (write token = \"cmd:pass show NAME\")", ExitStatus.USAGE)
+        raise UsageError(f"{where}: empty (write token = \"cmd:pass show NAME\")")
     if timeout is None:
         timeout = _timeout_from(env)
     try:
         returncode, output = _run_command(command, env, timeout)
     except subprocess.TimeoutExpired:
         raise CcswitchError(
-            f"{where} did not finish within {timeout:g} s (set {ENV_CMD_TIMEOUT} to wait longer)", ExitStatus.FAILURE
-        ) from None
+            f"{where} did not finish within {timeout:g} s (set {ENV_CMD_TIMEOUT} to wait longer)") from None
     except OSError as error:
-        raise CcswitchError(f"{where} could not start: {error.strerror or error}", ExitStatus.FAILURE) from None
+        raise CcswitchError(f"{where} could not start: {error.strerror or error}") from None
     if returncode != 0:
-        raise CcswitchError(f"{where} failed with exit status {returncode}", ExitStatus.FAILURE)
+        raise CcswitchError(f"{where} failed with exit status {returncode}")
     try:
         text = output.decode("utf-8")
     except UnicodeDecodeError:
-        raise CcswitchError(f"{where} printed something that is not UTF-8 text", ExitStatus.FAILURE) from None
+        raise CcswitchError(f"{where} printed something that is not UTF-8 text") from None
     text = strip_one_newline(text)
     if not text.strip():
-        raise CcswitchError(f"{where} printed nothing", ExitStatus.FAILURE)
+        raise CcswitchError(f"{where} printed nothing")
     if "\n" in text or "\r" in text:
         raise CcswitchError(
-            f"{where} printed more than one line; make it print only the token (e.g. append `| head -n 1`)",
-            ExitStatus.FAILURE,
-        )
+            f"{where} printed more than one line; make it print only the token (e.g. append `| head -n 1`)")
     return text
 
 
@@ -317,9 +307,9 @@ def _timeout_from(env: Mapping[str, str]) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise CcswitchError(f"{ENV_CMD_TIMEOUT}={raw!r} is not a number of seconds", ExitStatus.USAGE) from None
+        raise UsageError(f"{ENV_CMD_TIMEOUT}={raw!r} is not a number of seconds") from None
     if value <= 0:
-        raise CcswitchError(f"{ENV_CMD_TIMEOUT}={raw!r} must be more than 0 seconds", ExitStatus.USAGE)
+        raise UsageError(f"{ENV_CMD_TIMEOUT}={raw!r} must be more than 0 seconds")
     return value
 
 
