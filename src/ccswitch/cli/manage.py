@@ -16,12 +16,12 @@ from typing import Annotated, List, Optional
 import typer
 
 from ccswitch import paths
+from ccswitch.cli import common as cli_common
 from ccswitch.cli.common import reports_errors
 from ccswitch.console import stderr
 from ccswitch.errors import CcswitchError, UsageError
-from ccswitch.profiles import manage, tokens
+from ccswitch.profiles import adding, manage, tokens
 from ccswitch.profiles.presets import presets_dir
-from ccswitch.profiles.schema import AUTH_MODES
 from ccswitch.profiles.store import open_for_change, save_profiles_text
 
 token_app = typer.Typer(
@@ -43,6 +43,16 @@ def _notes(notes: list[str]) -> None:
         _say(note)
 
 
+def _ask(question: str, check, secret: bool) -> str:  # type: ignore[no-untyped-def]
+    """adding.Ask on the terminal: the question again, with what was wrong, until the answer is good."""
+    while True:
+        answer = typer.prompt(question, default="", show_default=False, hide_input=secret)
+        problem = check(answer)
+        if problem is None:
+            return answer
+        _say(f"{problem}; try again")
+
+
 def _read_secret(from_stdin: bool, what: str) -> str:
     """The token from stdin (one line) or a hidden prompt; never from an option."""
     if from_stdin or not _stdin_is_terminal():
@@ -58,16 +68,6 @@ def _read_secret(from_stdin: bool, what: str) -> str:
     if "\n" in secret or "\r" in secret:
         raise UsageError(f"the token on {source} has more than one line")
     return secret
-
-
-def _parse_env(pairs: list[str]) -> dict[str, str]:
-    result = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--env {pair!r}: write it as NAME=VALUE")
-        result[key] = value
-    return result
 
 
 @reports_errors
@@ -97,72 +97,15 @@ def add_profile(
     Example: pass show zhipu | ccswitch add myglm --extends glm --token-stdin
     """
     env = dict(os.environ)
-    # An empty value would otherwise be dropped as if the option had not been given.
-    for flag, value in (
-        ("--extends", extends), ("--base-url", base_url), ("--auth", auth), ("--model", model), ("--opus", opus),
-        ("--sonnet", sonnet), ("--haiku", haiku), ("--description", description), ("--token-env", token_env),
-        ("--token-cmd", token_cmd),
-    ):
-        if value is not None and not value.strip():
-            raise UsageError(f"{flag} is empty; give a value or leave the option out")
+    request = adding.AddRequest(
+        name, extends=extends, base_url=base_url, auth=auth, model=model, opus=opus, sonnet=sonnet, haiku=haiku,
+        env_pairs=env_pairs, description=description, token_env=token_env, token_cmd=token_cmd,
+        token_keyring=token_keyring, token_stdin=token_stdin, plain_text=plain_text)
     interactive = _stdin_is_terminal() and not token_stdin
-    if sum(bool(x) for x in (token_env, token_cmd, token_keyring or token_stdin)) > 1:
-        raise UsageError("give only one of --token-env, --token-cmd, --token-keyring/--token-stdin")
-    if plain_text and not (token_stdin or interactive):
-        raise UsageError("--plain-text applies to a token read from stdin (--token-stdin) or the prompt")
-    if auth is not None and auth not in AUTH_MODES:
-        raise UsageError(f"--auth {auth!r}: use one of {', '.join(AUTH_MODES)}")
-    manage.check_name(name)
-
-    if not extends and not base_url:
-        if not interactive:
-            raise UsageError("give --extends PRESET (see `ccswitch presets`) or --base-url URL")
-        extends = typer.prompt("Preset to start from (see `ccswitch presets`; empty for none)", default="", show_default=False) or None
-        if not extends:
-            base_url = typer.prompt("Base URL (e.g. https://gateway.example.com/anthropic)")
-    models = {tier: value for tier, value in (("opus", opus), ("sonnet", sonnet), ("haiku", haiku)) if value}
-    if interactive and not extends and not models:
-        for tier in ("opus", "sonnet", "haiku"):
-            value = typer.prompt(f"Model behind {tier} (empty: claude's default)", default="", show_default=False)
-            if value:
-                models[tier] = value
-
-    table: dict[str, object] = {}
-    for key, value in (("extends", extends), ("description", description), ("base_url", base_url), ("auth", auth)):
-        if value:
-            table[key] = value
-    secret: str | None = None
-    if token_env:
-        table["token"] = tokens.ENV_PREFIX + token_env
-    elif token_cmd:
-        table["token"] = tokens.CMD_PREFIX + token_cmd
-    elif token_stdin:
-        secret = _read_secret(True, "Token")
-    elif token_keyring:
-        table["token"] = tokens.KEYRING_REF
-        if interactive:
-            typed = typer.prompt("Token (hidden; empty to keep what the keyring holds)", hide_input=True, default="", show_default=False)
-            secret = typed or None
-    elif interactive and auth != "none":
-        typed = typer.prompt("Token (hidden; empty to keep the preset's or set none)", hide_input=True, default="", show_default=False)
-        secret = typed or None
-    keyring_secret = None
-    if secret is not None:
-        if "\n" in secret or "\r" in secret:
-            raise UsageError("the token has more than one line")
-        if plain_text:
-            table["token"] = secret
-        else:
-            table["token"] = tokens.KEYRING_REF
-            keyring_secret = secret
-    if model:
-        table["model"] = model
-    if models:
-        table["models"] = models
-    extra_env = _parse_env(env_pairs)
-    if extra_env:
-        table["env"] = extra_env
-
+    adding.check_options(request, interactive)
+    secret = _read_secret(True, "Token") if token_stdin else None
+    known = cli_common.load_profiles(env).names() if interactive else []
+    table, keyring_secret = adding.build_table(request, known, _ask if interactive else None, secret)
     profiles_path = paths.profiles_file(env)
     done = manage.add_profile(profiles_path, presets_dir(), name, table, force=force, keyring_secret=keyring_secret,
                               cache_path=paths.profiles_cache_file(env))

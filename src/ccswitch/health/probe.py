@@ -93,6 +93,37 @@ def request_body(model: str, stream: bool) -> dict[str, object]:
     }
 
 
+class _Timing:
+    """Milliseconds since the request started, at each phase httpcore reports."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.marks: dict[str, float] = {}
+        self.start = clock()
+
+    def restart(self) -> None:
+        self.start = self.clock()  # once the client is built: its TLS set-up is not the endpoint's latency
+
+    def trace(self, event: str, info: object) -> None:
+        # The last completed connect/TLS step ends "connect".
+        if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+            self.marks["connect"] = self.clock()
+
+    def first_byte(self) -> None:
+        self.marks.setdefault("first_byte", self.clock())
+
+    def ms(self, mark: str | None = None) -> float | None:
+        if mark is not None and mark not in self.marks:
+            return None
+        at = self.marks[mark] if mark else self.clock()
+        return round((at - self.start) * 1000, 1)
+
+
+class _TooSlow(Exception):
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
 def probe(
     base_url: str | None,
     auth_variable: str | None,
@@ -116,74 +147,53 @@ def probe(
     import httpx  # only this code path pays for it
 
     url = messages_url(base_url)
-    marks: dict[str, float] = {}
-    start = clock()  # reset once the client is built: its TLS set-up is not the endpoint's latency
-
-    def since_start(mark: str | None = None) -> float:
-        at = marks[mark] if mark else clock()
-        return round((at - start) * 1000, 1)
-
-    def trace(event: str, info: object) -> None:
-        # httpcore reports each phase; the last completed connect/TLS step ends "connect".
-        if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
-            marks["connect"] = clock()
+    timing = _Timing(clock)
 
     def result(ok: bool, reason: str, status: int | None = None, detail: str = "") -> ProbeResult:
-        return ProbeResult(
-            ok=ok,
-            reason=reason,
-            status=status,
-            detail=_scrub(detail, token),
-            url=url,
-            model=model,
-            stream=stream,
-            connect_ms=since_start("connect") if "connect" in marks else None,
-            first_byte_ms=since_start("first_byte") if "first_byte" in marks else None,
-            total_ms=since_start(),
-        )
+        return ProbeResult(ok=ok, reason=reason, status=status, detail=_scrub(detail, token), url=url, model=model,
+                           stream=stream, connect_ms=timing.ms("connect"), first_byte_ms=timing.ms("first_byte"),
+                           total_ms=timing.ms())
 
-    env = env or {}
     try:
         client = httpx.Client(
             timeout=httpx.Timeout(timeout),
             trust_env=False,  # proxies come from `env`, not from this process's environment
-            mounts=None if transport is not None else proxy_mounts(env),
+            mounts=None if transport is not None else proxy_mounts(env or {}),
             transport=transport,  # type: ignore[arg-type]
-            verify=_verify(env),
+            verify=_verify(env or {}),
             follow_redirects=False,
         )
     except (ValueError, OSError, httpx.InvalidURL) as exc:  # a malformed proxy URL or CA file
         return result(False, Outcome.PROXY if "proxy" in str(exc).lower() else Outcome.OTHER, detail=str(exc))
-    start = clock()
-    deadline = start + timeout
-    body = bytearray()
+    timing.restart()
+    request = {"headers": request_headers(auth_variable, token, headers),
+               "content": json.dumps(request_body(model, stream)).encode()}
     try:
-        with client, client.stream(
-            "POST",
-            url,
-            headers=request_headers(auth_variable, token, headers),
-            content=json.dumps(request_body(model, stream)).encode(),
-            extensions={"trace": trace},
-        ) as response:
-            for chunk in response.iter_raw():
-                if "first_byte" not in marks:
-                    marks["first_byte"] = clock()
-                if len(body) < 65536:
-                    body.extend(chunk)
-                if clock() > deadline:
-                    return result(False, Outcome.TIMEOUT, response.status_code, f"no complete answer within {timeout:g} s")
-            if "first_byte" not in marks:
-                marks["first_byte"] = clock()
-            status = response.status_code
-            content_type = response.headers.get("content-type", "")
+        with client:
+            status, content_type, body = _send(client, url, request, timing, timeout)
+    except _TooSlow as slow:
+        return result(False, Outcome.TIMEOUT, slow.status, f"no complete answer within {timeout:g} s")
     except httpx.TimeoutException as exc:
         return result(False, Outcome.TIMEOUT, detail=f"{_phase(exc)} timed out after {timeout:g} s")
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, OSError, ValueError) as exc:  # OSError, ValueError: anything the transport let through
         return result(False, classify_exception(exc), detail=_exception_text(exc))
-    except (OSError, ValueError) as exc:  # anything the transport let through
-        return result(False, classify_exception(exc), detail=_exception_text(exc))
-    reason, detail = classify_response(status, bytes(body), content_type, model, stream)
+    reason, detail = classify_response(status, body, content_type, model, stream)
     return result(reason == Outcome.OK, reason, status, detail)
+
+
+def _send(client: object, url: str, request: Mapping[str, object], timing: _Timing, timeout: float) -> tuple[int, str, bytes]:
+    """(status, content type, the first 64 KiB of the body); _TooSlow past the overall deadline."""
+    deadline = timing.start + timeout
+    body = bytearray()
+    with client.stream("POST", url, extensions={"trace": timing.trace}, **request) as response:  # type: ignore[attr-defined]
+        for chunk in response.iter_raw():
+            timing.first_byte()
+            if len(body) < 65536:
+                body.extend(chunk)
+            if timing.clock() > deadline:
+                raise _TooSlow(response.status_code)
+        timing.first_byte()
+        return response.status_code, response.headers.get("content-type", ""), bytes(body)
 
 
 def classify_response(status: int, body: bytes, content_type: str, model: str, stream: bool) -> tuple[str, str]:

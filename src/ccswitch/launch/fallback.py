@@ -108,58 +108,58 @@ def check_launch(
     cache: ProbeCache | None = None,
 ) -> LaunchCheck:
     """Probe `plan`'s profile (and then its fallbacks, in order) and re-plan on the first healthy one."""
-    timeout = seconds_setting(env, ENV_TIMEOUT, DEFAULT_TIMEOUT)
     if cache is None:
         ttl = seconds_setting(env, ENV_CACHE_SECONDS, DEFAULT_CACHE_SECONDS)
         cache = ProbeCache(cache_path(paths.user_cache_dir(env)), ttl)
-    first = plan.profile
-    commands: dict[str, list[str]] = {first.name: list(command)}
+    # The command each profile would run: a fallback may have to drop the --model it was given.
+    commands: dict[str, list[str]] = {plan.profile.name: list(command)}
+    timeout = seconds_setting(env, ENV_TIMEOUT, DEFAULT_TIMEOUT)
 
     def check(name: str) -> tuple[str | None, Callable[[], Health]]:
         profile = profile_set.get(name)
         run_command = commands.setdefault(name, command_for(profile, command, env))
         requested = claude_model_option(run_command, env) if plan.is_claude else None
-        model = model_to_probe(profile, requested)
-        planned = endpoint_checks.plan(profile, env, tokens)
-        if isinstance(planned, dict):  # nothing to send: a cloud or login profile, or no token
-            if planned["result"] == endpoint_checks.SKIPPED:
-                return None, lambda: Health(True, Outcome.NOT_PROBED, str(planned["reason"]))
-            return None, lambda: Health(False, Outcome.TOKEN_MISSING, str(planned["detail"] or planned["reason"]))
-        target = planned[0]
-        key = "|".join((probes.messages_url(target.base_url), target.auth_variable or "", model, _fingerprint(target.token)))
+        return _probe_of(profile, model_to_probe(profile, requested), env, tokens, probe, timeout)
 
-        def run_probe() -> Health:
-            return health_of(probe(target.base_url, target.auth_variable, target.token, model, timeout,
-                                   False, headers=target.headers, env=env))
-
-        return key, run_probe
-
-    decision = choose_healthy(first.name, first.fallback, check, cache)
-    lines = []
-    for name, health in decision.attempts:
-        if name == decision.profile:
-            break
-        lines.append(f"profile {name!r} failed its check: {describe(health)}")
+    decision = choose_healthy(plan.profile.name, plan.profile.fallback, check, cache)
+    lines = [f"profile {name!r} failed its check: {describe(health)}"
+             for name, health in decision.attempts if name != decision.profile]
     if decision.profile is None:
-        if first.fallback:
-            names = ", ".join(repr(n) for n in first.fallback)
-            error = f"profile {first.name!r} and its fallbacks {names} are all down; launched nothing"
-        else:
-            error = f"profile {first.name!r} is down and has no `fallback` list; launched nothing"
-        return LaunchCheck(None, decision, lines, error)
+        return LaunchCheck(None, decision, lines, _all_down(plan.profile))
     chosen, health = decision.attempts[-1]
-    if chosen == first.name:
+    if chosen == plan.profile.name:
         if not health.ok:
             lines.append(f"profile {chosen!r}: the check found {describe(health)}; launching it anyway "
                          "(another provider would not fix that)")
         return LaunchCheck(plan, decision, lines, None)
-    reason = f"fallback for {first.name!r} ({decision.attempts[0][1].outcome}), which was {plan.reason}"
-    replanned = prepare(None, commands[chosen], profile_set=profile_set, env=env, cwd=cwd,
-                               choice=(chosen, reason), tokens=tokens)
+    reason = f"fallback for {plan.profile.name!r} ({decision.attempts[0][1].outcome}), which was {plan.reason}"
+    replanned = prepare(None, commands[chosen], profile_set=profile_set, env=env, cwd=cwd, choice=(chosen, reason),
+                        tokens=tokens)
     dropped = claude_model_option(command, env) if commands[chosen] != list(command) else None
     note = f"; model {dropped!r} is not one it serves, so it uses its own" if dropped else ""
     lines.append(f"launching fallback profile {chosen!r} instead{note}")
     return LaunchCheck(replanned, decision, lines, None)
+
+
+def _probe_of(profile: Profile, model: str, env: Mapping[str, str], tokens: TokenResolver,
+              probe: Callable[..., probes.ProbeResult], timeout: float) -> tuple[str | None, Callable[[], Health]]:
+    """(cache key, the probe to run) for one profile; a key of None: nothing to send, nothing to cache."""
+    planned = endpoint_checks.plan(profile, env, tokens)
+    if isinstance(planned, dict):  # a cloud or login profile, or no token
+        if planned["result"] == endpoint_checks.SKIPPED:
+            return None, lambda: Health(True, Outcome.NOT_PROBED, str(planned["reason"]))
+        return None, lambda: Health(False, Outcome.TOKEN_MISSING, str(planned["detail"] or planned["reason"]))
+    target = planned[0]
+    key = "|".join((probes.messages_url(target.base_url), target.auth_variable or "", model, _fingerprint(target.token)))
+    return key, lambda: health_of(probe(target.base_url, target.auth_variable, target.token, model, timeout, False,
+                                        headers=target.headers, env=env))
+
+
+def _all_down(first: Profile) -> str:
+    if first.fallback:
+        names = ", ".join(repr(n) for n in first.fallback)
+        return f"profile {first.name!r} and its fallbacks {names} are all down; launched nothing"
+    return f"profile {first.name!r} is down and has no `fallback` list; launched nothing"
 
 
 def report(outcome: LaunchCheck) -> list[str]:

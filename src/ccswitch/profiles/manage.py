@@ -20,7 +20,7 @@ from ccswitch.profiles import tokens, tomledit
 from ccswitch.profiles.active import active_scopes, recorded_active
 from ccswitch.profiles.pins import find_pin
 from ccswitch.profiles.schema import (
-    NAME_RE,
+    check_name,
     validate_profile_table,
 )
 from ccswitch.profiles.store import (
@@ -34,11 +34,6 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-
-
-def check_name(name: str) -> None:
-    if not NAME_RE.match(name):
-        raise UsageError(f"bad profile name {name!r}: use only letters, digits, '.', '_' and '-'")
 
 
 def _require_user_profile(opened: ProfilesFile, name: str, verb: str) -> None:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 
 from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MODEL_VARIABLES
-from ccswitch.errors import ProfileFileError
+from ccswitch.errors import ProfileFileError, UsageError
 from ccswitch.profiles.tokens import CMD_PREFIX, ENV_PREFIX
 
 SCHEMA_VERSION = 1
@@ -66,80 +66,112 @@ def validate_user_file(data: Mapping[str, object], path: str, text: str = "") ->
     return profiles, default
 
 
+def check_name(name: str) -> None:
+    """A name given on the command line for a new profile."""
+    if not NAME_RE.match(name):
+        raise UsageError(f"bad profile name {name!r}: use only letters, digits, '.', '_' and '-'")
+
+
+class _Problem(Exception):
+    """One wrong field: raised by the checks below, turned into a ProfileFileError with the line."""
+
+    def __init__(self, key: str | None, message: str, table: str | None = None) -> None:
+        super().__init__(message)
+        self.key, self.message, self.table = key, message, table
+
+
 def validate_profile_table(name: str, raw: Mapping[str, object], path: str, text: str = "") -> None:
     """Check one profile's fields. Used for user profiles and presets alike."""
+    try:
+        if not NAME_RE.match(name):
+            raise _Problem(None, f"bad profile name {name!r}: use only letters, digits, '.', '_' and '-'")
+        for key, value in raw.items():
+            _check_type(key, value)
+        for check in (_check_scalars, _check_references, _check_models, _check_env, _check_headers):
+            check(name, raw)
+    except _Problem as problem:
+        where = f"[profiles.{name}]" if problem.table is None else f"[profiles.{name}.{problem.table}]"
+        line = find_line(text, name, problem.key, problem.table) or (
+            find_line(text, name, problem.table) if problem.table else None)
+        raise ProfileFileError(path, f"{where}: {problem.message}", line) from None
 
-    def fail(key: str | None, message: str, table: str | None = None) -> None:
-        where = f"[profiles.{name}]" if table is None else f"[profiles.{name}.{table}]"
-        line = find_line(text, name, key, table) or (find_line(text, name, table) if table else None)
-        raise ProfileFileError(path, f"{where}: {message}", line)
 
-    if not NAME_RE.match(name):
-        fail(None, f"bad profile name {name!r}: use only letters, digits, '.', '_' and '-'")
-    for key, value in raw.items():
-        if key not in PROFILE_KEYS:
-            fail(key, f"unknown key {key!r}{did_you_mean(key, PROFILE_KEYS)}")
-        if key in TABLE_KEYS:
-            if not isinstance(value, dict):
-                fail(key, f"{key}: must be a table of strings")
-            continue
-        if key in LIST_KEYS:
-            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-                fail(key, f"{key}: must be an array of non-empty strings")
-            continue
-        if key in BOOL_KEYS:
-            if not isinstance(value, bool):
-                fail(key, f"{key}: must be true or false, not {_toml_type(value)}")
-            continue
-        if key == "models_checked" and hasattr(value, "isoformat"):
-            continue  # a TOML date is fine here
-        if not isinstance(value, str):
-            fail(key, f"{key}: must be a string, not {_toml_type(value)}")
+def _check_type(key: str, value: object) -> None:
+    if key not in PROFILE_KEYS:
+        raise _Problem(key, f"unknown key {key!r}{did_you_mean(key, PROFILE_KEYS)}")
+    if key in TABLE_KEYS:
+        if not isinstance(value, dict):
+            raise _Problem(key, f"{key}: must be a table of strings")
+    elif key in LIST_KEYS:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise _Problem(key, f"{key}: must be an array of non-empty strings")
+    elif key in BOOL_KEYS:
+        if not isinstance(value, bool):
+            raise _Problem(key, f"{key}: must be true or false, not {_toml_type(value)}")
+    elif key == "models_checked" and hasattr(value, "isoformat"):
+        return  # a TOML date is fine here
+    elif not isinstance(value, str):
+        raise _Problem(key, f"{key}: must be a string, not {_toml_type(value)}")
+
+
+def _check_scalars(name: str, raw: Mapping[str, object]) -> None:
     auth = raw.get("auth")
     if auth is not None and auth not in AUTH_MODES:
-        fail("auth", f"auth: {auth!r} is not one of {', '.join(AUTH_MODES)}{did_you_mean(str(auth), AUTH_MODES)}")
+        raise _Problem("auth", f"auth: {auth!r} is not one of {', '.join(AUTH_MODES)}{did_you_mean(str(auth), AUTH_MODES)}")
     base_url = raw.get("base_url")
-    if isinstance(base_url, str):
-        problem = base_url_problem(base_url)
-        if problem:
-            fail("base_url", f"base_url: {problem}")
-    extends = raw.get("extends")
-    if isinstance(extends, str) and not NAME_RE.match(extends):
-        fail("extends", f"extends: bad profile name {extends!r}")
-    for fallback in raw.get("fallback", ()):  # type: ignore[union-attr]
-        if not NAME_RE.match(fallback):
-            fail("fallback", f"fallback: bad profile name {fallback!r}")
-        if fallback == name:
-            fail("fallback", "fallback: a profile cannot fall back to itself")
-    token = raw.get("token")
-    # A reference that can never resolve would only fail at launch, far from the line that is wrong.
-    if isinstance(token, str) and token.startswith(ENV_PREFIX) and not ENV_NAME_RE.match(token[len(ENV_PREFIX) :]):
-        fail("token", f"token: {token!r} does not name an environment variable (write env:NAME; NAME of letters, digits and _)")
-    if isinstance(token, str) and token.startswith(CMD_PREFIX) and not token[len(CMD_PREFIX) :].strip():
-        fail("token", f"token: {token!r} names no command (write cmd:COMMAND)")
+    problem = base_url_problem(base_url) if isinstance(base_url, str) else None
+    if problem:
+        raise _Problem("base_url", f"base_url: {problem}")
     token_var = raw.get("token_var")
     if isinstance(token_var, str) and not ENV_NAME_RE.match(token_var):
-        fail("token_var", f"token_var: {token_var!r} is not a variable name")
-    models = raw.get("models", {})
-    for tier, model in models.items():  # type: ignore[union-attr]
+        raise _Problem("token_var", f"token_var: {token_var!r} is not a variable name")
+
+
+def _check_references(name: str, raw: Mapping[str, object]) -> None:
+    """Names of other profiles and the token reference: a reference that can never resolve would
+    only fail at launch, far from the line that is wrong."""
+    extends = raw.get("extends")
+    if isinstance(extends, str) and not NAME_RE.match(extends):
+        raise _Problem("extends", f"extends: bad profile name {extends!r}")
+    for fallback in raw.get("fallback", ()):  # type: ignore[union-attr]
+        if not NAME_RE.match(fallback):
+            raise _Problem("fallback", f"fallback: bad profile name {fallback!r}")
+        if fallback == name:
+            raise _Problem("fallback", "fallback: a profile cannot fall back to itself")
+    token = raw.get("token")
+    if not isinstance(token, str):
+        return
+    if token.startswith(ENV_PREFIX) and not ENV_NAME_RE.match(token[len(ENV_PREFIX) :]):
+        raise _Problem("token", f"token: {token!r} does not name an environment variable (write env:NAME; NAME of "
+                                "letters, digits and _)")
+    if token.startswith(CMD_PREFIX) and not token[len(CMD_PREFIX) :].strip():
+        raise _Problem("token", f"token: {token!r} names no command (write cmd:COMMAND)")
+
+
+def _check_models(name: str, raw: Mapping[str, object]) -> None:
+    for tier, model in raw.get("models", {}).items():  # type: ignore[union-attr]
         if tier not in MODEL_VARIABLES:
-            fail(tier, f"unknown model tier {tier!r}{did_you_mean(tier, tuple(MODEL_VARIABLES))}", "models")
+            raise _Problem(tier, f"unknown model tier {tier!r}{did_you_mean(tier, tuple(MODEL_VARIABLES))}", "models")
         if not isinstance(model, str) or not model.strip():
-            fail(tier, f"{tier}: must be a non-empty string (a model name)", "models")
-    env = raw.get("env", {})
-    for var, value in env.items():  # type: ignore[union-attr]
+            raise _Problem(tier, f"{tier}: must be a non-empty string (a model name)", "models")
+
+
+def _check_env(name: str, raw: Mapping[str, object]) -> None:
+    for var, value in raw.get("env", {}).items():  # type: ignore[union-attr]
         if not ENV_NAME_RE.match(var):
-            fail(var, f"{var!r} is not a valid environment variable name", "env")
+            raise _Problem(var, f"{var!r} is not a valid environment variable name", "env")
         if not isinstance(value, str):
-            fail(var, f"{var}: env values must be strings (write {var} = \"{_toml_scalar(value)}\")", "env")
+            raise _Problem(var, f"{var}: env values must be strings (write {var} = \"{_toml_scalar(value)}\")", "env")
         if var in CREDENTIAL_VARIABLES and value:
-            fail(var, f"{var}: put credentials in the profile's `token` field, not in env", "env")
-    headers = raw.get("headers", {})
-    for header, value in headers.items():  # type: ignore[union-attr]
+            raise _Problem(var, f"{var}: put credentials in the profile's `token` field, not in env", "env")
+
+
+def _check_headers(name: str, raw: Mapping[str, object]) -> None:
+    for header, value in raw.get("headers", {}).items():  # type: ignore[union-attr]
         if not _HEADER_NAME_RE.match(header):
-            fail(header, f"{header!r} is not a valid HTTP header name", "headers")
+            raise _Problem(header, f"{header!r} is not a valid HTTP header name", "headers")
         if not isinstance(value, str) or "\n" in value or "\r" in value:
-            fail(header, f"{header}: header values must be one-line strings", "headers")
+            raise _Problem(header, f"{header}: header values must be one-line strings", "headers")
 
 
 def base_url_problem(url: str) -> str | None:
