@@ -14,10 +14,12 @@ FAST_COMMANDS = ("run", "env")
 def main() -> None:
     args = sys.argv[1:]
     if args and args[0] in FAST_COMMANDS:
+        # The light front door: no typer, rich or tomlkit on the path of every claude start.
         from ccswitch.launch import front_door
 
         if not front_door.wants_help(args[1:]):
             sys.exit(front_door.main(args))
+    # Everything else (and any --help) pays for typer and rich.
     from ccswitch.cli.app import app
 
     app(prog_name="ccswitch")

@@ -6,9 +6,10 @@ On the launch path: no imports.
 
 from __future__ import annotations
 
-# Levels, mildest first. `doctor` exits 1 on any FAIL; `status` and `run` print WARN and FAIL.
-INFO, OK, WARN, FAIL = "info", "ok", "warn", "fail"
-LEVELS = (INFO, OK, WARN, FAIL)
+# Levels, mildest first. `doctor` exits 1 on any FAIL; `status` and `run` print WARN and FAIL;
+# SKIPPED is a check that could not run here (`test` of a cloud profile).
+INFO, SKIPPED, OK, WARN, FAIL = "info", "skipped", "ok", "warn", "fail"
+LEVELS = (INFO, SKIPPED, OK, WARN, FAIL)
 
 
 class Finding:

@@ -56,7 +56,7 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | No
             mode = os.stat(target).st_mode & 0o777
         except FileNotFoundError:
             mode = PRIVATE_FILE
-    import tempfile
+    import tempfile  # only when writing: `run` reads far more often than it writes
 
     fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
     try:

@@ -1,7 +1,7 @@
 """A mock of the Anthropic Messages API on 127.0.0.1, good enough for the real claude binary.
 
 It records every request (method, path, headers, JSON body) and answers per the shape claude
-expects (see shared/claude-code.md): SSE for `"stream": true`, a JSON message otherwise, an
+expects (docs/claude-code.md, "What a mock must answer"): SSE for `"stream": true`, a JSON message otherwise, an
 Anthropic-style error for a configured status, or a delay to provoke timeouts.
 """
 

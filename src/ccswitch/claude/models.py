@@ -7,8 +7,10 @@ On the launch path: no imports.
 
 from __future__ import annotations
 
-# The tiers claude maps through ANTHROPIC_DEFAULT_<TIER>_MODEL.
+# The tiers claude maps through ANTHROPIC_DEFAULT_<TIER>_MODEL; the first three are the ones every
+# provider maps (`add` asks for them, `test` tries them).
 TIERS = ("opus", "sonnet", "haiku", "fable")
+MAIN_TIERS = TIERS[:3]
 # Alias -> the tier claude resolves it through (opusplan plans with opus; best and default are the
 # opus tier for a third-party endpoint). Anything else is a model id, sent as typed.
 ALIASES = {"opus": "opus", "sonnet": "sonnet", "haiku": "haiku", "fable": "fable",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ccswitch import paths
 from ccswitch.claude import settings as claude_settings
 from ccswitch.claude.sources import (
     SHELL,
@@ -62,12 +63,10 @@ class Situation:
         return findings(self.sources, self.active, self.claude_state, self.claude_state_path)
 
 
-def gather(env: Mapping[str, str], cwd: str) -> Situation:
-    from ccswitch import paths
-    from ccswitch.switching.records import active_records
-
+def gather(env: Mapping[str, str], cwd: str, active: Mapping[str, Mapping[str, object] | None]) -> Situation:
+    """Read what a claude started in `cwd` with `env` would read. `active` is ccswitch's record of
+    what `use` put into each scope (switching.records.active_records), which this package cannot read."""
     sources = load_sources(settings_files(env, cwd), env)
-    active = active_records(paths.state_dir(env), paths.claude_user_settings(env), cwd)
     state_path = paths.claude_state_file(env)
     state, state_error, state_exists = claude_settings.read_object(state_path)
     return Situation(sources, active, state, state_path, state_error, state_exists)

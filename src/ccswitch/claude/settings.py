@@ -14,7 +14,6 @@ validates its keys, so a bookkeeping key of ours inside it could be dropped or w
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -208,6 +207,8 @@ def dump(settings: Mapping[str, object], style: Style) -> str:
 
 def digest(value: object) -> str:
     """What the record keeps of a value ccswitch wrote: enough to notice a change, never the token."""
+    import hashlib  # `use` and `status` only: `run` reads settings files but never digests them
+
     return hashlib.sha256(json.dumps(value, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 

@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 
+from ccswitch import paths
 from ccswitch.claude import settings as claude_settings
 
 # Highest precedence first; the shell is always last.
@@ -69,8 +70,6 @@ def settings_files(env: Mapping[str, str], cwd: str) -> list[tuple[str, str]]:
     The project is the git work tree around `cwd` (where `use --scope project` writes). In $HOME
     the user file is also the project file; it is listed once, as the user's.
     """
-    from ccswitch import paths
-
     root = paths.find_project_root(cwd)
     user = paths.claude_user_settings(env)
     candidates = [

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from ccswitch import __version__
+from ccswitch.cli import health, launch, manage, profiles, switching
 from ccswitch.console import stdout
 
 app = typer.Typer(
@@ -46,8 +47,6 @@ def main(
 
 def build() -> typer.Typer:
     """Register every command group on the app, in the order `--help` lists them."""
-    from ccswitch.cli import health, launch, manage, profiles, switching
-
     for group in (profiles, launch, health, manage, switching):
         group.register(app)
     return app

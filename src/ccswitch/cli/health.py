@@ -12,10 +12,13 @@ from rich.table import Table
 from ccswitch.cli.common import JsonOption, load_profiles, print_json, reports_errors
 from ccswitch.console import stdout
 from ccswitch.errors import ExitStatus, UsageError
-from ccswitch.findings import FAIL, OK, WARN
+from ccswitch.findings import FAIL, OK, SKIPPED, WARN
+from ccswitch.health import doctor as core
+from ccswitch.health import endpoint_checks
+from ccswitch.profiles.presets import presets_dir
 
 DEFAULT_TIMEOUT = 20.0
-RESULT_STYLE = {"ok": "[ok]OK[/]", "fail": "[error]FAIL[/]", "skipped": "[muted]SKIP[/]"}
+RESULT_STYLE = {OK: "[ok]OK[/]", FAIL: "[error]FAIL[/]", SKIPPED: "[muted]SKIP[/]"}
 CHECK_STYLE = {OK: "[ok]OK[/]", WARN: "[warning]WARN[/]", FAIL: "[error]FAIL[/]"}
 
 
@@ -33,9 +36,6 @@ def test_profiles(
 
     Example: ccswitch test glm kimi --stream --timeout 10
     """
-    from ccswitch.health import (
-        endpoint_checks,  # pulls in the probe; only this command pays for it
-    )
 
     env = dict(os.environ)
     profile_set = load_profiles(env)
@@ -96,9 +96,6 @@ def doctor(as_json: JsonOption = False) -> None:
 
     Example: ccswitch doctor --json | jq '.checks[] | select(.status != "ok")'
     """
-    from ccswitch.health import doctor as core
-    from ccswitch.profiles.presets import presets_dir
-
     env = dict(os.environ)
     checks = core.run_doctor(env, os.getcwd(), presets_dir())
     failed = core.failed(checks)

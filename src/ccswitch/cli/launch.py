@@ -12,13 +12,13 @@ from typing import Annotated, Optional
 import typer
 from rich.markup import escape
 
-from ccswitch import paths
 from ccswitch.cli.common import load_profiles, reports_errors
 from ccswitch.console import stderr
 from ccswitch.errors import UsageError
+from ccswitch.fsutil import atomic_write_text
 from ccswitch.launch import front_door
 from ccswitch.launch.shells import SHELLS
-from ccswitch.profiles.pins import read_pin
+from ccswitch.profiles.pins import PIN_FILENAME, find_pin_file, read_pin
 
 
 @reports_errors
@@ -90,7 +90,7 @@ def pin_profile(
     Example: ccswitch pin glm
     """
     cwd = os.getcwd()
-    here = os.path.join(cwd, paths.PIN_FILENAME)
+    here = os.path.join(cwd, PIN_FILENAME)
     if clear:
         if name:
             raise UsageError("pin: give a profile name or --clear, not both")
@@ -98,15 +98,15 @@ def pin_profile(
             os.unlink(here)
             stderr.print(f"removed {escape(here)}")
             return
-        nearest = paths.find_pin_file(cwd)
+        nearest = find_pin_file(cwd)
         if nearest:
-            raise UsageError(f"no {paths.PIN_FILENAME} in {cwd}; the pin that applies is {nearest} (clear it there)")
-        stderr.print(f"no {paths.PIN_FILENAME} here; nothing to clear")
+            raise UsageError(f"no {PIN_FILENAME} in {cwd}; the pin that applies is {nearest} (clear it there)")
+        stderr.print(f"no {PIN_FILENAME} here; nothing to clear")
         return
     if name is None:
-        nearest = paths.find_pin_file(cwd)
+        nearest = find_pin_file(cwd)
         if nearest is None:
-            stderr.print(f"no {paths.PIN_FILENAME} pin from {escape(cwd)} upwards")
+            stderr.print(f"no {PIN_FILENAME} pin from {escape(cwd)} upwards")
             raise typer.Exit(1)
         # Plain print: scripts read `NAME<TAB>PATH`, and rich would expand the tab.
         print(f"{read_pin(nearest)}\t{nearest}")
@@ -114,8 +114,6 @@ def pin_profile(
     profile_set = load_profiles()
     
     profile_set.get(name)  # a pin to a profile that does not exist helps nobody
-    from ccswitch.fsutil import atomic_write_text
-
     # Not a secret, and meant to be shared with the project: ordinary permissions.
     atomic_write_text(here, name + "\n", mode=0o644)
     stderr.print(f"pinned [name]{escape(name)}[/] in {escape(here)}")

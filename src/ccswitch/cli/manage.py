@@ -19,7 +19,7 @@ from ccswitch import paths
 from ccswitch.cli import common as cli_common
 from ccswitch.cli.common import reports_errors
 from ccswitch.console import stderr
-from ccswitch.errors import CcswitchError, UsageError
+from ccswitch.errors import CcswitchError, UsageError, report
 from ccswitch.profiles import adding, manage, tokens
 from ccswitch.profiles.presets import presets_dir
 from ccswitch.profiles.store import open_for_change, save_profiles_text
@@ -186,7 +186,7 @@ def edit_profile(name: Annotated[str, typer.Argument(help="Profile to edit (a pr
             try:
                 new_text = manage.edit_apply(opened, name, edited, presets)
             except CcswitchError as error:
-                _say(f"ccswitch: error: {error.message}")
+                report(error)
                 try:
                     again = typer.confirm("Edit again?", default=True)
                 except typer.Abort:

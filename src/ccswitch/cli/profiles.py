@@ -15,6 +15,7 @@ from ccswitch.cli.common import JsonOption, load_profiles, print_json, reports_e
 from ccswitch.console import stdout
 from ccswitch.errors import CcswitchError, UsageError
 from ccswitch.profiles import describe
+from ccswitch.profiles.active import recorded_active
 from ccswitch.profiles.routing import candidates, route_model
 
 
@@ -27,9 +28,6 @@ def list_profiles(as_json: JsonOption = False) -> None:
     env = dict(os.environ)
     profile_set = load_profiles(env)
     rows = [describe.summarize(profile_set.get(n), env, profile_set.default) for n in profile_set.names()]
-    from ccswitch.profiles.active import (
-        recorded_active,  # what `use` recorded; `remove` asks the same
-    )
 
     active: dict[str, list[str]] = {}
     for scope, name in recorded_active(env, os.getcwd()):

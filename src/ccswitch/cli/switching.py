@@ -22,7 +22,12 @@ from ccswitch.profiles.environment import needs_onboarding_fix, profile_environm
 from ccswitch.profiles.tokens import TokenResolver, mask
 from ccswitch.switching.backups import find_backup, list_backups
 from ccswitch.switching.git import ensure_git_ignored
-from ccswitch.switching.records import SCOPES, SettingsTarget, target_for
+from ccswitch.switching.records import (
+    SCOPES,
+    SettingsTarget,
+    active_records,
+    target_for,
+)
 from ccswitch.switching.transaction import Change, off, restore, use
 
 ScopeOption = Annotated[
@@ -177,7 +182,9 @@ def restore_backup(
 
 
 def _analysis(env: dict[str, str]) -> dict[str, object]:
-    return precedence.gather(env, os.getcwd()).analyze()
+    cwd = os.getcwd()
+    active = active_records(paths.state_dir(env), paths.claude_user_settings(env), cwd)
+    return precedence.gather(env, cwd, active).analyze()
 
 
 def _print_conflicts(env: dict[str, str], only_overrides: bool = False) -> None:

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 
 from ccswitch import paths
 from ccswitch.claude import precedence
 from ccswitch.claude.sources import SHELL, Source
+from ccswitch.claude.state import ONBOARDING_KEY
 from ccswitch.errors import CcswitchError, ProfileFileError
 from ccswitch.findings import FAIL, OK, WARN, Finding
 from ccswitch.profiles.model import ProfileSet
+from ccswitch.profiles.schema import validate_user_file
+from ccswitch.profiles.store import build_profile_set, read_toml
 from ccswitch.profiles.tokens import describe_token, reference_kind
+from ccswitch.switching.records import active_records
 
 # The first Node that npm can install current claude releases on (docs/claude-code.md).
 NODE_FOR_CURRENT_CLAUDE = 22
@@ -77,12 +82,12 @@ def conflict_checks(sources: Sequence[Source], shell: Mapping[str, str], claude_
 
 
 def onboarding_check(path: str, state: Mapping | None, error: str | None, exists: bool) -> Finding:
-    fix = f'finish claude\'s first-run setup once, or set "hasCompletedOnboarding": true in {path}'
+    fix = f'finish claude\'s first-run setup once, or set "{ONBOARDING_KEY}": true in {path}'
     if not exists:
         return checked("onboarding", WARN, f"{path}: not present: interactive claude will show its first-run screens", fix)
     if error:
         return checked("onboarding", WARN, f"{path}: {error}", "let claude rewrite it: move it aside and start claude once")
-    if isinstance(state, Mapping) and state.get("hasCompletedOnboarding") is True:
+    if isinstance(state, Mapping) and state.get(ONBOARDING_KEY) is True:
         return checked("onboarding", OK, "first-run setup done (hasCompletedOnboarding)")
     return checked("onboarding", WARN, "hasCompletedOnboarding is not set: interactive claude will show its first-run screens", fix)
 
@@ -138,9 +143,6 @@ def _first_line(run: Runner, argv: list[str], env: Mapping[str, str]) -> tuple[s
 
 
 def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str, str]) -> tuple[list[Finding], ProfileSet | None]:
-    from ccswitch.profiles.schema import validate_user_file
-    from ccswitch.profiles.store import build_profile_set, read_toml
-
     if not os.path.exists(profiles_path):
         return [checked("profiles file", OK, f"{profiles_path}: not present (only the built-in presets)")], None
     try:
@@ -159,7 +161,7 @@ def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str
         except CcswitchError as error:
             broken.append(error.message)
     if default is not None and default not in profile_set:
-        broken.append(f"{profiles_path}: default: no profile named {default!r}")
+        broken.append(f"{profiles_path}: default: {profile_set.unknown(default).message}")
     if broken:
         checks.extend(checked("extends", FAIL, message, "point `extends`/`default` at an existing profile") for message in broken)
     else:
@@ -236,12 +238,11 @@ def keyring_check(profile_set: ProfileSet, user: Mapping[str, Mapping[str, objec
 
 def run_doctor(env: Mapping[str, str], project_dir: str, presets_directory: str, *,
                which: Which | None = None, run: Runner | None = None) -> list[Finding]:
-    import shutil
-
     checks = claude_checks(env, which or shutil.which, run or subprocess.run)
     profile_checks, _ = profiles_checks(paths.profiles_file(env), presets_directory, env)
     checks.extend(profile_checks)
-    situation = precedence.gather(env, project_dir)
+    active = active_records(paths.state_dir(env), paths.claude_user_settings(env), project_dir)
+    situation = precedence.gather(env, project_dir, active)
     sources = [source for source in situation.sources if source.name != SHELL]
     checks.extend(check_settings_files(sources))
     checks.extend(conflict_checks(sources, env, situation.claude_state, situation.active, situation.claude_state_path))

@@ -10,9 +10,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from ccswitch.claude.models import is_alias, strip_context_suffix
+from ccswitch.claude.models import MAIN_TIERS, is_alias, strip_context_suffix
 from ccswitch.claude.variables import CLOUD_SWITCHES, cloud_switch
 from ccswitch.errors import CcswitchError
+from ccswitch.findings import FAIL, OK, SKIPPED
 from ccswitch.health import probe as probes
 from ccswitch.health.outcomes import UNREACHABLE, Outcome
 from ccswitch.profiles.environment import profile_environment
@@ -24,11 +25,9 @@ from ccswitch.profiles.tokens import (
     reference_kind,
 )
 
-TESTED_TIERS = ("opus", "sonnet", "haiku")
 # What claude sends when a profile maps no model at all: a Claude id (providers that accept Claude
 # names map it server-side). The cheapest current tier.
 FALLBACK_MODEL = "claude-haiku-4-5"
-OK, FAIL, SKIPPED = "ok", "fail", "skipped"
 
 
 class ProbeTarget:
@@ -50,7 +49,7 @@ class ProbeTarget:
 def models_to_test(profile: Profile) -> list[tuple[str, tuple[str, ...]]]:
     """Each distinct model the profile sends, with the tiers that send it, in tier order."""
     found: dict[str, list[str]] = {}
-    for tier in TESTED_TIERS:
+    for tier in MAIN_TIERS:
         model = profile.models.get(tier)
         if model:
             found.setdefault(model, []).append(tier)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from ccswitch.health.outcomes import Outcome
+from ccswitch.profiles.tokens import mask
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -144,7 +145,7 @@ def probe(
     whole answer. `env` supplies HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY and CA files, as claude
     would read them. The token never appears in the result.
     """
-    import httpx  # only this code path pays for it
+    import httpx  # ~0.25 s: only a probe pays for it, never a plain `run`
 
     url = messages_url(base_url)
     timing = _Timing(clock)
@@ -250,7 +251,7 @@ def _classify_error_text(text: str, model: str, default: str = Outcome.OTHER) ->
 
 def classify_exception(exc: BaseException) -> str:
     """The reason for a failure before any HTTP answer: timeout, refused, DNS, TLS, proxy or other."""
-    import socket
+    import socket  # only to classify a failure
     import ssl
 
     chain = []
@@ -329,8 +330,6 @@ def _exception_text(exc: BaseException) -> str:
 def _scrub(text: str, token: str | None) -> str:
     """A server may echo the credential back in its error; never pass it on."""
     if token and len(token) >= 8 and text:  # shorter ones are dummies ("ollama"), not secrets
-        from ccswitch.profiles.tokens import mask
-
         text = text.replace(token, mask(token))
     return text[:DETAIL_LIMIT] if len(text) > DETAIL_LIMIT else text
 
@@ -341,7 +340,7 @@ def proxy_mounts(env: Mapping[str, str]) -> dict[str, object]:
     Mirrors httpx's own reading of these variables (lower-case names win, as in curl), but from
     the `env` given rather than this process's.
     """
-    import httpx
+    import httpx  # ~0.25 s: only a probe pays for it, never a plain `run`
 
     def get(name: str) -> str:
         return (env.get(name.lower()) or env.get(name) or "").strip()
@@ -376,7 +375,7 @@ def _verify(env: Mapping[str, str]) -> object:
     extra = [env.get(var) for var in ("SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS") if env.get(var)]
     if not extra:
         return True
-    import ssl
+    import ssl  # only when a probe is sent (httpx needs it anyway)
 
     import certifi
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ccswitch import paths
+from ccswitch.claude.models import is_alias
 from ccswitch.errors import UsageError
 from ccswitch.profiles.model import ProfileSet
-from ccswitch.profiles.pins import read_pin
+from ccswitch.profiles.pins import PIN_FILENAME, find_pin_file, read_pin
 
 NAMED = "named on the command line"
 
@@ -31,14 +31,12 @@ def choose_profile(
     """
     if name:
         return name, NAMED
-    pin = paths.find_pin_file(cwd)
+    pin = find_pin_file(cwd)
     if pin:
         return read_pin(pin), f"pinned in {pin}"
     routed_nowhere = False
     if model:
-        from ccswitch.claude.models import (
-            is_alias,  # routing: only when a model is given
-        )
+        # Routing reads every preset's `serves`: only when a model is given.
         from ccswitch.profiles.routing import route_model
 
         if not is_alias(model):
@@ -51,6 +49,6 @@ def choose_profile(
         return profile_set.default, f"default in {profile_set.path}{unrouted}"
     no_route = f", no profile whose `serves` matches model {model!r}," if routed_nowhere else ","
     raise UsageError(
-        f"no profile named, no {paths.PIN_FILENAME} pin from {cwd} upwards{no_route} and no `default` in "
+        f"no profile named, no {PIN_FILENAME} pin from {cwd} upwards{no_route} and no `default` in "
         f"{profile_set.path}; name one (ccswitch run NAME) or pin one (ccswitch pin NAME)"
     )

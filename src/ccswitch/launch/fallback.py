@@ -9,6 +9,7 @@ loads httpx (tests/test_launch_imports.py).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 
 from ccswitch import paths
@@ -169,9 +170,7 @@ def report(outcome: LaunchCheck) -> list[str]:
 
 
 def _fingerprint(token: str | None) -> str:
-    # A new key must not inherit the old one's "auth rejected"; the cache holds no token itself.
-    import zlib
-
+    # A new key must not inherit the old one's rejection; the cache holds no token itself.
     return f"{zlib.crc32(token.encode('utf-8')):08x}" if token else "-"
 
 

@@ -20,7 +20,9 @@ from ccswitch.launch.plan import (
     write_settings_file,
 )
 from ccswitch.launch.program import exec_program
+from ccswitch.launch.shells import default_shell, normalize_shell
 from ccswitch.profiles.cache import load_profiles
+from ccswitch.profiles.tokens import TokenResolver
 
 RUN_USAGE = "usage: ccswitch run [--dry-run] [--fallback] [--no-onboarding-fix] [NAME] [-- CMD [ARGS...]]"
 ENV_USAGE = "usage: ccswitch env [NAME] [--shell bash|zsh|fish|powershell|cmd|dotenv|json]"
@@ -105,8 +107,6 @@ def run(
     cwd: str | None = None,
 ) -> int:
     """`ccswitch run`: shared by this launcher and the typer command."""
-    from ccswitch.profiles.tokens import TokenResolver
-
     env = dict(os.environ) if env is None else dict(env)
     cwd = os.getcwd() if cwd is None else cwd
     profile_set = load_profiles(env)
@@ -149,8 +149,6 @@ def env_command(
     cwd: str | None = None,
 ) -> int:
     """`ccswitch env`: shared by this launcher and the typer command."""
-    from ccswitch.launch.shells import default_shell, normalize_shell
-
     env = dict(os.environ) if env is None else dict(env)
     cwd = os.getcwd() if cwd is None else cwd
     chosen = normalize_shell(shell) if shell else default_shell(env, windows=sys.platform == "win32")

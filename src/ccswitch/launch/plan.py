@@ -27,6 +27,7 @@ from ccswitch.claude.argv import (
     option_values,
 )
 from ccswitch.claude.sources import overrides, read_sources
+from ccswitch.claude.state import ensure_onboarding
 from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
 from ccswitch.errors import CcswitchError, UsageError
 from ccswitch.findings import WARN, Finding
@@ -37,6 +38,7 @@ from ccswitch.launch.settings_file import (
     settings_text,
     store_settings_file,
 )
+from ccswitch.launch.shells import render
 from ccswitch.profiles.environment import needs_onboarding_fix, profile_environment
 from ccswitch.profiles.model import Profile, ProfileSet
 from ccswitch.profiles.tokens import TokenResolver, mask
@@ -137,7 +139,7 @@ def prepare(
 
 def describe_launch(launch: Launch, inherited: Mapping[str, str]) -> str:
     """The `--dry-run` report: profile, command, settings file (token masked), environment changes."""
-    import shlex
+    import shlex  # --dry-run only
 
     lines = [f"profile: {launch.profile.name} ({launch.reason})", f"command: {shlex.join(launch.argv)}"]
     if launch.settings is not None:
@@ -160,8 +162,6 @@ def ensure_onboarding_for(launch: Launch) -> str | None:
     """Skip claude's first-run wizard for a gateway/cloud profile; a warning if the file is bad."""
     if not launch.is_claude or not needs_onboarding_fix(launch.profile):
         return None
-    from ccswitch.claude.state import ensure_onboarding
-
     try:
         return ensure_onboarding(paths.claude_state_file(launch.env))
     except OSError as exc:
@@ -179,8 +179,6 @@ def prepare_env(
     tokens: TokenResolver | None = None,
 ) -> tuple[str, list[Finding]]:
     """(what to eval, warnings). With `reveal` False the token is masked (output to a terminal)."""
-    from ccswitch.launch.shells import render
-
     profile, _, token = _profile_and_token(choose_profile(name, cwd, profile_set), profile_set, env, tokens)
     environment = profile_environment(profile, token)
     warnings = [

@@ -67,7 +67,7 @@ def exec_program(
     sys.stdout.flush()
     sys.stderr.flush()
     if windows:
-        import signal
+        import signal  # Windows only
         import subprocess
 
         run = spawn or (lambda p, a, e: subprocess.call(a, executable=p, env=e))

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import time
+import zlib
 from collections.abc import Mapping
 
 from ccswitch import paths
 from ccswitch.errors import CcswitchError
+from ccswitch.fsutil import atomic_write_text, ensure_private_dir
 
 PRUNE_AFTER_SECONDS = 7 * 24 * 3600
 SETTINGS_SUFFIX = ".json"
@@ -23,10 +25,8 @@ def settings_text(settings: Mapping[str, object]) -> str:
 
 
 def settings_file_name(profile_name: str, text: str, attempt: int = 0) -> str:
-    # crc32 rather than hashlib (3-4 ms to import): the name is only a lookup key, and a collision
+    # crc32, not hashlib (3-4 ms to import): the name is only a lookup key, and a collision
     # is caught by comparing contents before a file is reused (see store_settings_file).
-    import zlib
-
     checksum = zlib.crc32(text.encode("utf-8"))
     suffix = f"-{attempt}" if attempt else ""
     return f"{profile_name}-{checksum:08x}{suffix}{SETTINGS_SUFFIX}"
@@ -50,12 +50,11 @@ def store_settings_file(settings: Mapping[str, object], path: str, profile_name:
 
 
 def _store(text: str, path: str, profile_name: str, directory: str, now: float | None) -> str:
-    _ensure_private_directory(directory)
+    # Only a directory named as ours is tightened: never chmod one the user made for other things.
+    ensure_private_dir(directory, tighten=os.path.basename(directory) in (paths.APP_NAME, "run"))
     for attempt in range(1, 100):
         existing = _read_text(path)
         if existing is None:
-            from ccswitch.fsutil import atomic_write_text
-
             atomic_write_text(path, text, mode=0o600)
             break
         if existing == text:
@@ -64,14 +63,6 @@ def _store(text: str, path: str, profile_name: str, directory: str, now: float |
         path = os.path.join(directory, settings_file_name(profile_name, text, attempt))
     prune_settings_files(directory, keep=path, now=now)
     return path
-
-
-def _ensure_private_directory(directory: str) -> None:
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    st = os.stat(directory)
-    # Our own directory only: never loosen or chmod a directory the user made for other things.
-    if st.st_mode & 0o077 and os.path.basename(directory) in (paths.APP_NAME, "run"):
-        os.chmod(directory, 0o700)
 
 
 def _read_text(path: str) -> str | None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ccswitch import paths
 from ccswitch.profiles.pins import find_pin
+from ccswitch.switching.records import active_records
 
 
 def recorded_active(env: Mapping[str, str], cwd: str) -> list[tuple[str, str]]:
     """(scope, profile name) for each scope where `ccswitch use` made a profile active."""
-    from ccswitch import paths
-    from ccswitch.switching.records import active_records
-
     records = active_records(paths.state_dir(env), paths.claude_user_settings(env), cwd)
     return [(scope, str(record["profile"])) for scope, record in records.items() if record and record.get("profile")]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
+from ccswitch.claude.models import MAIN_TIERS
 from ccswitch.errors import UsageError
 from ccswitch.profiles import tokens
 from ccswitch.profiles.schema import (
@@ -21,7 +22,6 @@ from ccswitch.profiles.schema import (
 # ask(question, check, secret) -> the answer; `check(answer)` returns a problem to show before asking
 # again, or None. An empty answer means "none" wherever the question allows it.
 Ask = Callable[[str, Callable[[str], "str | None"], bool], str]
-TIERS = ("opus", "sonnet", "haiku")
 # Options whose empty value would otherwise be dropped as if the option had not been given.
 TEXT_OPTIONS = ("extends", "base_url", "auth", "model", "opus", "sonnet", "haiku", "description", "token_env", "token_cmd")
 
@@ -69,9 +69,9 @@ def build_table(request: AddRequest, known_profiles: Collection[str], ask: Ask |
                       lambda answer: _known_profile(answer, known_profiles), False) or None
         if not extends:
             base_url = ask("Base URL (e.g. https://gateway.example.com/anthropic)", _url_problem, False)
-    models = {tier: getattr(request, tier) for tier in TIERS if getattr(request, tier)}
+    models = {tier: getattr(request, tier) for tier in MAIN_TIERS if getattr(request, tier)}
     if ask is not None and not extends and not models:
-        for tier in TIERS:
+        for tier in MAIN_TIERS:
             answer = ask(f"Model behind {tier} (empty: claude's default)", _no_problem, False)
             if answer:
                 models[tier] = answer

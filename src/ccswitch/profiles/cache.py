@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 
 from ccswitch import __version__, paths
-from ccswitch.fsutil import read_json
+from ccswitch.fsutil import atomic_write_text, ensure_private_dir, read_json
 from ccswitch.profiles.model import ProfileSet
 from ccswitch.profiles.presets import PRESET_SUFFIX, presets_dir
 
@@ -56,9 +56,8 @@ def load_cached_profile_set(profiles_path: str, presets_directory: str, cache_pa
             return ProfileSet(
                 cached["user"], cached["default"], profiles_path, tuple(sorted(presets)), presets.__getitem__
             )
-    from ccswitch.profiles.store import (
-        load_profile_set,  # tomllib: only on a cold start
-    )
+    # tomllib costs as much as the rest of a warm `run`: only on a cold start.
+    from ccswitch.profiles.store import load_profile_set
 
     profile_set = load_profile_set(profiles_path, presets_directory)
     if cache_path:
@@ -74,8 +73,6 @@ def _read_cache(cache_path: str, key: list[object]) -> dict | None:
 
 
 def _write_cache(cache_path: str, key: list[object], profile_set: ProfileSet) -> None:
-    from ccswitch.fsutil import atomic_write_text, ensure_private_dir
-
     presets = profile_set.preset_tables()
     data = {"key": key, "user": profile_set.user, "default": profile_set.default, "presets": presets}
     # TOML dates (models_checked) become strings, which is what Profile keeps anyway.

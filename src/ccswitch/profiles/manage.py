@@ -8,6 +8,7 @@ written (store.save_profiles_text); secrets go to the keyring before the file na
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping
 
@@ -245,8 +246,6 @@ def edit_start(opened: ProfilesFile, name: str) -> str:
 
 
 def _toml_string(value: str) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -3,14 +3,29 @@
 
 from __future__ import annotations
 
+import os
+
 from ccswitch.errors import ConfigError
-from ccswitch.paths import find_pin_file
+from ccswitch.profiles.schema import NAME_RE
+
+PIN_FILENAME = ".ccswitch"
+
+
+def find_pin_file(start: str) -> str | None:
+    """The nearest `.ccswitch` pin file from `start` up to the filesystem root."""
+    directory = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(directory, PIN_FILENAME)
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
 
 
 def read_pin(path: str) -> str:
     """The profile name in a `.ccswitch` file: its first line that is not blank or a # comment."""
-    from ccswitch.profiles.schema import NAME_RE
-
     try:
         with open(path, encoding="utf-8-sig") as handle:
             text = handle.read(4096)
@@ -28,11 +43,8 @@ def read_pin(path: str) -> str:
 
 def find_pin(start: str) -> tuple[str, str] | None:
     """(pin file, profile name) of the nearest `.ccswitch` file from `start` upwards: the same
-    file and name `ccswitch run` would use (paths.find_pin_file, launch.read_pin); None when there
+    file and name `ccswitch run` would use (find_pin_file, read_pin); None when there
     is none or it does not hold a usable name (then it pins nothing)."""
-    from ccswitch.errors import ConfigError
-    from ccswitch.profiles.pins import read_pin
-
     pin = find_pin_file(start)
     if pin is None:
         return None

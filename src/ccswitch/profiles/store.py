@@ -13,6 +13,7 @@ import re
 import sys
 
 from ccswitch.errors import ProfileFileError
+from ccswitch.fsutil import PRIVATE_FILE, atomic_write_text, ensure_private_dir
 from ccswitch.profiles.model import ProfileSet
 from ccswitch.profiles.presets import preset_names, preset_path
 from ccswitch.profiles.schema import (
@@ -136,17 +137,14 @@ def save_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: s
     Nothing is written if the result would not load, or if the file changed on disk since it was
     read (another ccswitch, or the user's editor).
     """
-    # fsutil pulls in tempfile; `run` reads profiles through this module and never writes.
-    from ccswitch.fsutil import PRIVATE_FILE, atomic_write_text, ensure_private_dir
-
     profile_set = check_profiles_text(opened, new_text, presets_directory)
     path = opened.path
     current = _current_text(path)
     if current != (opened.text if opened.exists else None):
         raise ProfileFileError(path, "changed on disk while ccswitch was changing it; nothing written, try again")
     directory = os.path.dirname(os.path.realpath(path))
-    ensure_private_dir(directory)
-    _tighten_dir(directory)
+    # The directory holding tokens must not be listable by others: made so if it is ours.
+    ensure_private_dir(directory, tighten=True)
     atomic_write_text(path, new_text, mode=PRIVATE_FILE)
     _drop_cache(opened.cache_path)
     return profile_set
@@ -191,15 +189,3 @@ def _current_text(path: str) -> str | None:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileFileError(path, f"cannot read: {exc}") from None
-
-
-def _tighten_dir(directory: str) -> None:
-    """The directory holding tokens must not be listable by others; fix it if it is ours."""
-    from ccswitch.fsutil import PRIVATE_DIR
-
-    try:
-        info = os.stat(directory)
-        if info.st_mode & 0o077 and (not hasattr(os, "getuid") or info.st_uid == os.getuid()):
-            os.chmod(directory, PRIVATE_DIR)
-    except OSError:
-        pass

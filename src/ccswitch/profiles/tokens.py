@@ -152,7 +152,7 @@ NO_BACKEND_HINT = 'use token = "env:VAR" or token = "cmd:COMMAND" instead'
 def _keyring_module(profile_name: str | None):
     """The keyring library, or a CcswitchError when it (or a backend) is missing."""
     try:
-        import keyring
+        import keyring  # ~120 ms: only when a keyring reference is resolved
         import keyring.errors  # noqa: F401  (used by the callers)
     except ImportError:
         where = f"profile {profile_name!r}: " if profile_name else ""
@@ -162,7 +162,7 @@ def _keyring_module(profile_name: str | None):
 
 
 def _keyring_failure(error: Exception, profile_name: str | None, action: str) -> CcswitchError:
-    import keyring.errors
+    import keyring.errors  # as above: only on the keyring's error path
 
     where = f"profile {profile_name!r}: " if profile_name else ""
     if isinstance(error, keyring.errors.NoKeyringError):
@@ -206,7 +206,7 @@ def keyring_delete(entry: str) -> bool:
 
 
 def _from_command(command: str, env: Mapping[str, str], profile_name: str, timeout: float | None) -> str:
-    import subprocess
+    import subprocess  # a cmd: token only; `run` with an env: token never pays for it
 
     where = f"profile {profile_name!r}: token command"
     if not command.strip():
@@ -238,7 +238,7 @@ def _from_command(command: str, env: Mapping[str, str], profile_name: str, timeo
 def _run_command(command: str, env: Mapping[str, str], timeout: float) -> tuple[int, bytes]:
     """(exit status, stdout) of the command run by the user's shell; on a timeout everything it
     started is killed too, so no helper of a password manager outlives the error."""
-    import subprocess
+    import subprocess  # cmd: tokens only (see _from_command)
 
     # The command line is the user's own reference, never the token. stdin and stderr stay the
     # user's terminal so that a password manager can ask for its passphrase and show its errors
@@ -253,7 +253,7 @@ def _run_command(command: str, env: Mapping[str, str], timeout: float) -> tuple[
 
 
 def _kill_tree(process) -> None:  # a subprocess.Popen; not imported on the launch path
-    import signal
+    import signal  # cmd: tokens only (see _from_command)
     import subprocess
 
     if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
@@ -271,7 +271,7 @@ def _kill_tree(process) -> None:  # a subprocess.Popen; not imported on the laun
 
 
 def _descendants(root: int) -> list[int]:
-    import subprocess
+    import subprocess  # cmd: tokens only (see _from_command)
 
     try:
         listing = subprocess.run(["ps", "-A", "-o", "pid=", "-o", "ppid="], capture_output=True, text=True,

@@ -176,7 +176,7 @@ def _normal(data: Mapping[str, object]) -> dict:
 
 
 def _with_tomlkit(text: str, change: Callable[[object], None], expected: Mapping[str, object], what: str) -> str:
-    import tomlkit
+    import tomlkit  # only when the line edits cannot make the change (module docstring)
 
     try:
         doc = tomlkit.parse(text)
@@ -196,7 +196,7 @@ def _ensure_newline(text: str) -> str:
 
 def render_profile(name: str, table: Mapping[str, object]) -> str:
     """`[profiles.NAME]` and its sub-tables, as tomlkit writes them."""
-    import tomlkit
+    import tomlkit  # only when the line edits cannot make the change (module docstring)
 
     doc = tomlkit.document()
     profiles = tomlkit.table(is_super_table=True)
@@ -331,7 +331,7 @@ def _rename_in_fallbacks(doc, names: list[str], old: str, new: str) -> None:  # 
 
 def _set_values(text: str, expected: Mapping[str, object], followers: list[str], falling_back: list[str],
                 old: str, new: str) -> str:
-    import tomlkit
+    import tomlkit  # only when the line edits cannot make the change (module docstring)
 
     try:
         doc = tomlkit.parse(text)
@@ -347,7 +347,7 @@ def _set_values(text: str, expected: Mapping[str, object], followers: list[str],
 
 def set_profile_value(text: str, name: str, key: str, value: str) -> str:
     """Set one string field of a profile that exists in the file."""
-    import tomlkit
+    import tomlkit  # only when the line edits cannot make the change (module docstring)
 
     data = _data(text)
     expected = copy.deepcopy(data)
@@ -368,7 +368,7 @@ def profile_text(text: str, name: str) -> str:
     expected = {"profiles": {name: _data(text).get("profiles", {}).get(name)}}
     if spans and _checked(chunk, expected) is not None:
         return chunk
-    import tomlkit
+    import tomlkit  # only when the line edits cannot make the change (module docstring)
 
     return render_profile(name, tomlkit.parse(text)["profiles"][name].unwrap())
 
@@ -407,7 +407,7 @@ def _put_profile_with_tomlkit(text: str, name: str, chunk: str, expected: dict, 
     """The fallback when a line edit does not give the intended data: set [profiles.NAME] with tomlkit."""
 
     def change(doc):  # type: ignore[no-untyped-def]
-        import tomlkit
+        import tomlkit  # only when the line edits cannot make the change (module docstring)
 
         if "profiles" not in doc:
             doc["profiles"] = tomlkit.table(is_super_table=True)

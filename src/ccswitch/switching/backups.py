@@ -9,7 +9,7 @@ import os
 import secrets as _random
 
 from ccswitch.errors import ConfigError, UsageError
-from ccswitch.fsutil import atomic_write_text, ensure_private_dir
+from ccswitch.fsutil import atomic_write_text, ensure_private_dir, read_json
 from ccswitch.switching.records import SettingsTarget
 
 BACKUPS_KEPT = 20
@@ -64,11 +64,7 @@ def list_backups(backups_dir: str, settings_path: str | None = None) -> list[dic
 
 
 def _read_backup_file(path: str) -> dict | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return None
+    data = read_json(path)
     return data if isinstance(data, dict) and "id" in data else None
 
 
