@@ -17,7 +17,7 @@ from support.processes import subprocess_env
 from typer.testing import CliRunner
 
 from ccswitch.cli.app import app
-from ccswitch.profiles.tokens import mask
+from ccswitch.redact import mask
 
 TOKEN = "sk-from-cmd-0123456789abcdef"
 

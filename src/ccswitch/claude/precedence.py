@@ -34,7 +34,7 @@ from ccswitch.claude.variables import (
     MANAGED_VARIABLES,
 )
 from ccswitch.findings import FAIL, WARN, Finding
-from ccswitch.profiles.tokens import mask
+from ccswitch.redact import mask
 
 # The scope `ccswitch use --scope` writes -> the source it is.
 SCOPE_SOURCE = {"user": "user", "project": "project-local"}

@@ -19,7 +19,8 @@ from ccswitch.claude.variables import CREDENTIAL_VARIABLES
 from ccswitch.cli.common import JsonOption, load_profiles, print_json, reports_errors
 from ccswitch.console import stderr, stdout
 from ccswitch.profiles.environment import needs_onboarding_fix, profile_environment
-from ccswitch.profiles.tokens import TokenResolver, mask
+from ccswitch.profiles.tokens import TokenResolver
+from ccswitch.redact import mask
 from ccswitch.switching.backups import find_backup, list_backups
 from ccswitch.switching.git import ensure_git_ignored
 from ccswitch.switching.records import (

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from ccswitch.health.outcomes import Outcome
-from ccswitch.profiles.tokens import mask
+from ccswitch.redact import mask
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_BASE_URL = "https://api.anthropic.com"

@@ -41,7 +41,8 @@ from ccswitch.launch.settings_file import (
 from ccswitch.launch.shells import render
 from ccswitch.profiles.environment import needs_onboarding_fix, profile_environment
 from ccswitch.profiles.model import Profile, ProfileSet
-from ccswitch.profiles.tokens import TokenResolver, mask
+from ccswitch.profiles.tokens import TokenResolver
+from ccswitch.redact import mask
 
 
 class Launch:

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 from ccswitch.claude.variables import CLOUD_SWITCHES, cloud_switch
 from ccswitch.profiles.environment import profile_environment
 from ccswitch.profiles.model import Profile
-from ccswitch.profiles.tokens import describe_token, mask, reference_kind
+from ccswitch.profiles.tokens import describe_token, reference_kind
+from ccswitch.redact import mask
 
 
 def endpoint_label(profile: Profile) -> str:

@@ -311,12 +311,3 @@ def _timeout_from(env: Mapping[str, str]) -> float:
     if value <= 0:
         raise UsageError(f"{ENV_CMD_TIMEOUT}={raw!r} must be more than 0 seconds")
     return value
-
-
-def mask(secret: str | None) -> str:
-    """Enough of a token to recognise it, never enough to use it: `sk-…a1b2`."""
-    if not secret:
-        return ""
-    if len(secret) < 12:
-        return "****"
-    return f"{secret[:3]}…{secret[-4:]}"
