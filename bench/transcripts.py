@@ -34,14 +34,15 @@ class Corpus:
     malformed: int = 0
 
 
+_POOL = " ".join(random.Random(1).choice(WORDS) for _ in range(400_000))  # ~2.4 MB of words
+
+
 def _text(rng: random.Random, size: int) -> str:
-    words = []
-    length = 0
-    while length < size:
-        word = rng.choice(WORDS)
-        words.append(word)
-        length += len(word) + 1
-    return " ".join(words)
+    """`size` characters of words: a slice of a fixed pool (fast), repeated for huge payloads."""
+    if size >= len(_POOL):
+        return (_POOL * (size // len(_POOL) + 1))[:size]
+    start = rng.randrange(len(_POOL) - size)
+    return _POOL[start : start + size]
 
 
 class _Session:
@@ -184,8 +185,11 @@ def _write(corpus: Corpus, path: str, lines: list[str]) -> None:
     corpus.bytes += len(data)
 
 
-def generate(root: str, size_mb: float, seed: int = 7, now: float = 1_796_000_000.0) -> Corpus:
-    """Write about `size_mb` MB of transcripts under `root/projects/`; returns what was written."""
+def generate(root: str, size_mb: float, seed: int = 7, now: float = 1_796_000_000.0, file_mb: float = 2.0) -> Corpus:
+    """Write about `size_mb` MB of transcripts under `root/projects/` in files of `file_mb` MB on
+    average (real ones: ~2 MB); returns what was written."""
+    import math
+
     rng = random.Random(seed)
     corpus = Corpus(root)
     target = int(size_mb * 1_000_000)
@@ -197,7 +201,7 @@ def generate(root: str, size_mb: float, seed: int = 7, now: float = 1_796_000_00
         if previous is not None and previous.project == project and rng.random() < 0.1:
             replay = previous.lines[-rng.randint(4, 40):]  # a resumed session replays old lines first
             session.lines.extend(replay)
-        size = min(int(rng.lognormvariate(14.2, 1.0)), 40_000_000, max(20_000, target - corpus.bytes))
+        size = min(int(rng.lognormvariate(math.log(file_mb * 1e6) - 0.5, 1.0)), 40_000_000, max(20_000, target - corpus.bytes))
         _turns(session, size)
         base = os.path.join(root, "projects", project)
         _write(corpus, os.path.join(base, session.id + ".jsonl"), session.lines)
