@@ -21,7 +21,7 @@ from ccswitch.usage.report import Report
 MAX_WIDTH = 80
 SYMBOLS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥"}
 PALETTE = ("cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta")
-_TRAILING = re.compile(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$")
+_TAIL = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+$")  # spaces and colour codes at the end of a line
 
 
 def money(amount: float | None, currency: str | None) -> str:
@@ -49,7 +49,8 @@ def total_cost(totals: dict[str, Any]) -> str:
 
 
 def render_table(report: Report, *, color: bool = False, width: int = MAX_WIDTH) -> str:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, show_footer=True, pad_edge=False, padding=(0, 1, 0, 0))
+    # no padding: the box's blank column divider is the one space between columns
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, show_footer=True, pad_edge=False, padding=(0, 0))
     first = next((key for key in ("day", "session") if report.rows and key in report.rows[0]), None)
     if first:
         table.add_column(first.capitalize(), footer="Total", no_wrap=True, overflow="ellipsis", min_width=10, max_width=10)
@@ -117,4 +118,9 @@ def _print(renderable: Any, color: bool, width: int) -> str:
     console = Console(file=buffer, width=min(width, MAX_WIDTH), color_system="standard" if color else None,
                       force_terminal=color, legacy_windows=False, highlight=False)
     console.print(renderable)
-    return "\n".join(_TRAILING.sub(r"\1", line) for line in buffer.getvalue().splitlines()) + "\n"
+    return "\n".join(_strip_end(line) for line in buffer.getvalue().splitlines()) + "\n"
+
+
+def _strip_end(line: str) -> str:
+    """The line without trailing spaces, keeping the colour codes that close its styles."""
+    return _TAIL.sub(lambda tail: re.sub(r"[ \t]", "", tail.group()), line)
