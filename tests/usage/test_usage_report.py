@@ -169,3 +169,13 @@ def test_record_session_is_append_only_and_private(tmp_path):
     assert (profile_at(launches, "s", 150), profile_at(launches, "s", 250), profile_at(launches, "s", 10)) == ("glm", "kimi", None)
     assert oct(os.stat(state / "sessions.jsonl").st_mode & 0o777) == "0o600"
     assert oct(os.stat(state).st_mode & 0o777) == "0o700"
+
+
+def test_the_launch_path_module_imports_json_and_os_only():
+    import subprocess
+    import sys
+
+    code = ("import sys; import ccswitch.usage.sessions; "
+            "print(sorted(m for m in ('sqlite3', 'rich', 'tomllib', 'ccswitch.usage.scan') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import assistant, user
+from usage_lines import assistant, claude_dir, state_dir, user, write_transcript  # noqa: F401 (fixtures)
 
 from ccswitch.usage import scan
 from ccswitch.usage.scan import ScanStats, find_transcripts, parse_line, read_file
@@ -141,3 +141,27 @@ def test_vanished_file_and_unreadable_dir_are_counted(claude_dir, write_transcri
 def test_config_dirs_follow_claude_config_dir():
     assert scan.default_config_dirs({"CLAUDE_CONFIG_DIR": "/a, /b"}, "/h") == ["/a", "/b"]
     assert scan.default_config_dirs({}, "/h") == ["/h/.config/claude", "/h/.claude"]
+
+
+def test_read_file_keeps_what_a_full_parse_of_every_line_keeps(tmp_path):
+    from transcripts import generate
+
+    corpus = generate(str(tmp_path / "c"), 1.0, seed=5, file_mb=0.1)
+    for info in find_transcripts([corpus.root], ScanStats()):
+        expected: dict = {}
+        for offset, raw in _lines_with_offsets(Path(info.path).read_bytes()):
+            if scan.USAGE_MARK not in raw:
+                continue
+            found = parse_line(raw, f"@{info.path}:{offset}")
+            if isinstance(found, scan.Message) and (found.key not in expected or found.better_than(expected[found.key])):
+                expected[found.key] = found
+        got = read_file(info.path).messages
+        assert {k: (m.output_tokens, m.total_tokens) for k, m in got.items()} == {
+            k: (m.output_tokens, m.total_tokens) for k, m in expected.items()}
+
+
+def _lines_with_offsets(data: bytes):
+    offset = 0
+    for raw in data.split(b"\n"):
+        yield offset, raw
+        offset += len(raw) + 1

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -265,6 +266,11 @@ def read_file(path: str, start: int = 0) -> FileRead:
 
 
 def _take(result: FileRead, line: bytes, offset: int, whole: bool) -> None:
+    quick = _quick_key(line)
+    if quick is not None:
+        kept = result.messages.get(quick[0])
+        if kept is not None and quick[1] < kept.output_tokens and not kept.sidechain:
+            return  # an earlier content block of a response already read: it cannot win
     found = parse_line(line, f"@{result.path}:{offset}")
     if found is None:
         return
@@ -278,6 +284,32 @@ def _take(result: FileRead, line: bytes, offset: int, whole: bool) -> None:
     kept = result.messages.get(found.key)
     if kept is None or found.better_than(kept):
         result.messages[found.key] = found
+
+
+_QUICK_ID = re.compile(rb'"id":"([^"\\]+)"')
+_QUICK_REQUEST = re.compile(rb'"requestId":"([^"\\]*)"')
+_QUICK_OUTPUT = re.compile(rb'"output_tokens":(\d+)')
+
+
+def _quick_key(line: bytes) -> tuple[tuple[str, str], int] | None:
+    """(message id, request id) and output tokens from a few searches, for lines that cannot beat
+    the response already kept; None when the line is not plainly shaped (then it is parsed)."""
+    start = line.find(MESSAGE_MARK)
+    usage = line.rfind(USAGE_MARK)
+    if start < 0 or usage < start:
+        return None
+    content = line.find(CONTENT_MARK, start, usage)
+    message_id = _QUICK_ID.search(line, start, content) if content > 0 else None
+    if message_id is None or line.find(b"{", start + len(MESSAGE_MARK), content) >= 0:
+        return None
+    output = _QUICK_OUTPUT.search(line, usage)
+    if output is None:
+        return None
+    between = line[usage + len(USAGE_MARK) : output.start()]
+    if between.count(b"{") != between.count(b"}"):
+        return None  # that output_tokens is inside something nested in usage, not usage's own
+    request = _QUICK_REQUEST.search(line, usage) or _QUICK_REQUEST.search(line, 0, start)
+    return (message_id[1].decode(), request[1].decode() if request else ""), int(output[1])
 
 
 def _usage_lines(handle: Any, start: int, result: FileRead) -> Iterator[tuple[int, bytes, bool]]:
@@ -317,14 +349,16 @@ def _usage_lines(handle: Any, start: int, result: FileRead) -> Iterator[tuple[in
 
 
 def _lines_in(chunk: bytes, i: int, end: int, base: int) -> Iterator[tuple[int, bytes, bool]]:
-    """The mark-holding lines among the complete lines chunk[i:end] (end is a newline)."""
+    """The mark-holding lines among the complete lines chunk[i:end] (end is a newline), last
+    first: claude writes a response's final content block last, so reading backwards meets the
+    complete usage first and the earlier blocks are dismissed by _quick_key without a parse."""
     find, rfind = chunk.find, chunk.rfind
-    while (hit := find(USAGE_MARK, i, end)) >= 0:
+    stop = end
+    while (hit := rfind(USAGE_MARK, i, stop)) >= 0:
         newline = rfind(b"\n", i, hit)
         line_start = newline + 1 if newline >= 0 else i
-        line_end = find(b"\n", hit, end + 1)
-        yield base + line_start, chunk[line_start:line_end], True
-        i = line_end + 1
+        yield base + line_start, chunk[line_start : find(b"\n", hit, end + 1)], True
+        stop = line_start
 
 
 def _unfinished(result: FileRead, carry: bytes, head: bytes | None, offset: int) -> None:

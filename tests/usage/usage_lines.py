@@ -1,4 +1,7 @@
-"""Transcript lines as claude writes them, and a Claude config dir in the test's private home."""
+"""Transcript lines as claude writes them, and fixtures for a Claude config dir in the private home.
+
+Not a conftest.py: a second conftest module would shadow tests/conftest.py for `from conftest import`.
+"""
 
 from __future__ import annotations
 
