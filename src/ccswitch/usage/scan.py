@@ -266,6 +266,9 @@ def read_file(path: str, start: int = 0) -> FileRead:
 
 
 def _take(result: FileRead, line: bytes, offset: int, whole: bool) -> None:
+    start = line.find(MESSAGE_MARK)
+    if start >= 0 and line.startswith(b'"role":"user"', start + len(MESSAGE_MARK)):
+        return  # a user line whose tool result carries a "usage" (a subagent's): not a response
     quick = _quick_key(line)
     if quick is not None:
         kept = result.messages.get(quick[0])
