@@ -124,9 +124,13 @@ def main() -> None:
         home = base / "home"
         config = home / ".claude"
         started = time.perf_counter()
-        corpus = generate(str(config), options.size)
-        print(f"corpus: {corpus.bytes / 1e6:,.0f} MB, {corpus.files} files, {len(corpus.messages):,} unique responses "
-              f"(generated in {time.perf_counter() - started:.0f} s)")
+        if (config / "projects").is_dir():  # --dir given again: measure the same corpus
+            size = sum(f.stat().st_size for f in (config / "projects").rglob("*.jsonl"))
+            print(f"corpus: reusing {size / 1e6:,.0f} MB in {config}")
+        else:
+            corpus = generate(str(config), options.size)
+            print(f"corpus: {corpus.bytes / 1e6:,.0f} MB, {corpus.files} files, {len(corpus.messages):,} unique "
+                  f"responses (generated in {time.perf_counter() - started:.0f} s)")
         env = dict(os.environ, HOME=str(home), CLAUDE_CONFIG_DIR=str(config), XDG_CONFIG_HOME=str(home / ".config"),
                    PYTHONPATH=str(REPO / "src"))
         rows = []
@@ -142,6 +146,7 @@ def main() -> None:
         else:
             print(f"ccusage unavailable (npm install ccusage@{'/'.join(CCUSAGE_VERSIONS)} gave no runnable binary): skipped")
         state = base / "state"
+        shutil.rmtree(state, ignore_errors=True)
         ours = [sys.executable, "-c", OURS, str(state), str(config)]
         drop_page_cache()
         seconds, mib, note = measure(ours, env)

@@ -167,8 +167,12 @@ def query_buckets(
     prompt = "(input_tokens + cache_read_tokens + cache_write_tokens)"
     tier = " + ".join(f"({prompt} > {int(t)})" for t in thresholds) or "0"
     period = " + ".join(f"(ts >= {float(s)!r})" for s in starts) or "0"
-    hour = ("((CAST(strftime('%w', ts, 'unixepoch') AS INTEGER) + 6) % 7) * 24 + "
-            "CAST(strftime('%H', ts, 'unixepoch') AS INTEGER)") if hourly else "-1"
+    hour = "-1"
+    if hourly:  # split by hour only the models some entry prices by the hour (fewer, larger groups)
+        names = ", ".join("'" + name.replace("'", "''") + "'" for name in hourly)
+        hour = (f"CASE WHEN model IN ({names}) THEN ((CAST(strftime('%w', ts, 'unixepoch') AS INTEGER) + 6) % 7)"
+                " * 24 + CAST(strftime('%H', ts, 'unixepoch') AS INTEGER) ELSE -1 END")
+    known = f"coalesce({_GATEWAY_PROFILE}, m.run_profile)" if requests else "m.run_profile"
     window, args = _window(since, until)
     sql = f"""
         SELECT known_profile, session, model, date(ts, 'unixepoch', 'localtime') AS day, min(ts),
@@ -176,7 +180,7 @@ def query_buckets(
                sum(cache_read_tokens), sum(cache_write_tokens), sum(cache_write_1h_tokens),
                {tier} AS tier, {period} AS period
         FROM (
-            SELECT coalesce({_GATEWAY_PROFILE}, m.run_profile) AS known_profile, m.session, m.model, m.ts,
+            SELECT {known} AS known_profile, m.session, m.model, m.ts,
                    m.input_tokens, m.output_tokens, m.cache_read_tokens, m.cache_write_tokens,
                    m.cache_write_1h_tokens, m.fast
             FROM messages AS m
@@ -203,18 +207,20 @@ _GATEWAY_PROFILE = (
 )
 
 
-def _price_splits(prices: Mapping[str, PriceTable]) -> tuple[list[int], list[float], bool]:
+def _price_splits(prices: Mapping[str, PriceTable]) -> tuple[list[int], list[float], list[str]]:
+    """Every tier threshold and price start date, and the models priced by the hour."""
     thresholds: set[int] = set()
     starts: set[float] = set()
-    hourly = False
+    hourly: set[str] = set()
     for table in prices.values():
-        for entries in table.values():
+        for model, entries in table.items():
             for entry in entries:
                 thresholds.update(tier.above for tier in entry.tiers)
                 if entry.effective_from > 0:
                     starts.add(entry.effective_from)
-                hourly = hourly or entry.peak_hours is not None
-    return sorted(thresholds), sorted(starts), hourly
+                if entry.peak_hours is not None:
+                    hourly.add(model)
+    return sorted(thresholds), sorted(starts), sorted(hourly)
 
 
 def _window(since: float | None, until: float | None) -> tuple[str, list[float]]:
