@@ -43,36 +43,50 @@ print(report.totals["requests"], stats.files_read, file=sys.stderr)
 """
 
 
-def tree_rss_kib(pid: int) -> int:
-    """RSS of a process and all its descendants (workers included), from /proc."""
-    total, todo = 0, [pid]
+def tree_memory_kib(pid: int) -> tuple[int, int]:
+    """(RSS of the largest process, PSS summed over the tree) of a process and its descendants.
+
+    PSS splits the pages forked workers share with their parent, so the sum is what the tree
+    really holds; a plain RSS sum would count those pages once per process.
+    """
+    largest, total, todo = 0, 0, [pid]
     while todo:
         current = todo.pop()
         try:
+            rss = pss = 0
             with open(f"/proc/{current}/status") as handle:
                 for line in handle:
                     if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+                        rss = int(line.split()[1])
+            try:
+                with open(f"/proc/{current}/smaps_rollup") as handle:
+                    for line in handle:
+                        if line.startswith("Pss:"):
+                            pss = int(line.split()[1])
+            except OSError:
+                pss = rss
+            largest, total = max(largest, rss), total + pss
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as handle:
                     todo.extend(int(child) for child in handle.read().split())
         except OSError:
             continue
-    return total
+    return largest, total
 
 
-def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(seconds, peak MiB of the process tree, stderr) of one run."""
-    peak = 0
+def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+    """(seconds, peak MiB of the largest process, peak MiB of the tree (PSS), stderr) of one run."""
+    peak_process = peak_tree = 0
     start = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak_process, peak_tree
         while not done.is_set():
-            peak = max(peak, tree_rss_kib(proc.pid))
-            time.sleep(0.005)
+            largest, tree = tree_memory_kib(proc.pid)
+            peak_process, peak_tree = max(peak_process, largest), max(peak_tree, tree)
+            time.sleep(0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -82,7 +96,7 @@ def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     sampler.join()
     if proc.returncode:
         raise RuntimeError(f"{argv[0]} failed ({proc.returncode}): {err[-500:]}")
-    return elapsed, peak / 1024, err.strip()
+    return elapsed, peak_process / 1024, peak_tree / 1024, err.strip()
 
 
 def ensure_ccusage() -> str | None:
@@ -140,8 +154,8 @@ def main() -> None:
             argv = [ccusage, "daily", "--json", "--offline"]
             version = subprocess.run([ccusage, "--version"], capture_output=True, text=True).stdout.strip()
             print(f"ccusage {version}")
-            rows.append(("ccusage daily --json, " + ("cold" if cold else "first run"), *measure(argv, env)[:2]))
-            warm = min(measure(argv, env)[:2] for _ in range(options.runs))
+            rows.append(("ccusage daily --json, " + ("cold" if cold else "first run"), *measure(argv, env)[:3]))
+            warm = min(measure(argv, env)[:3] for _ in range(options.runs))
             rows.append(("ccusage daily --json, warm", *warm))
         else:
             print(f"ccusage unavailable (npm install ccusage@{'/'.join(CCUSAGE_VERSIONS)} gave no runnable binary): skipped")
@@ -149,18 +163,20 @@ def main() -> None:
         shutil.rmtree(state, ignore_errors=True)
         ours = [sys.executable, "-c", OURS, str(state), str(config)]
         drop_page_cache()
-        seconds, mib, note = measure(ours, env)
-        rows.append(("ccswitch usage, first scan" + (" (cold)" if cold else ""), seconds, mib))
-        repeat = min(measure(ours, env)[:2] for _ in range(options.runs))
+        seconds, largest, tree, note = measure(ours, env)
+        rows.append(("ccswitch usage, first scan" + (", cold" if cold else ""), seconds, largest, tree))
+        repeat = min(measure(ours, env)[:3] for _ in range(options.runs))
         rows.append(("ccswitch usage, repeat (unchanged)", *repeat))
         warm_first = []
         for _ in range(options.runs):  # first scans again, the files now in the page cache
             shutil.rmtree(state)
-            warm_first.append(measure(ours, env)[:2])
+            warm_first.append(measure(ours, env)[:3])
         rows.append(("ccswitch usage, first scan, warm", *min(warm_first)))
-        print(f"{'':40} {'wall':>8} {'peak RSS':>10}")
-        for name, wall, rss in rows:
-            print(f"{name:40} {wall:7.2f}s {rss:7.1f} MiB")
+        print(f"{'':38} {'wall':>8} {'largest RSS':>12} {'tree PSS':>10}")
+        for name, wall, largest, tree in rows:
+            print(f"{name:38} {wall:7.2f}s {largest:8.1f} MiB {tree:6.1f} MiB")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"{os.cpu_count()} CPUs, load average {load:.1f} at the end")
         print(f"(responses in the report / files read by the first scan: {note})")
     finally:
         if not options.dir:

@@ -10,7 +10,6 @@ written by this process only, one transaction per run.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import sqlite3
 import sys
@@ -22,8 +21,8 @@ from ccswitch.usage import index as usage_index
 from ccswitch.usage.gateway import GatewayRequest, load_requests
 from ccswitch.usage.prices import PriceTable
 from ccswitch.usage.report import Attribute, Bucket, Report, build_report
-from ccswitch.usage.scan import FileRead, ScanStats, find_transcripts, read_file
-from ccswitch.usage.sessions import load_sessions
+from ccswitch.usage.scan import FileRead, ScanStats, find_transcripts
+from ccswitch.usage.sessions import Launches, load_sessions
 
 # Below this much to read, starting processes costs more than it saves.
 PARALLEL_MIN_BYTES = 64 << 20
@@ -33,16 +32,19 @@ def update_index(state_dir: str, config_dirs: Iterable[str], *, workers: int | N
     """Read what is new in the transcripts under `config_dirs` into the index in `state_dir`."""
     stats = ScanStats()
     infos = find_transcripts(config_dirs, stats)
-    launches, stats.bad_run_records = load_sessions(state_dir)
     with closing(usage_index.open_index(state_dir)) as db:
+        if usage_index.unchanged(db, infos):
+            stats.files = len(infos)
+            return stats  # the common repeat run: one read query, no write lock
+        launches, stats.bad_run_records = load_sessions(state_dir)
         db.execute("BEGIN IMMEDIATE")  # one writer at a time; a second `usage` waits for this one
         try:
             jobs = usage_index.reread_neighbours(db, usage_index.plan(db, infos))
             sidechain = False
-            for job, read in _read_all(jobs, workers):
-                usage_index.store(db, job, read, launches)
+            for job, read, rows in _read_all(jobs, launches, workers):
+                usage_index.store(db, job, read, rows)
                 stats.add(read.stats)
-                sidechain = sidechain or any(m.sidechain for m in read.messages.values())
+                sidechain = sidechain or any(row[usage_index.SIDECHAIN_COLUMN] for row in rows)
             usage_index.finish(db, infos, bool(jobs), sidechain)
             db.execute("COMMIT")
         except BaseException:
@@ -52,23 +54,35 @@ def update_index(state_dir: str, config_dirs: Iterable[str], *, workers: int | N
     return stats
 
 
-def _read_all(jobs: list[usage_index.Job], workers: int | None) -> Iterator[tuple[usage_index.Job, FileRead]]:
+def _read_all(
+    jobs: list[usage_index.Job], launches: Launches, workers: int | None
+) -> Iterator[tuple[usage_index.Job, FileRead, list[tuple[object, ...]]]]:
     to_read = sum(max(0, job.info.size - job.start) for job in jobs)
     count = workers if workers is not None else _cpu_count()
     if count <= 1 or to_read < PARALLEL_MIN_BYTES or len(jobs) < 2:
         for job in jobs:
-            yield job, read_file(job.info.path, job.start)
+            yield (job, *usage_index.read_rows(job, launches))
         return
+    import multiprocessing  # only a first scan pays for it
+
     by_size = sorted(jobs, key=lambda job: job.info.size - job.start, reverse=True)  # big ones first
     # fork is cheapest where it is safe (Linux); elsewhere the default (spawn) re-imports scan only
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
-    with context.Pool(min(count, len(jobs))) as pool:
-        reads = pool.imap(_read_job, [(job.info.path, job.start) for job in by_size], chunksize=1)
-        yield from zip(by_size, reads)
+    with context.Pool(min(count, len(jobs)), initializer=_set_launches, initargs=(launches,)) as pool:
+        for job, (read, rows) in zip(by_size, pool.imap(_read_job, by_size, chunksize=1)):
+            yield job, read, rows
 
 
-def _read_job(args: tuple[str, int]) -> FileRead:
-    return read_file(*args)
+_LAUNCHES: Launches = {}
+
+
+def _set_launches(launches: Launches) -> None:
+    global _LAUNCHES
+    _LAUNCHES = launches
+
+
+def _read_job(job: usage_index.Job) -> tuple[FileRead, list[tuple[object, ...]]]:
+    return usage_index.read_rows(job, _LAUNCHES)
 
 
 def _cpu_count() -> int:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from ccswitch.fsutil import ensure_private_dir
 from ccswitch.usage.messages import Message
-from ccswitch.usage.scan import FileInfo, FileRead, ScanStats, window_hashes
+from ccswitch.usage.scan import FileInfo, FileRead, ScanStats, read_file, window_hashes
 from ccswitch.usage.sessions import Launches, profile_at
 
 SCHEMA_VERSION = 1
@@ -94,10 +94,10 @@ DELETE FROM messages WHERE sidechain = 1 AND EXISTS (
 
 @dataclass(frozen=True)
 class Job:
-    """A file to read: from `start`, as file `file_id` (None: new), dropping its rows first if `reset`."""
+    """A file to read: from `start`, as file `file_id`, dropping its rows first if `reset`."""
 
     info: FileInfo
-    file_id: int | None
+    file_id: int
     start: int
     reset: bool
 
@@ -146,6 +146,15 @@ def bump_generation(db: sqlite3.Connection) -> None:
     )
 
 
+def unchanged(db: sqlite3.Connection, infos: list[FileInfo]) -> bool:
+    """True when every transcript has the stat it had when last read, and no other is indexed."""
+    known = {
+        path: (size, mtime_ns, inode)
+        for path, size, mtime_ns, inode in db.execute("SELECT path, size, mtime_ns, inode FROM files WHERE gone = 0")
+    }
+    return len(known) == len(infos) and all(known.get(i.path) == (i.size, i.mtime_ns, i.inode) for i in infos)
+
+
 def plan(db: sqlite3.Connection, infos: Iterable[FileInfo]) -> list[Job]:
     """What must be read of each transcript found; unchanged files give no job."""
     known = {row[1]: row for row in db.execute(
@@ -154,7 +163,12 @@ def plan(db: sqlite3.Connection, infos: Iterable[FileInfo]) -> list[Job]:
     for info in infos:
         row = known.get(info.path)
         if row is None:
-            jobs.append(Job(info, None, 0, False))
+            # Registered now so that readers can stamp rows with its id; size -1 until it is read,
+            # so a file that could not be read is planned again next time.
+            file_id = db.execute(
+                "INSERT INTO files (path, size, mtime_ns, inode, end_offset, head_hash, tail_hash) "
+                "VALUES (?, -1, 0, 0, 0, '', '')", (info.path,)).lastrowid
+            jobs.append(Job(info, int(file_id or 0), 0, False))
             continue
         file_id, _, size, mtime_ns, inode, end, head_hash, tail_hash = row
         if (size, mtime_ns, inode) == (info.size, info.mtime_ns, info.inode):
@@ -179,33 +193,38 @@ def _same_prefix(path: str, end: int, head_hash: str, tail_hash: str) -> bool:
         os.close(fd)
 
 
-def store(db: sqlite3.Connection, job: Job, read: FileRead, launches: Launches) -> None:
+def read_rows(job: Job, launches: Launches) -> tuple[FileRead, list[tuple[object, ...]]]:
+    """Read a job's file and turn its responses into index rows (runs in the reading processes,
+    so the writer only has to insert)."""
+    read = read_file(job.info.path, job.start)
+    rows = [_row(m, job.file_id, launches) for m in read.messages.values()]
+    read.messages = {}
+    return read, rows
+
+
+def store(db: sqlite3.Connection, job: Job, read: FileRead, rows: list[tuple[object, ...]]) -> None:
     """Record what reading one file gave (inside the caller's transaction)."""
     if read.gone:
         return
     info = job.info
-    file_id = job.file_id
-    if file_id is None:
-        file_id = db.execute(
-            "INSERT INTO files (path, size, mtime_ns, inode, end_offset, head_hash, tail_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (info.path, info.size, info.mtime_ns, info.inode, read.end, read.head_hash, read.tail_hash),
-        ).lastrowid
-    else:
-        if job.reset:
-            db.execute("DELETE FROM messages WHERE file_id = ?", (file_id,))
-        db.execute(
-            "UPDATE files SET size = ?, mtime_ns = ?, inode = ?, end_offset = ?, head_hash = ?, tail_hash = ?, gone = 0 WHERE id = ?",
-            (info.size, info.mtime_ns, info.inode, read.end, read.head_hash, read.tail_hash, file_id),
-        )
-    db.executemany(_UPSERT, (_row(m, file_id, launches) for m in read.messages.values()))
+    if job.reset:
+        db.execute("DELETE FROM messages WHERE file_id = ?", (job.file_id,))
+    db.execute(
+        "UPDATE files SET size = ?, mtime_ns = ?, inode = ?, end_offset = ?, head_hash = ?, tail_hash = ?, gone = 0 WHERE id = ?",
+        (info.size, info.mtime_ns, info.inode, read.end, read.head_hash, read.tail_hash, job.file_id),
+    )
+    db.executemany(_UPSERT, rows)
 
 
-def _row(m: Message, file_id: int | None, launches: Launches) -> tuple[object, ...]:
+def _row(m: Message, file_id: int, launches: Launches) -> tuple[object, ...]:
     return (
         m.message_id, m.request_id, file_id, m.session, m.model, m.ts, m.cwd,
         m.input_tokens, m.output_tokens, m.cache_read_tokens, m.cache_write_tokens, m.cache_write_1h_tokens,
         int(m.sidechain), int(m.fast), profile_at(launches, m.session, m.ts) if launches else None,
     )
+
+
+SIDECHAIN_COLUMN = 12
 
 
 def reread_neighbours(db: sqlite3.Connection, jobs: list[Job]) -> list[Job]:
