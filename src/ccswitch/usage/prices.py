@@ -158,6 +158,11 @@ def canonical_model(model: str) -> str:
 
 def find_entry(table: PriceTable, model: str, ts: float) -> PriceEntry | None:
     """The entry in force at `ts` for `model`: an exact name first, then the canonical Claude name."""
+    return entry_at(entries_for(table, model), ts)
+
+
+def entries_for(table: PriceTable, model: str) -> Sequence[PriceEntry]:
+    """Every dated entry of `model` in `table` (exact name, else canonical Claude name), or ()."""
     entries = table.get(model)
     if entries is None:
         wanted = canonical_model(model)
@@ -165,12 +170,13 @@ def find_entry(table: PriceTable, model: str, ts: float) -> PriceEntry | None:
         if entries is None:
             for name, candidates in table.items():
                 if canonical_model(name) == wanted:
-                    entries = candidates
-                    break
-    if not entries:
-        return None
+                    return candidates
+    return entries or ()
+
+
+def entry_at(entries: Sequence[PriceEntry], ts: float) -> PriceEntry | None:
     chosen = None
-    for entry in entries:
+    for entry in entries:  # oldest effective_from first
         if entry.effective_from <= ts:
             chosen = entry
     return chosen

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ccswitch.usage.prices import PriceTable, cost, find_entry
+from ccswitch.usage.prices import PriceEntry, PriceTable, cost, entries_for, entry_at
 
 UNKNOWN = "unknown"
 TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
@@ -71,11 +71,16 @@ def build_report(
     if by is not None and by not in BY_CHOICES:
         raise ValueError(f"--by must be one of {', '.join(BY_CHOICES)}, not {by!r}")
     attributed: dict[tuple[str, str], str] = {}
+    looked_up: dict[tuple[str, str], Sequence[PriceEntry]] = {}
     rows: dict[tuple[Any, ...], dict[str, Any]] = {}
     daily: dict[str, dict[str, Any]] = {}
     for bucket in buckets:
         profile = bucket.known_profile or _attributed(attributed, attribute, bucket.session, bucket.model)
-        priced = _price(bucket, profile, prices)
+        key = (profile, bucket.model)
+        entries = looked_up.get(key)
+        if entries is None:
+            entries = looked_up[key] = entries_for(prices.get(profile) or {}, bucket.model)
+        priced = _price(bucket, entry_at(entries, bucket.ts))
         currency = priced[1] if priced else None
         amount = priced[0] if priced else None
         row = rows.setdefault(_row_key(by, bucket, profile, currency), _new_row(by, bucket, profile, currency))
@@ -94,11 +99,7 @@ def _attributed(cache: dict[tuple[str, str], str], attribute: Attribute | None, 
     return found
 
 
-def _price(bucket: Bucket, profile: str, prices: Mapping[str, PriceTable]) -> tuple[float, str] | None:
-    table = prices.get(profile)
-    if not table:
-        return None
-    entry = find_entry(table, bucket.model, bucket.ts)
+def _price(bucket: Bucket, entry: PriceEntry | None) -> tuple[float, str] | None:
     if entry is None:
         return None
     amount = cost(
