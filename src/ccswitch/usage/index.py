@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from ccswitch.fsutil import ensure_private_dir
 from ccswitch.usage.messages import Message
-from ccswitch.usage.scan import FileInfo, FileRead, ScanStats, read_file, window_hashes
+from ccswitch.usage.scan import FileInfo, FileRead, read_file, window_hashes
 from ccswitch.usage.sessions import Launches, profile_at
 
 SCHEMA_VERSION = 1
@@ -182,15 +182,10 @@ def plan(db: sqlite3.Connection, infos: Iterable[FileInfo]) -> list[Job]:
 
 def _same_prefix(path: str, end: int, head_hash: str, tail_hash: str) -> bool:
     try:
-        fd = os.open(path, os.O_RDONLY)
+        with open(path, "rb") as handle:
+            return window_hashes(handle, end) == (head_hash, tail_hash)
     except OSError:
         return False
-    try:
-        return window_hashes(fd, end) == (head_hash, tail_hash)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
 
 
 def read_rows(job: Job, launches: Launches) -> tuple[FileRead, list[tuple[object, ...]]]:
@@ -267,11 +262,3 @@ def finish(db: sqlite3.Connection, infos: Iterable[FileInfo], changed: bool, sid
         db.execute(_DROP_SIDECHAIN_REPLAYS)
     if changed or gone:
         bump_generation(db)
-
-
-def stats_from_index(db: sqlite3.Connection) -> ScanStats:
-    """How many files and responses the index holds (for `--verbose` style summaries)."""
-    stats = ScanStats()
-    stats.files = db.execute("SELECT count(*) FROM files WHERE gone = 0").fetchone()[0]
-    stats.messages = db.execute("SELECT count(*) FROM messages").fetchone()[0]
-    return stats

@@ -95,13 +95,10 @@ def render_daily_chart(report: Report, *, color: bool = False, width: int = MAX_
     lines = [Text("Daily " + (f"cost ({currency})" if by_cost else "tokens (not every cost is known)"), style="bold")]
     for day, data in days.items():
         line = Text(day + " ")
-        used = 0
         for profile in profiles:
             part = data["profiles"].get(profile)
             if part:
-                cells = round(value(part) / peak * room)
-                line.append("█" * cells, style=styles[profile])
-                used += cells
+                line.append("█" * round(value(part) / peak * room), style=styles[profile])
         line.append(" " + labels[day])
         lines.append(line)
     if len(profiles) > 1:

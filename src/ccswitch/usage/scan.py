@@ -252,7 +252,7 @@ def read_file(path: str, start: int = 0) -> FileRead:
             handle.seek(start)
             for offset, line, whole in _usage_lines(handle, start, result):
                 _take(result, line, offset, whole)
-            result.head_hash, result.tail_hash = window_hashes(handle.fileno(), result.end)
+            result.head_hash, result.tail_hash = window_hashes(handle, result.end)
     except FileNotFoundError:
         result.gone = True
         result.stats.vanished_files += 1
@@ -382,9 +382,11 @@ def _unfinished(result: FileRead, carry: bytes, head: bytes | None, offset: int)
             result.messages[found.key] = found
 
 
-def window_hashes(fd: int, end: int) -> tuple[str, str]:
-    """Hashes of the first and the last WINDOW bytes before `end`: cheap to recompute, and enough
-    to tell a file that grew (both match) from one rewritten in place (they do not)."""
-    head = os.pread(fd, min(WINDOW, end), 0) if end else b""
-    tail = os.pread(fd, min(WINDOW, end), max(0, end - WINDOW)) if end else b""
+def window_hashes(handle: Any, end: int) -> tuple[str, str]:
+    """Hashes of the first and the last WINDOW bytes before `end` of an open binary file: cheap to
+    recompute, and enough to tell a file that grew (both match) from one rewritten in place."""
+    handle.seek(0)
+    head = handle.read(min(WINDOW, end))
+    handle.seek(max(0, end - WINDOW))
+    tail = handle.read(min(WINDOW, end))
     return hashlib.sha1(head).hexdigest(), hashlib.sha1(tail).hexdigest()
