@@ -137,12 +137,20 @@ def _walk(directory: str, found: dict[tuple[int, int], FileInfo], stats: ScanSta
 # --- one line -> one Message -------------------------------------------------------------------
 
 
-def parse_line(line: bytes, synthetic_key: str = "") -> Message | None | object:
+def parse_line(line: bytes, synthetic_key: str = "", shape: tuple[int, int, int] | None = None) -> Message | None | object:
     """The usage record on a transcript line: a Message, None (not a usage line), or _BAD.
 
-    `synthetic_key` names a response that has no message id (counted once per line, as ccusage).
+    `synthetic_key` names a response that has no message id (counted once per line, as ccusage);
+    `shape` is _shape(line) when the caller has it already.
     """
-    record = _stitched(line)
+    shape = shape or _shape(line)
+    record = None
+    if shape is not None:
+        start, content, usage = shape
+        try:  # the line without the message content: ~1 KB to parse instead of the whole line
+            record = _DECODE((line[:content] + line[usage:]).decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            record = None
     if record is None:
         try:
             record = _DECODE(line.decode("utf-8"))
@@ -151,8 +159,13 @@ def parse_line(line: bytes, synthetic_key: str = "") -> Message | None | object:
     return _message(record, synthetic_key)
 
 
-def _stitched(line: bytes) -> Any | None:
-    """The line without the message content, parsed; None when its shape is not the usual one."""
+def _shape(line: bytes) -> tuple[int, int, int] | None:
+    """Where `"message":{`, its `"content":` and the last `"usage":{` are, when the line can be cut
+    there; None when its shape is not the usual one (then it is parsed whole).
+
+    Cutting is only safe where the cut starts at the message's own level: nothing nested opens
+    between `"message":{` and `"content":` (ids, model, type, role are plain strings).
+    """
     start = line.find(MESSAGE_MARK)
     usage = line.rfind(USAGE_MARK)
     if start < 0 or usage < start:
@@ -161,14 +174,9 @@ def _stitched(line: bytes) -> Any | None:
     content = line.find(CONTENT_MARK, body, usage)
     if content < 0:
         content = usage
-    # Cutting is only safe where the cut starts at the message's own level: nothing nested opens
-    # between `"message":{` and `"content":` (ids, model, type, role are plain strings).
     if line.find(b"{", body, content) >= 0 or line.find(b"[", body, content) >= 0:
         return None
-    try:
-        return _DECODE((line[:content] + line[usage:]).decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        return None
+    return start, content, usage
 
 
 def _message(record: Any, synthetic_key: str) -> Message | None | object:
@@ -266,15 +274,16 @@ def read_file(path: str, start: int = 0) -> FileRead:
 
 
 def _take(result: FileRead, line: bytes, offset: int, whole: bool) -> None:
-    start = line.find(MESSAGE_MARK)
-    if start >= 0 and line.startswith(b'"role":"user"', start + len(MESSAGE_MARK)):
-        return  # a user line whose tool result carries a "usage" (a subagent's): not a response
-    quick = _quick_key(line)
-    if quick is not None:
-        kept = result.messages.get(quick[0])
-        if kept is not None and quick[1] < kept.output_tokens and not kept.sidechain:
-            return  # an earlier content block of a response already read: it cannot win
-    found = parse_line(line, f"@{result.path}:{offset}")
+    shape = _shape(line)
+    if shape is not None:
+        if line.startswith(b'"role":"user"', shape[0] + len(MESSAGE_MARK)):
+            return  # a user line whose tool result carries a "usage" (a subagent's): not a response
+        quick = _quick_key(line, shape)
+        if quick is not None:
+            kept = result.messages.get(quick[0])
+            if kept is not None and quick[1] < kept.output_tokens and not kept.sidechain:
+                return  # an earlier content block of a response already read: it cannot win
+    found = parse_line(line, f"@{result.path}:{offset}", shape)
     if found is None:
         return
     if found is _BAD:
@@ -294,19 +303,13 @@ _QUICK_REQUEST = re.compile(rb'"requestId":"([^"\\]*)"')
 _QUICK_OUTPUT = re.compile(rb'"output_tokens":(\d+)')
 
 
-def _quick_key(line: bytes) -> tuple[tuple[str, str], int] | None:
+def _quick_key(line: bytes, shape: tuple[int, int, int]) -> tuple[tuple[str, str], int] | None:
     """(message id, request id) and output tokens from a few searches, for lines that cannot beat
-    the response already kept; None when the line is not plainly shaped (then it is parsed)."""
-    start = line.find(MESSAGE_MARK)
-    usage = line.rfind(USAGE_MARK)
-    if start < 0 or usage < start:
-        return None
-    content = line.find(CONTENT_MARK, start, usage)
-    message_id = _QUICK_ID.search(line, start, content) if content > 0 else None
-    if message_id is None or line.find(b"{", start + len(MESSAGE_MARK), content) >= 0:
-        return None
+    the response already kept; None when that is not plain to see (then the line is parsed)."""
+    start, content, usage = shape
+    message_id = _QUICK_ID.search(line, start, content)
     output = _QUICK_OUTPUT.search(line, usage)
-    if output is None:
+    if message_id is None or output is None:
         return None
     between = line[usage + len(USAGE_MARK) : output.start()]
     if between.count(b"{") != between.count(b"}"):
