@@ -173,3 +173,13 @@ def test_parallel_first_scan_matches_a_serial_one(tmp_path, monkeypatch):
     assert serial.malformed_lines == parallel.malformed_lines
     assert rows(tmp_path / "s1") == rows(tmp_path / "s2")
     assert {(r[0], r[1]) for r in rows(tmp_path / "s1")} == corpus.messages
+
+
+def test_collect_and_report_warns_once_about_what_it_skipped(claude_dir, write_transcript, state_dir):
+    from ccswitch.usage.collect import collect_and_report
+
+    write_transcript("a.jsonl", [assistant(), '{"type":"assistant","message":{"usage":{"input_tokens":'])
+    report, stats, warnings = collect_and_report(str(state_dir), [str(claude_dir)], prices=PRICES,
+                                                 attribute=lambda s, m: "anthropic")
+    assert warnings == ["skipped 1 malformed line"] and stats.files == 1
+    assert report.rows[0]["profile"] == "anthropic" and report.rows[0]["cost"] is not None

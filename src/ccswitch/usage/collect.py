@@ -268,13 +268,21 @@ def _load_gateway(db: sqlite3.Connection, requests: list[GatewayRequest]) -> Non
 def collect_and_report(
     state_dir: str,
     config_dirs: Iterable[str],
-    **options: object,
+    *,
+    prices: Mapping[str, PriceTable],
+    attribute: Attribute | None = None,
+    gateway_db: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    by: str | None = None,
 ) -> tuple[Report, ScanStats, list[str]]:
-    """update_index then usage_report: what `ccswitch usage` does."""
+    """update_index then usage_report: what `ccswitch usage` does. The warnings (skipped input,
+    an unreadable gateway file) are for one line on stderr each."""
     stats = update_index(state_dir, config_dirs)
-    report, warnings = usage_report(state_dir, **options)  # type: ignore[arg-type]
+    report, warnings = usage_report(
+        state_dir, prices=prices, attribute=attribute, gateway_db=gateway_db, since=since, until=until, by=by
+    )
     line = stats.warning()
     if line:
         warnings.insert(0, line)
     return report, stats, warnings
-
