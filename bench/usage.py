@@ -1,0 +1,187 @@
+"""Usage benchmark: ccusage and ccswitch's usage engine on the same generated transcripts.
+
+    python bench/usage.py [--size MB] [--dir DIR] [--runs N]     # default 100 MB; --size 2000 for the full measure
+
+Generates realistic transcripts (bench/transcripts.py) under DIR (default: a temp dir, removed
+afterwards), then measures side by side, each in its own process: ccusage `daily --json` (cold:
+first run; warm: the best of the next runs) with HOME and CLAUDE_CONFIG_DIR pointed at the corpus,
+ccswitch's first scan (empty index) and its repeat run (unchanged corpus), both index update and
+report. Wall time and peak RSS of the whole process tree (sampled from /proc, plus ru_maxrss).
+ccusage comes from `npm install --prefix .cache/bench ccusage@VERSION`: 20.0.26 first, else 20.0.24
+(20.0.26's native linux-x64 package, which does the work, is not published on the registry seen
+here; 20.0.24 is the release the issue measured). Without npm or a working install it is skipped,
+and said so. Goals: first scan no slower than ccusage at <= 80 MiB, repeat
+run <= 0.3 s. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+CCUSAGE_VERSIONS = ("20.0.26", "20.0.24")
+CCUSAGE = REPO / ".cache" / "bench" / "node_modules" / ".bin" / "ccusage"
+
+OURS = """
+import sys, time
+from ccswitch.usage.collect import update_index, usage_report
+from ccswitch.usage.prices import ANTHROPIC, load_preset_prices
+state, config = sys.argv[1], sys.argv[2]
+stats = update_index(state, [config])
+prices = {**load_preset_prices(), "anthropic": ANTHROPIC}
+report, _ = usage_report(state, prices=prices, attribute=lambda s, m: "anthropic" if m.startswith("claude") else None)
+print(report.totals["requests"], stats.files_read, file=sys.stderr)
+"""
+
+
+def tree_memory_kib(pid: int) -> tuple[int, int]:
+    """(RSS of the largest process, PSS summed over the tree) of a process and its descendants.
+
+    PSS splits the pages forked workers share with their parent, so the sum is what the tree
+    really holds; a plain RSS sum would count those pages once per process.
+    """
+    largest, total, todo = 0, 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            rss = pss = 0
+            with open(f"/proc/{current}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        rss = int(line.split()[1])
+            try:
+                with open(f"/proc/{current}/smaps_rollup") as handle:
+                    for line in handle:
+                        if line.startswith("Pss:"):
+                            pss = int(line.split()[1])
+            except OSError:
+                pss = rss
+            largest, total = max(largest, rss), total + pss
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    todo.extend(int(child) for child in handle.read().split())
+        except OSError:
+            continue
+    return largest, total
+
+
+def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, float, str]:
+    """(seconds, peak MiB of the largest process, peak MiB of the tree (PSS), stderr) of one run."""
+    peak_process = peak_tree = 0
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak_process, peak_tree
+        while not done.is_set():
+            largest, tree = tree_memory_kib(proc.pid)
+            peak_process, peak_tree = max(peak_process, largest), max(peak_tree, tree)
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if proc.returncode:
+        raise RuntimeError(f"{argv[0]} failed ({proc.returncode}): {err[-500:]}")
+    return elapsed, peak_process / 1024, peak_tree / 1024, err.strip()
+
+
+def ensure_ccusage() -> str | None:
+    """A ccusage that runs: the installed one, or the first version whose native binary installs."""
+    npm = shutil.which("npm")
+    for version in (None, *CCUSAGE_VERSIONS):
+        if version is not None and npm:
+            shutil.rmtree(CCUSAGE.parent.parent, ignore_errors=True)
+            subprocess.run([npm, "install", "--prefix", str(CCUSAGE.parent.parent.parent), f"ccusage@{version}"],
+                           capture_output=True, text=True)
+        if CCUSAGE.exists():
+            probe = subprocess.run([str(CCUSAGE), "--version"], capture_output=True, text=True)
+            if probe.returncode == 0:
+                return str(CCUSAGE)
+    return None
+
+
+def drop_page_cache() -> bool:
+    """A cold read where allowed (root on Linux); else 'cold' is just the first run."""
+    try:
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as handle:
+            handle.write("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=float, default=100.0, help="MB of transcripts (default 100)")
+    parser.add_argument("--dir", help="where to write them (default: a temp dir)")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each warm measure (best kept)")
+    options = parser.parse_args()
+    from transcripts import generate
+
+    base = Path(options.dir or tempfile.mkdtemp(prefix="ccswitch-usage-bench-"))
+    try:
+        home = base / "home"
+        config = home / ".claude"
+        started = time.perf_counter()
+        if (config / "projects").is_dir():  # --dir given again: measure the same corpus
+            size = sum(f.stat().st_size for f in (config / "projects").rglob("*.jsonl"))
+            print(f"corpus: reusing {size / 1e6:,.0f} MB in {config}")
+        else:
+            corpus = generate(str(config), options.size)
+            print(f"corpus: {corpus.bytes / 1e6:,.0f} MB, {corpus.files} files, {len(corpus.messages):,} unique "
+                  f"responses (generated in {time.perf_counter() - started:.0f} s)")
+        env = dict(os.environ, HOME=str(home), CLAUDE_CONFIG_DIR=str(config), XDG_CONFIG_HOME=str(home / ".config"),
+                   PYTHONPATH=str(REPO / "src"))
+        rows = []
+        cold = drop_page_cache()
+        ccusage = ensure_ccusage()
+        if ccusage:
+            argv = [ccusage, "daily", "--json", "--offline"]
+            version = subprocess.run([ccusage, "--version"], capture_output=True, text=True).stdout.strip()
+            print(f"ccusage {version}")
+            rows.append(("ccusage daily --json, " + ("cold" if cold else "first run"), *measure(argv, env)[:3]))
+            warm = min(measure(argv, env)[:3] for _ in range(options.runs))
+            rows.append(("ccusage daily --json, warm", *warm))
+        else:
+            print(f"ccusage unavailable (npm install ccusage@{'/'.join(CCUSAGE_VERSIONS)} gave no runnable binary): skipped")
+        state = base / "state"
+        shutil.rmtree(state, ignore_errors=True)
+        ours = [sys.executable, "-c", OURS, str(state), str(config)]
+        drop_page_cache()
+        seconds, largest, tree, note = measure(ours, env)
+        rows.append(("ccswitch usage, first scan" + (", cold" if cold else ""), seconds, largest, tree))
+        repeat = min(measure(ours, env)[:3] for _ in range(options.runs))
+        rows.append(("ccswitch usage, repeat (unchanged)", *repeat))
+        warm_first = []
+        for _ in range(options.runs):  # first scans again, the files now in the page cache
+            shutil.rmtree(state)
+            warm_first.append(measure(ours, env)[:3])
+        rows.append(("ccswitch usage, first scan, warm", *min(warm_first)))
+        print(f"{'':38} {'wall':>8} {'largest RSS':>12} {'tree PSS':>10}")
+        for name, wall, largest, tree in rows:
+            print(f"{name:38} {wall:7.2f}s {largest:8.1f} MiB {tree:6.1f} MiB")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"{os.cpu_count()} CPUs, load average {load:.1f} at the end")
+        print(f"(responses in the report / files read by the first scan: {note})")
+    finally:
+        if not options.dir:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

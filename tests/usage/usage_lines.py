@@ -1,0 +1,76 @@
+"""Transcript lines as claude writes them, and fixtures for a Claude config dir in the private home.
+
+Not a conftest.py: a second conftest module would shadow tests/conftest.py for `from conftest import`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def assistant(
+    message_id: str = "msg_1",
+    request_id: str | None = "req_1",
+    *,
+    session: str = "s1",
+    model: str = "claude-sonnet-4-5",
+    output: int = 10,
+    input: int = 5,
+    cache_read: int = 100,
+    cache_write: int = 20,
+    ts: str = "2026-11-30T10:00:00.000Z",
+    sidechain: bool = False,
+    content: Any = None,
+    **usage_extra: Any,
+) -> str:
+    """One assistant line, in claude's key order (model and id before content, usage last)."""
+    message = {
+        "model": model,
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "content": content if content is not None else [{"type": "text", "text": "hello"}],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": input, "cache_creation_input_tokens": cache_write,
+                  "cache_read_input_tokens": cache_read, "output_tokens": output, **usage_extra},
+    }
+    line: dict[str, Any] = {"parentUuid": None, "isSidechain": sidechain, "userType": "external", "cwd": "/p",
+                            "sessionId": session, "version": "2.1.330", "gitBranch": "main", "message": message}
+    if request_id is not None:
+        line["requestId"] = request_id
+    line.update(type="assistant", uuid="u-" + message_id, timestamp=ts)
+    return json.dumps(line, separators=(",", ":"))
+
+
+def user(text: str = "hi", **extra: Any) -> str:
+    return json.dumps({"type": "user", "sessionId": "s1", "message": {"role": "user", "content": text},
+                       "timestamp": "2026-11-30T10:00:00.000Z", **extra}, separators=(",", ":"))
+
+
+@pytest.fixture
+def claude_dir(isolated_home: Path) -> Path:
+    path = isolated_home / ".claude"
+    (path / "projects" / "-p").mkdir(parents=True)
+    return path
+
+
+@pytest.fixture
+def write_transcript(claude_dir: Path) -> Callable[..., Path]:
+    def write(name: str, lines: list[str], *, end: str = "\n") -> Path:
+        path = claude_dir / "projects" / "-p" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + end, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def state_dir(isolated_home: Path) -> Path:
+    return isolated_home / ".local" / "state" / "ccswitch"
