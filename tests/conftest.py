@@ -12,8 +12,8 @@ import pytest
 
 from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
 
-# Fixtures several folders share (the settings file `use` tests start from).
-pytest_plugins = ("support.use_setup",)
+# Fixtures several folders share: the settings file `use` tests start from, claude's transcripts.
+pytest_plugins = ("support.use_setup", "support.usage_lines")
 
 E2E_DIR = Path(__file__).resolve().parent / "e2e"
 

@@ -6,7 +6,7 @@ import os
 import sqlite3
 import stat
 
-from usage_lines import assistant, claude_dir, state_dir, write_transcript  # noqa: F401 (fixtures)
+from support.usage_lines import assistant
 
 from ccswitch.usage import index as usage_index
 from ccswitch.usage.collect import update_index, usage_report

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from usage_lines import assistant, claude_dir, user, write_transcript  # noqa: F401 (fixtures)
+from support.usage_lines import assistant, user
 
 from ccswitch.usage import scan
 from ccswitch.usage.scan import ScanStats, find_transcripts, parse_line, read_file
