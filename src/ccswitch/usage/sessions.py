@@ -1,7 +1,7 @@
 """Which profile `ccswitch run` launched for which claude session: an append-only JSONL file.
 
 `ccswitch run` calls `record_session` just before it execs claude (passing `--session-id <uuid>`
-when the user gave none), so this module is on the launch path: it imports json and os only.
+when the user gave none), so this module is on the launch path: it imports json, os and fsutil only.
 One line per launch: {"session": ..., "profile": ..., "started_at": <epoch seconds>}. A session
 resumed later on another profile gets a second line; `profile_at` picks the launch in force when a
 message was written, so each part of the session is attributed to the profile that served it.
@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 
+from ccswitch.fsutil import ensure_private_dir
+
 SESSIONS_FILENAME = "sessions.jsonl"
 
 
@@ -21,7 +23,7 @@ def record_session(state_dir: str, session_id: str, profile: str, started_at: fl
     One write() of one line on an O_APPEND descriptor: concurrent launches never interleave
     within a line (POSIX appends of this size are atomic on local filesystems).
     """
-    os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    ensure_private_dir(state_dir)
     line = json.dumps({"session": session_id, "profile": profile, "started_at": started_at}) + "\n"
     fd = os.open(os.path.join(state_dir, SESSIONS_FILENAME), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
