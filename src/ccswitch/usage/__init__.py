@@ -12,7 +12,7 @@ What lives here, one module per job:
   render.py    the rich table and the daily bar chart (the only module that imports rich)
   collect.py   the front door: update the index, merge the gateway, build a report
 
-What it may import: the standard library, `ccswitch.fsutil`, and rich (render.py only). Everything
+May import: the standard library, `ccswitch.fsutil`, and rich (render.py only). Everything
 else (paths, price tables, the attribution callable) comes in as arguments, so the engine can be
 wired to the CLI and to the profiles without knowing either. No token is ever read or written here.
 """
