@@ -135,6 +135,85 @@ def test_a_symlinked_settings_file_stays_a_symlink(setup, isolated_home):
     assert real.read_text() == (FIXTURES / "before.json").read_text()
 
 
+def holds_token(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and ALPHA_TOKEN.encode() in p.read_bytes()]
+
+
+def test_a_dangling_dotfiles_link_dangles_again_after_off(setup, isolated_home):
+    setup.unlink()
+    target = isolated_home / "dotfiles" / "claude" / "settings.json"  # neither the file nor its directory exists
+    setup.symlink_to(target)
+    result = ccswitch("use", "alpha")
+    assert result.exit_code == 0, result.output
+    assert setup.is_symlink() and json.loads(target.read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == ALPHA_TOKEN
+    result = ccswitch("off")
+    assert result.exit_code == 0, result.output
+    assert "removed" in result.stderr and "as it was" not in result.stderr
+    assert setup.is_symlink() and os.readlink(setup) == str(target) and not target.exists()
+    assert not (isolated_home / "dotfiles" / "claude").exists()  # the directory `use` made for it goes too
+    assert holds_token(isolated_home) == [p for p in holds_token(isolated_home) if "ccswitch" in str(p)]  # only our 0600 records
+
+
+def git(*args: str, cwd: Path) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_a_settings_link_into_a_tracked_dotfiles_repo_is_refused_unless_forced(setup, isolated_home):
+    repo = isolated_home / "dotfiles"
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    real = repo / "claude-settings.json"
+    shutil.move(setup, real)
+    git("add", "claude-settings.json", cwd=repo)
+    setup.symlink_to(real)
+    before = real.read_bytes()
+    result = ccswitch("use", "alpha")
+    assert result.exit_code == 2
+    assert f"is tracked by the git repository {repo}" in result.stderr and "--force" in result.stderr
+    assert real.read_bytes() == before and not (Path(os.environ["CCSWITCH_HOME"]) / "state" / "records").exists()
+    assert ccswitch("use", "alpha", "--force").exit_code == 0
+    assert ALPHA_TOKEN in real.read_text()
+
+
+def test_a_tracked_file_is_fine_when_the_profile_writes_no_token(setup, isolated_home):
+    git("init", "-q", cwd=setup.parent)
+    git("add", "settings.json", cwd=setup.parent)
+    assert ccswitch("use", "anthropic").exit_code == 0
+
+
+def test_off_gives_back_the_file_mode_once_no_token_is_in_it(setup):
+    setup.write_text(json.dumps({"permissions": {"allow": ["Bash(ls)"]}, "env": {"MY_TOOL_HOME": "/opt"}}, indent=2) + "\n")
+    setup.chmod(0o644)
+    assert ccswitch("use", "alpha").exit_code == 0
+    assert stat.S_IMODE(setup.stat().st_mode) == 0o600
+    assert ccswitch("off").exit_code == 0
+    assert stat.S_IMODE(setup.stat().st_mode) == 0o644
+    # Also when others changed the file meanwhile (not the exact original bytes).
+    assert ccswitch("use", "alpha").exit_code == 0
+    data = json.loads(setup.read_text())
+    data["permissions"]["allow"].append("Bash(make)")
+    setup.write_text(json.dumps(data, indent=2) + "\n")
+    assert ccswitch("off").exit_code == 0
+    assert stat.S_IMODE(setup.stat().st_mode) == 0o644
+    # A file that held a token of the user's own before `use` stays private.
+    setup.write_text(json.dumps({"env": {"ANTHROPIC_API_KEY": "sk-users-own-0123456789"}}) + "\n")
+    setup.chmod(0o644)
+    assert ccswitch("use", "alpha").exit_code == 0 and ccswitch("off").exit_code == 0
+    assert stat.S_IMODE(setup.stat().st_mode) == 0o600
+
+
+def test_off_says_what_it_kept_when_the_file_changed_since_use(setup):
+    assert ccswitch("use", "alpha").exit_code == 0
+    data = json.loads(setup.read_text())
+    data["permissions"]["allow"].append("Bash(make)")
+    data["env"]["MY_OWN"] = "1"
+    setup.write_text(json.dumps(data, indent=2) + "\n")
+    result = ccswitch("off")
+    assert result.exit_code == 0
+    assert "as it was before" not in result.stderr
+    assert "kept what changed there since: permissions, env.MY_OWN" in " ".join(result.stderr.split())
+
+
 def test_onboarding_key_is_set_for_gateway_profiles_only(setup, isolated_home, profiles_file):
     assert ccswitch("use", "anthropic").exit_code == 0
     assert not (isolated_home / ".claude.json").exists()

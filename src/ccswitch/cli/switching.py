@@ -22,7 +22,7 @@ from ccswitch.profiles.environment import needs_onboarding_fix, profile_environm
 from ccswitch.profiles.tokens import TokenResolver
 from ccswitch.redact import mask
 from ccswitch.switching.backups import find_backup, list_backups
-from ccswitch.switching.git import ensure_git_ignored
+from ccswitch.switching.git import ensure_git_ignored, refuse_if_tracked
 from ccswitch.switching.records import (
     SCOPES,
     SettingsTarget,
@@ -80,6 +80,7 @@ def use_profile(
     name: Annotated[str, typer.Argument(help="Profile name.")],
     scope: ScopeOption = "user",
     dry_run: DryRunOption = False,
+    force: Annotated[bool, typer.Option("--force", help="Write the token even into a settings file that git tracks.")] = False,
 ) -> None:
     """Make a profile the default for every plain `claude` by editing only ccswitch's keys in settings.json.
 
@@ -98,6 +99,8 @@ def use_profile(
     note = None
     if target.scope == "project" and not dry_run and target.root:
         note = ensure_git_ignored(target.root, target.path)
+    elif any(block.get(variable) for variable in CREDENTIAL_VARIABLES) and not force:
+        refuse_if_tracked(target.path)
     change = use(target, profile.name, block, profile.model, paths.state_dir(env), paths.backups_dir(env),
                  dry_run=dry_run, on_wait=_say_waiting)
     if dry_run:
@@ -137,7 +140,13 @@ def switch_off(scope: ScopeOption = "user", dry_run: DryRunOption = False) -> No
         stderr.print(f"[warning]note:[/] changed since `use`, now put back as they were before it: "
                      f"{escape(', '.join(change.changed_keys))}")
     backup = f"; backup {change.backup_id}" if change.backup_id else ""
-    stderr.print(f"[ok]off[/]: {escape(_scope_label(target))} is as it was before `ccswitch use`{backup}")
+    if change.kept:
+        stderr.print(f"[ok]off[/]: ccswitch's keys in {escape(_scope_label(target))} are as they were before "
+                     f"`ccswitch use`; kept what changed there since: {escape(', '.join(change.kept))}{backup}")
+    elif change.after is None:
+        stderr.print(f"[ok]off[/]: removed {escape(_scope_label(target))}, which `ccswitch use` had created{backup}")
+    else:
+        stderr.print(f"[ok]off[/]: {escape(_scope_label(target))} is as it was before `ccswitch use`{backup}")
 
 
 @reports_errors

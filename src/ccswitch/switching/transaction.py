@@ -36,14 +36,29 @@ from ccswitch.switching.records import (
 ATTEMPTS = 5
 
 
+class Computed:
+    """What a command's pure step decided for one settings file."""
+
+    __slots__ = ("after", "record", "text", "mode", "kept")
+
+    def __init__(self, after: dict | None, record: dict | None, text: str | None = None, mode: int | None = None,
+                 kept: list[str] | None = None) -> None:
+        self.after = after  # the new settings, or None for "no file"
+        self.record = record  # ccswitch's new record, or None for "no record"
+        self.text = text  # the exact text to write, or None for "the new settings in the file's style"
+        self.mode = mode
+        self.kept = kept
+
+
 class Change:
     """What a command did (or, with --dry-run, would do) to one settings file."""
 
-    __slots__ = ("target", "before", "after", "style", "existed", "backup_id", "record", "changed_keys", "text")
+    __slots__ = ("target", "before", "after", "style", "existed", "backup_id", "record", "changed_keys", "text",
+                 "mode", "kept")
 
     def __init__(self, target: SettingsTarget, before: dict, after: dict | None, style: Style, existed: bool,
                  record: dict | None, backup_id: str | None = None, changed_keys: list[str] | None = None,
-                 text: str | None = None) -> None:
+                 text: str | None = None, mode: int | None = None, kept: list[str] | None = None) -> None:
         self.target = target
         self.before = before
         self.after = after  # None: the file is deleted (restoring a backup of "no file")
@@ -53,6 +68,8 @@ class Change:
         self.record = record
         self.backup_id = backup_id
         self.changed_keys = changed_keys or []
+        self.mode = mode  # permission bits for a file that holds no token; None: keep the file's own
+        self.kept = kept or []  # `off`: what others changed since `use`, kept as it is now
 
     @property
     def changes_anything(self) -> bool:
@@ -101,6 +118,26 @@ def _same_data(a: object, b: object) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
+def _mode_of(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        return None
+
+
+def _differences(before: Mapping[str, object], after: Mapping[str, object]) -> list[str]:
+    """The top-level keys (and `env.` entries) that differ: what someone else changed meanwhile."""
+    names = []
+    for key in dict.fromkeys([*before, *after]):
+        if key == claude_settings.ENV_KEY and isinstance(before.get(key, {}), dict) and isinstance(after.get(key, {}), dict):
+            env_before, env_after = before.get(key, {}), after.get(key, {})
+            names += [f"env.{k}" for k in dict.fromkeys([*env_before, *env_after])  # type: ignore[list-item]
+                      if not _same_data(env_before.get(k), env_after.get(k))]  # type: ignore[union-attr]
+        elif not _same_data(before.get(key), after.get(key)):
+            names.append(key)
+    return names
+
+
 def _holds_secret(settings: Mapping[str, object]) -> bool:
     env = settings.get(claude_settings.ENV_KEY)
     return isinstance(env, dict) and any(env.get(var) for var in CREDENTIAL_VARIABLES)
@@ -110,23 +147,23 @@ def _transaction(target: SettingsTarget, state_dir: str, backups_dir: str, compu
                  on_wait: Callable[[str], None] | None = None) -> Change:
     """Read, compute, back up, re-check, write: inside the lock, retrying if claude wrote meanwhile.
 
-    `compute(settings, raw text or None, record) -> (new settings or None for "no file", new record
-    or None, exact text to write or None for "the new settings in the file's style")`.
+    `compute(settings, raw text or None, record) -> Computed`.
     """
-    if dry_run:
+
+    def read_and_compute() -> tuple[bytes | None, dict | None, Change]:
         raw = _read_raw(target.path)
         settings, style, existed = claude_settings.read(target.path)
         record = read_record(state_dir, target.path)
-        after, new_record, text = compute(settings, _text(raw), record)
-        return Change(target, settings, after, style, existed, new_record, text=text)
+        done = compute(settings, _text(raw), record)
+        return raw, record, Change(target, settings, done.after, style, existed, done.record, text=done.text,
+                                   mode=done.mode, kept=done.kept)
+
+    if dry_run:
+        return read_and_compute()[2]
     with SettingsLock(state_dir, target.path, on_wait):
         for _ in range(ATTEMPTS):
-            raw = _read_raw(target.path)
-            settings, style, existed = claude_settings.read(target.path)
-            record = read_record(state_dir, target.path)
-            after, new_record, text = compute(settings, _text(raw), record)
-            change = Change(target, settings, after, style, existed, new_record, text=text)
-            if not change.changes_anything and new_record == record:
+            raw, record, change = read_and_compute()
+            if not change.changes_anything and change.record == record:
                 return change
             try:
                 backup_id = write_backup(backups_dir, target, raw, record, reason)
@@ -149,11 +186,12 @@ def _commit(target: SettingsTarget, state_dir: str, change: Change, old_record: 
     try:
         if change.after is None:
             if change.existed:
-                os.unlink(target.path)
+                # The file, not a symlink to it: a dotfiles link that dangled before `use` dangles again.
+                os.unlink(os.path.realpath(target.path))
                 _remove_created_dirs(old_record)
         else:
             text = change.text if change.text is not None else claude_settings.dump(change.after, change.style)
-            atomic_write_text(target.path, text, mode=0o600 if _holds_secret(change.after) else None)
+            atomic_write_text(target.path, text, mode=0o600 if _holds_secret(change.after) else change.mode)
     except OSError as exc:
         try:
             write_record(state_dir, target.path, old_record)
@@ -175,11 +213,16 @@ def use(target: SettingsTarget, profile: str, profile_env: Mapping[str, str], mo
                           applied_at=record.get("applied_at") if same else utc_now().isoformat(timespec="seconds"),
                           # Whether the first `use` made the file, so that `off` can take it away again.
                           created_file=record.get("created_file", False) if record else raw is None)
-        # The directories the first write created (a project's `.claude/`), deepest first, for `off`.
+        # The directories the first write created (a project's `.claude/`, a dotfiles link's target
+        # directory), deepest first, for `off`.
         created_dirs = record.get("created_dirs") if record else (
-            _missing_dirs(os.path.dirname(target.path)) if raw is None else None)
+            _missing_dirs(os.path.dirname(os.path.realpath(target.path))) if raw is None else None)
         if created_dirs:
             new_record["created_dirs"] = created_dirs
+        # Its permission bits, which `off` gives back once no token is in it (use makes it 0600).
+        mode = record.get("original_mode") if record else _mode_of(target.path)
+        if mode is not None:
+            new_record["original_mode"] = mode
         # The file's exact text before the first `use`, so that `off` can give back the user's own
         # layout (one-line arrays, aligned colons), which no serializer reproduces. Kept here, not
         # looked up in the backups: those are pruned after BACKUPS_KEPT writes, the record lives
@@ -187,7 +230,7 @@ def use(target: SettingsTarget, profile: str, profile_env: Mapping[str, str], mo
         original = record.get("original_text") if record else raw
         if original is not None:
             new_record["original_text"] = original
-        return after, new_record, None
+        return Computed(after, new_record)
 
     return _transaction(target, state_dir, backups_dir, compute, f"use {profile}", dry_run, on_wait)
 
@@ -198,18 +241,19 @@ def off(target: SettingsTarget, state_dir: str, backups_dir: str, *, dry_run: bo
     if read_record(state_dir, target.path) is None:
         return None
 
-    def compute(settings: dict, raw: str | None, record: dict | None):
+    def compute(settings: dict, raw: str | None, record: dict | None) -> Computed:
         if record is None:
-            return settings, None, None
-        change_keys = claude_settings.changed_since(settings, record)
-        compute.changed = change_keys  # type: ignore[attr-defined]
+            return Computed(settings, None)
+        compute.changed = claude_settings.changed_since(settings, record)  # type: ignore[attr-defined]
         restored = claude_settings.remove(settings, record)
         if record.get("created_file") and restored == {}:
-            return None, None, None  # there was no file before the first `use`, and nothing else is in it now
+            return Computed(None, None)  # there was no file before the first `use`, and nothing else is in it now
+        mode = record.get("original_mode")
         original = record.get("original_text")
-        if isinstance(original, str) and _same_data(claude_settings.parse(original, target.path), restored):
-            return restored, None, original  # nothing but ccswitch's keys changed: the user's own bytes go back
-        return restored, None, None
+        before_use = claude_settings.parse(original, target.path) if isinstance(original, str) else {}
+        if isinstance(original, str) and _same_data(before_use, restored):
+            return Computed(restored, None, original, mode)  # only ccswitch's keys changed: the user's own bytes go back
+        return Computed(restored, None, None, mode, kept=_differences(before_use, restored))
 
     compute.changed = []  # type: ignore[attr-defined]
     change = _transaction(target, state_dir, backups_dir, compute, "off", dry_run, on_wait)
