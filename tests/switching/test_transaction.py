@@ -639,6 +639,6 @@ def test_claude_config_dir_is_the_user_scope(setup, isolated_home, monkeypatch, 
 @pytest.mark.parametrize("name", ["bedrock", "vertex"])
 def test_onboarding_key_is_set_for_cloud_profiles_as_run_does(setup, isolated_home, name):
     # No base_url, but no claude.ai login either: the first-run screens would only be in the way.
-    # `use` and `run` decide this with the same function (launch.needs_onboarding_fix).
+    # `use` and `run` decide this with the same function (profiles.environment.prepare_claude_state).
     assert ccswitch("use", name).exit_code == 0
     assert json.loads((isolated_home / ".claude.json").read_text()) == {"hasCompletedOnboarding": True}

@@ -16,6 +16,18 @@ MAIN_TIERS = TIERS[:3]
 ALIASES = {"opus": "opus", "sonnet": "sonnet", "haiku": "haiku", "fable": "fable",
            "opusplan": "opus", "best": "opus", "default": "opus"}
 CONTEXT_1M_SUFFIX = "[1m]"
+# The session model claude picks when none is given, for an endpoint that is not Anthropic's
+# (docs/claude-code.md, "Models"): the opus tier.
+DEFAULT_ALIAS = "opus"
+# A tier a profile leaves out borrows the nearest tier it maps, so that no alias resolves to a
+# Claude model id at a third-party endpoint: heavier tiers borrow the next lighter one first,
+# haiku the next heavier one (a background request on a profile's smallest model stays cheap).
+BORROW_ORDER = {
+    "opus": ("sonnet", "fable", "haiku"),
+    "sonnet": ("opus", "haiku", "fable"),
+    "haiku": ("sonnet", "opus", "fable"),
+    "fable": ("opus", "sonnet", "haiku"),
+}
 
 
 def strip_context_suffix(model: str) -> str:

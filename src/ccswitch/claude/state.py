@@ -1,29 +1,49 @@
-"""claude's own `.claude.json`: the one key ccswitch may set there, `hasCompletedOnboarding`.
+"""claude's own `.claude.json`: the few keys ccswitch may set there, so that interactive claude
+starts on a profile without stopping (docs/claude-code.md, "First run, trust, API keys").
 
-Interactive claude stops at a first-run wizard (theme, login) until that key is true, which makes a
-gateway profile look broken on a fresh machine. The file is claude's, large and often rewritten:
-touch only this key, atomically, and leave a file we cannot parse alone.
+- `hasCompletedOnboarding`: until it is true, interactive claude stops at a first-run wizard
+  (theme, login), which makes a gateway profile look broken on a fresh machine.
+- `customApiKeyResponses`: interactive claude asks once whether to use an ANTHROPIC_API_KEY, with
+  "No" as the default, and remembers the answer by the key's last 20 characters. An x-api-key
+  profile's key goes into `approved` (and out of `rejected`), as if the user had said yes.
+
+The file is claude's, large and often rewritten: only these keys change, in one atomic write, and a
+file we cannot parse is left alone with a warning.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from ccswitch.fsutil import atomic_write_text
 
 ONBOARDING_KEY = "hasCompletedOnboarding"
+API_KEY_RESPONSES = "customApiKeyResponses"
 # Keys in .claude.json that mean claude holds a login of its own (claude.ai or Console).
 LOGIN_KEYS = ("oauthAccount", "primaryApiKey")
 
 
-def ensure_onboarding(path: str) -> str | None:
-    """Set `hasCompletedOnboarding: true` unless it is already. Returns a warning, or None."""
+def key_fingerprint(api_key: str) -> str:
+    """What claude stores of a key it asked about: its last 20 characters."""
+    return api_key[-20:]
+
+
+def rejected_key(state: Mapping[str, object], api_key: str) -> bool:
+    """Whether the user once answered No for this key: interactive claude then refuses it silently."""
+    responses = state.get(API_KEY_RESPONSES)
+    rejected = responses.get("rejected") if isinstance(responses, Mapping) else None
+    return isinstance(rejected, list) and key_fingerprint(api_key) in rejected
+
+
+def prepare_state(path: str, *, onboarding: bool, approve_key: str | None = None) -> str | None:
+    """Set what a launch needs (the onboarding key, an approved API key) unless it is already so.
+    Returns a warning, or None."""
     try:
         with open(path, encoding="utf-8-sig") as handle:
             text = handle.read()
     except FileNotFoundError:
-        atomic_write_text(path, json.dumps({ONBOARDING_KEY: True}, indent=2) + "\n")
-        return None
+        text = "{}"
     except OSError as exc:
         return f"{path}: cannot read ({exc.strerror or exc}); left alone"
     try:
@@ -32,8 +52,25 @@ def ensure_onboarding(path: str) -> str | None:
         return f"{path}: not valid JSON ({exc}); left alone, so claude may show its first-run screens"
     if not isinstance(data, dict):
         return f"{path}: not a JSON object; left alone, so claude may show its first-run screens"
-    if data.get(ONBOARDING_KEY) is True:
-        return None
-    data[ONBOARDING_KEY] = True
-    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    changed = False
+    if onboarding and data.get(ONBOARDING_KEY) is not True:
+        data[ONBOARDING_KEY] = True
+        changed = True
+    if approve_key:
+        changed = _approve(data, key_fingerprint(approve_key)) or changed
+    if changed:
+        atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return None
+
+
+def _approve(data: dict, fingerprint: str) -> bool:
+    responses = data.get(API_KEY_RESPONSES)
+    if not isinstance(responses, dict):
+        responses = data[API_KEY_RESPONSES] = {}
+    approved = responses.get("approved") if isinstance(responses.get("approved"), list) else []
+    rejected = responses.get("rejected") if isinstance(responses.get("rejected"), list) else []
+    if fingerprint in approved and fingerprint not in rejected and "approved" in responses and "rejected" in responses:
+        return False
+    responses["approved"] = [*approved, fingerprint] if fingerprint not in approved else approved
+    responses["rejected"] = [entry for entry in rejected if entry != fingerprint]
+    return True

@@ -14,11 +14,17 @@ from rich.table import Table
 from ccswitch import paths
 from ccswitch.claude import precedence, sources
 from ccswitch.claude import settings as claude_settings
-from ccswitch.claude.state import ensure_onboarding
+from ccswitch.claude.models import DEFAULT_ALIAS
+from ccswitch.claude.precedence import SCOPE_SOURCE
+from ccswitch.claude.sources import rank, read_sources
 from ccswitch.claude.variables import CREDENTIAL_VARIABLES
 from ccswitch.cli.common import JsonOption, load_profiles, print_json, reports_errors
 from ccswitch.console import stderr, stdout
-from ccswitch.profiles.environment import needs_onboarding_fix, profile_environment
+from ccswitch.findings import Finding
+from ccswitch.profiles.active import stray_models
+from ccswitch.profiles.environment import prepare_claude_state, profile_environment
+from ccswitch.profiles.model import Profile
+from ccswitch.profiles.routing import stray_model
 from ccswitch.profiles.tokens import TokenResolver
 from ccswitch.redact import mask
 from ccswitch.switching.backups import find_backup, list_backups
@@ -47,6 +53,23 @@ def _check_scope(scope: str) -> str:
 
 def _target(scope: str, env: dict[str, str]) -> SettingsTarget:
     return target_for(_check_scope(scope), paths.claude_user_settings(env), os.getcwd())
+
+
+def _model_to_write(profile: Profile, target: SettingsTarget, env: dict[str, str]) -> tuple[str | None, Finding | None]:
+    """The "model" key `use` writes: the profile's `model`; else, when the session model claude would
+    take from a settings file is one the profile does not serve, its default alias in the target file
+    (which beats that file if it is the target or below it); a file above the target only gets named."""
+    if profile.model:
+        return profile.model, None
+    stray = stray_model(profile, read_sources(env, os.getcwd()))
+    if stray is None:
+        return None, None
+    finding, source = stray
+    if source.name != "managed" and rank(source.name) >= rank(SCOPE_SOURCE[target.scope]):
+        return DEFAULT_ALIAS, Finding(finding.code, finding.level, finding.message.replace(
+            "claude starts with", "`use` writes"), finding.fix)
+    return None, Finding(finding.code, finding.level, f"{finding.message.split('; claude starts')[0]}, and it beats "
+                                                      f"the {target.scope} settings `use` writes", finding.fix)
 
 
 def _say_waiting(message: str) -> None:
@@ -81,6 +104,9 @@ def use_profile(
     scope: ScopeOption = "user",
     dry_run: DryRunOption = False,
     force: Annotated[bool, typer.Option("--force", help="Write the token even into a settings file that git tracks.")] = False,
+    no_onboarding_fix: Annotated[
+        bool, typer.Option("--no-onboarding-fix", help="Leave .claude.json alone (first-run screens, the API-key question).")
+    ] = False,
 ) -> None:
     """Make a profile the default for every plain `claude` by editing only ccswitch's keys in settings.json.
 
@@ -101,17 +127,20 @@ def use_profile(
         note = ensure_git_ignored(target.root, target.path)
     elif any(block.get(variable) for variable in CREDENTIAL_VARIABLES) and not force:
         refuse_if_tracked(target.path)
-    change = use(target, profile.name, block, profile.model, paths.state_dir(env), paths.backups_dir(env),
+    model, stray = _model_to_write(profile, target, env)
+    change = use(target, profile.name, block, model, paths.state_dir(env), paths.backups_dir(env),
                  dry_run=dry_run, on_wait=_say_waiting)
     if dry_run:
         _print_diff(change)
         return
     if note:
         stderr.print(f"[muted]{escape(note)}[/]")
-    if needs_onboarding_fix(profile):  # the same rule as `run`: gateways and cloud profiles
-        warning = ensure_onboarding(paths.claude_state_file(env))
+    if not no_onboarding_fix:  # the same rule as `run`
+        warning = prepare_claude_state(profile, token, paths.claude_state_file(env))
         if warning:
             stderr.print(f"[warning]warning:[/] {escape(warning)}")
+    if stray is not None:
+        stderr.print(f"[warning]warning:[/] {escape(stray.message)}")
     if change.backup_id is None:
         stderr.print(f"{escape(profile.name)} is already active in {escape(_scope_label(target))}; nothing changed")
     else:
@@ -194,7 +223,11 @@ def restore_backup(
 def _analysis(env: dict[str, str]) -> dict[str, object]:
     cwd = os.getcwd()
     active = active_records(paths.state_dir(env), paths.claude_user_settings(env), cwd)
-    return precedence.gather(env, cwd, active).analyze()
+    situation = precedence.gather(env, cwd, active)
+    analysis = situation.analyze()
+    strays = stray_models(load_profiles(env), active, situation.sources)
+    analysis["warnings"] = [*analysis["warnings"], *(f.as_dict() for f in strays)]  # type: ignore[misc]
+    return analysis
 
 
 def _print_conflicts(env: dict[str, str], only_overrides: bool = False) -> None:

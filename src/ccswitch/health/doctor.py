@@ -20,6 +20,7 @@ from ccswitch.claude.sources import SHELL, Source
 from ccswitch.claude.state import ONBOARDING_KEY
 from ccswitch.errors import CcswitchError, ProfileFileError
 from ccswitch.findings import FAIL, OK, WARN, Finding
+from ccswitch.profiles.active import stray_models
 from ccswitch.profiles.model import ProfileSet
 from ccswitch.profiles.schema import validate_user_file
 from ccswitch.profiles.store import build_profile_set, read_toml
@@ -239,13 +240,17 @@ def keyring_check(profile_set: ProfileSet, user: Mapping[str, Mapping[str, objec
 def run_doctor(env: Mapping[str, str], project_dir: str, presets_directory: str, *,
                which: Which | None = None, run: Runner | None = None) -> list[Finding]:
     checks = claude_checks(env, which or shutil.which, run or subprocess.run)
-    profile_checks, _ = profiles_checks(paths.profiles_file(env), presets_directory, env)
+    profile_checks, profile_set = profiles_checks(paths.profiles_file(env), presets_directory, env)
     checks.extend(profile_checks)
     active = active_records(paths.state_dir(env), paths.claude_user_settings(env), project_dir)
     situation = precedence.gather(env, project_dir, active)
     sources = [source for source in situation.sources if source.name != SHELL]
     checks.extend(check_settings_files(sources))
     checks.extend(conflict_checks(sources, env, situation.claude_state, situation.active, situation.claude_state_path))
+    if any(active.values()) and (profile_set is not None or not os.path.exists(paths.profiles_file(env))):
+        known = profile_set or build_profile_set({}, None, paths.profiles_file(env), presets_directory)
+        checks.extend(Finding(f.code, f.level, f.message, f.fix, check="session model")
+                      for f in stray_models(known, active, sources))
     checks.append(onboarding_check(situation.claude_state_path, situation.claude_state, situation.claude_state_error,
                                    situation.claude_state_exists))
     return checks

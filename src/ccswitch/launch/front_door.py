@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from ccswitch.errors import CcswitchError, ExitStatus, UsageError, report, warn
 from ccswitch.launch.plan import (
     describe_launch,
-    ensure_onboarding_for,
     prepare,
+    prepare_claude_state_for,
     prepare_env,
     write_settings_file,
 )
@@ -135,7 +135,7 @@ def run(
     if plan.is_claude:
         write_settings_file(plan)
         if onboarding_fix:
-            problem = ensure_onboarding_for(plan)
+            problem = prepare_claude_state_for(plan)
             if problem:
                 warn(problem)
     return exec_program(plan.path, plan.argv, plan.env)

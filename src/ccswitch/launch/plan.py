@@ -26,8 +26,8 @@ from ccswitch.claude.argv import (
     load_user_settings,
     option_values,
 )
+from ccswitch.claude.models import DEFAULT_ALIAS
 from ccswitch.claude.sources import overrides, read_sources
-from ccswitch.claude.state import ensure_onboarding
 from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
 from ccswitch.errors import CcswitchError, UsageError
 from ccswitch.findings import WARN, Finding
@@ -39,8 +39,9 @@ from ccswitch.launch.settings_file import (
     store_settings_file,
 )
 from ccswitch.launch.shells import render
-from ccswitch.profiles.environment import needs_onboarding_fix, profile_environment
+from ccswitch.profiles.environment import prepare_claude_state, profile_environment
 from ccswitch.profiles.model import Profile, ProfileSet
+from ccswitch.profiles.routing import stray_model
 from ccswitch.profiles.tokens import TokenResolver
 from ccswitch.redact import mask
 
@@ -104,24 +105,34 @@ def prepare(
     base_env = child_base_environment(env)
     argv, path, is_claude = resolve_command(command, base_env)
     if not is_claude:
-        profile_env = profile_environment(profile, token)
-        child_env = dict(base_env)
-        child_env.update((k, v) for k, v in profile_env.items() if v)
-        warnings = [
-            Finding("settings-override", WARN,
-                    f"{source.path} sets {', '.join(keys)}: a claude started inside this command would use that, "
-                    f"not profile {profile.name!r} (use `ccswitch run {profile.name}` to start claude)")
-            for source, keys in overrides(profile_env, read_sources(env, cwd))
-        ]
-        return Launch(profile=profile, reason=reason, argv=argv, path=path, is_claude=False, env=child_env,
-                      settings=None, settings_path=None, warnings=warnings, token=token)
+        return _prepare_other(profile, reason, argv, path, base_env, token, env, cwd)
+    return _prepare_claude(profile, reason, argv, path, base_env, token, env, cwd)
 
+
+def _prepare_other(profile: Profile, reason: str, argv: list[str], path: str, base_env: dict[str, str],
+                   token: str | None, env: Mapping[str, str], cwd: str) -> Launch:
+    """Any program but claude: the profile's variables in its environment, the others unset."""
+    profile_env = profile_environment(profile, token)
+    child_env = dict(base_env)
+    child_env.update((k, v) for k, v in profile_env.items() if v)
+    warnings = [
+        Finding("settings-override", WARN,
+                f"{source.path} sets {', '.join(keys)}: a claude started inside this command would use that, "
+                f"not profile {profile.name!r} (use `ccswitch run {profile.name}` to start claude)")
+        for source, keys in overrides(profile_env, read_sources(env, cwd))
+    ]
+    return Launch(profile=profile, reason=reason, argv=argv, path=path, is_claude=False, env=child_env,
+                  settings=None, settings_path=None, warnings=warnings, token=token)
+
+
+def _prepare_claude(profile: Profile, reason: str, argv: list[str], path: str, base_env: dict[str, str],
+                    token: str | None, env: Mapping[str, str], cwd: str) -> Launch:
+    """claude: the profile in a `--settings` file, which beats every settings file but managed ones."""
     args, user_settings_values = option_values(argv[1:], "--settings")
     if len(user_settings_values) > 1:
         raise UsageError("--settings given more than once; pass one (ccswitch merges it with the profile)")
-    settings = load_user_settings(user_settings_values[0], cwd) if user_settings_values else {}
+    settings = dict(load_user_settings(user_settings_values[0], cwd) if user_settings_values else {})
     profile_env = profile_environment(profile, token, include_model=False)
-    settings = dict(settings)
     # The user's other settings stay; for every variable the profile decides, the profile wins.
     settings["env"] = {**settings.get("env", {}), **profile_env}
     warnings = [
@@ -132,6 +143,14 @@ def prepare(
     extra: list[str] = []
     if profile.model and not has_option(args, "--model"):
         extra = ["--model", profile.model]
+    elif not has_option(args, "--model") and "model" not in settings:
+        stray = stray_model(profile, read_sources(env, cwd))
+        if stray is not None:
+            finding, source = stray
+            # The --settings file's "model" beats the project's, local and user files' (not managed).
+            if source.name != "managed":
+                settings["model"] = DEFAULT_ALIAS
+            warnings.append(finding)
     settings_path = os.path.join(paths.run_settings_dir(env), settings_file_name(profile.name, settings_text(settings)))
     final_argv = [argv[0], "--settings", settings_path, *extra, *args]
     return Launch(profile=profile, reason=reason, argv=final_argv, path=path, is_claude=True, env=base_env,
@@ -159,14 +178,11 @@ def describe_launch(launch: Launch, inherited: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def ensure_onboarding_for(launch: Launch) -> str | None:
-    """Skip claude's first-run wizard for a gateway/cloud profile; a warning if the file is bad."""
-    if not launch.is_claude or not needs_onboarding_fix(launch.profile):
+def prepare_claude_state_for(launch: Launch) -> str | None:
+    """.claude.json ready for the profile (environment.prepare_claude_state); a warning, or None."""
+    if not launch.is_claude:
         return None
-    try:
-        return ensure_onboarding(paths.claude_state_file(launch.env))
-    except OSError as exc:
-        return f"{paths.claude_state_file(launch.env)}: cannot write ({exc.strerror or exc}); claude may show its first-run screens"
+    return prepare_claude_state(launch.profile, launch.token, paths.claude_state_file(launch.env))
 
 
 def prepare_env(

@@ -1,16 +1,21 @@
 """Which scopes make a profile active: the file's `default`, a `.ccswitch` pin file in the working
 directory or above, and the profile `ccswitch use` recorded for the user or project scope.
 
-Used by `remove`, which must not pull a profile out from under a scope that still names it, and by
-`list`, which marks the profiles `use` made active (the same records, read by the same function).
+Used by `remove`, which must not pull a profile out from under a scope that still names it, by
+`list`, which marks the profiles `use` made active (the same records, read by the same function),
+and by `status` and `doctor`, which name a settings file whose model the active profile does not serve.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ccswitch import paths
+from ccswitch.claude.sources import SHELL, Source
+from ccswitch.findings import Finding
+from ccswitch.profiles.model import ProfileSet
 from ccswitch.profiles.pins import find_pin
+from ccswitch.profiles.routing import stray_model
 from ccswitch.switching.records import active_records
 
 
@@ -32,3 +37,16 @@ def active_scopes(name: str, default: str | None, cwd: str, env: Mapping[str, st
         if active == name:
             scopes.append(f"`ccswitch use` made it active ({scope})")
     return scopes
+
+
+def stray_models(profile_set: ProfileSet, active: Mapping[str, Mapping[str, object] | None],
+                 sources: Sequence[Source]) -> list[Finding]:
+    """For the profile `use` made active (the project's before the user's): a settings file whose
+    "model" that profile does not serve, named. `status` and `doctor` report it."""
+    for scope in ("project", "user"):
+        record = active.get(scope)
+        name = record.get("profile") if record else None
+        if isinstance(name, str) and name in profile_set:
+            stray = stray_model(profile_set.get(name), [s for s in sources if s.name != SHELL])
+            return [stray[0]] if stray is not None else []
+    return []

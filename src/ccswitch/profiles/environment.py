@@ -3,8 +3,48 @@
 
 from __future__ import annotations
 
-from ccswitch.claude.variables import MANAGED_VARIABLES, MODEL_VARIABLES, cloud_switch
+from urllib.parse import urlsplit
+
+from ccswitch.claude.models import BORROW_ORDER, TIERS, is_alias
+from ccswitch.claude.state import prepare_state
+from ccswitch.claude.variables import (
+    API_KEY,
+    MANAGED_VARIABLES,
+    MODEL_VARIABLES,
+    cloud_switch,
+)
 from ccswitch.profiles.model import Profile
+
+ANTHROPIC_HOST = "api.anthropic.com"
+
+
+def is_third_party(profile: Profile) -> bool:
+    """Whether the profile sends claude to an endpoint that is not Anthropic's (nor a cloud's): one
+    that serves only the models the profile names."""
+    if not profile.base_url or cloud_switch(profile.env) is not None:
+        return False
+    return (urlsplit(profile.base_url).hostname or "").lower() != ANTHROPIC_HOST
+
+
+def tier_models(profile: Profile) -> dict[str, tuple[str, str]]:
+    """tier -> (model, where it comes from: the tier itself, the tier it borrows, or "model").
+
+    For a third-party profile every tier claude can pick is filled: a tier it leaves out borrows a
+    mapped one (BORROW_ORDER), and a profile that maps none but names a full `model` uses that for
+    all. Other profiles keep exactly their own mapping: claude's defaults are right for them.
+    """
+    own = {tier: (model, tier) for tier, model in profile.models.items() if tier in TIERS}
+    if not is_third_party(profile):
+        return own
+    if not own and profile.model and not is_alias(profile.model):
+        return {tier: (profile.model, "model") for tier in TIERS}
+    filled = dict(own)
+    for tier in TIERS:
+        if tier not in filled:
+            lender = next((other for other in BORROW_ORDER[tier] if other in own), None)
+            if lender is not None:
+                filled[tier] = (own[lender][0], lender)
+    return filled
 
 
 def profile_environment(profile: Profile, token: str | None, *, include_model: bool = True) -> dict[str, str]:
@@ -20,6 +60,8 @@ def profile_environment(profile: Profile, token: str | None, *, include_model: b
         env[token_var] = token
     for tier, model in profile.models.items():
         env[MODEL_VARIABLES[tier]] = model
+    for tier, (model, _) in tier_models(profile).items():
+        env[MODEL_VARIABLES[tier]] = model
     if include_model and profile.model:
         env["ANTHROPIC_MODEL"] = profile.model
     if profile.headers:
@@ -33,3 +75,17 @@ def needs_onboarding_fix(profile: Profile) -> bool:
     if profile.base_url or profile.token or profile.auth != "none":
         return True
     return cloud_switch(profile.env) is not None
+
+
+def prepare_claude_state(profile: Profile, token: str | None, state_path: str) -> str | None:
+    """What `run` and `use` set in claude's `.claude.json` so that interactive claude starts on the
+    profile without a question: the onboarding key (every profile but claude's own login) and, for an
+    x-api-key profile, its key approved. Returns a warning, or None."""
+    approve = token if profile.token_variable() == API_KEY else None
+    onboarding = needs_onboarding_fix(profile)
+    if not onboarding and not approve:
+        return None
+    try:
+        return prepare_state(state_path, onboarding=onboarding, approve_key=approve)
+    except OSError as exc:
+        return f"{state_path}: cannot write ({exc.strerror or exc}); claude may show its first-run screens"

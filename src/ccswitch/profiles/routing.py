@@ -12,10 +12,14 @@ OpenRouter's `qwen/...`), and `*`/`?` do not cross a `/`, as in paths: `qwen*` s
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from ccswitch.claude.models import DEFAULT_ALIAS, is_alias, strip_context_suffix
+from ccswitch.claude.sources import Source
 from ccswitch.errors import UsageError
-from ccswitch.profiles.model import ProfileSet
+from ccswitch.findings import WARN, Finding
+from ccswitch.profiles.environment import is_third_party, tier_models
+from ccswitch.profiles.model import Profile, ProfileSet
 from ccswitch.profiles.tokens import describe_token
 
 
@@ -95,3 +99,37 @@ def route_model(model: str, profile_set: ProfileSet, env: Mapping[str, str]) -> 
             "specific `serves` pattern"
         )
     return routes[0]
+
+
+def serves_model(profile: Profile, model: str) -> bool:
+    """Whether `model`, reaching `profile`'s endpoint, names one of its models: an alias (claude
+    resolves it through the profile's tiers), a model it maps or names, or one its `serves` match."""
+    if is_alias(model):
+        return True
+    name = strip_context_suffix(model.strip())
+    named = {m for m, _ in tier_models(profile).values()} | set(profile.models.values())
+    if name in named or name == profile.model:
+        return True
+    return any(matches(name, pattern) for pattern in profile.serves)
+
+
+def stray_model(profile: Profile, sources: Sequence[Source]) -> tuple[Finding, Source] | None:
+    """The session model a lower settings file would give a third-party profile that does not serve
+    it (a Claude id left in ~/.claude/settings.json): a finding naming the file, and the file; None
+    when the model that would be sent is one of the profile's."""
+    if not is_third_party(profile) or not tier_models(profile):
+        return None
+    for source in sources:
+        model = source.data.get("model")
+        if isinstance(model, str) and model.strip():
+            if serves_model(profile, model):
+                return None
+            if source.name == "managed":
+                return Finding("managed-model", WARN, f"{source.path} sets \"model\": {model!r}, which profile "
+                               f"{profile.name!r} does not serve, and managed settings beat every other source",
+                               "ask whoever manages this machine"), source
+            return Finding("stray-model", WARN,
+                           f"{source.path} sets \"model\": {model!r}, which profile {profile.name!r} does not serve; "
+                           f"claude starts with {DEFAULT_ALIAS} ({tier_models(profile)[DEFAULT_ALIAS][0]}) instead",
+                           f"remove \"model\" from {source.path}, or give the profile a `model`"), source
+    return None
