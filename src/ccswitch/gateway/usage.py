@@ -1,0 +1,106 @@
+"""Token usage and the message id, read from an answer as it passes through.
+
+A stream's `message_start` carries the message id and the input/cache usage, its final
+`message_delta` the output tokens (cumulative; a later value wins); a non-streaming answer has both
+in its JSON. Only these small events are parsed: text deltas are skipped with a substring test.
+Nothing of the answer's text is kept.
+"""
+
+from __future__ import annotations
+
+import json
+
+_USAGE_FIELDS = (
+    ("input_tokens", "input_tokens"),
+    ("output_tokens", "output_tokens"),
+    ("cache_read_input_tokens", "cache_read"),
+    ("cache_creation_input_tokens", "cache_write"),
+)
+_MAX_PENDING = 1 << 20  # an event this long without its end is not one we need
+
+
+class Usage:
+    __slots__ = ("message_id", "input_tokens", "output_tokens", "cache_read", "cache_write", "error_type")
+
+    def __init__(self) -> None:
+        self.message_id: str | None = None
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.cache_read: int | None = None
+        self.cache_write: int | None = None
+        self.error_type: str | None = None  # an `error` event inside a 200 stream
+
+    def apply(self, usage: object) -> None:
+        if not isinstance(usage, dict):
+            return
+        for key, slot in _USAGE_FIELDS:
+            value = usage.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                setattr(self, slot, value)
+
+    def read_message(self, message: object) -> None:
+        if isinstance(message, dict):
+            if isinstance(message.get("id"), str):
+                self.message_id = message["id"]
+            self.apply(message.get("usage"))
+
+
+class SSEUsage:
+    """Feed it the stream's chunks as they are relayed; `usage` fills in as the events pass."""
+
+    __slots__ = ("usage", "_pending")
+
+    def __init__(self, usage: Usage) -> None:
+        self.usage = usage
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> None:
+        data = self._pending + chunk if self._pending else chunk
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n")  # SSE allows CRLF; events end at a blank line
+        end = data.rfind(b"\n\n")
+        if end < 0:
+            self._pending = data if len(data) < _MAX_PENDING else b""
+            return
+        self._pending = data[end + 2 :]
+        complete = data[:end]
+        if b'"message_' in complete or b'"error"' in complete:
+            for event in complete.split(b"\n\n"):
+                self._event(event)
+
+    def close(self) -> None:
+        if self._pending.strip():
+            self._event(self._pending)
+        self._pending = b""
+
+    def _event(self, event: bytes) -> None:
+        if b'"message_start"' not in event and b'"message_delta"' not in event and b'"error"' not in event:
+            return
+        payload = b"".join(line[5:].lstrip() for line in event.split(b"\n") if line.startswith(b"data:"))
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            return
+        if not isinstance(data, dict):
+            return
+        kind = data.get("type")
+        if kind == "message_start":
+            self.usage.read_message(data.get("message"))
+        elif kind == "message_delta":
+            self.usage.apply(data.get("usage"))
+        elif kind == "error" and isinstance(data.get("error"), dict):
+            self.usage.error_type = str(data["error"].get("type"))
+
+
+def read_json_answer(body: bytes, usage: Usage) -> None:
+    """A non-streaming answer: a `message` object (id + usage) or an error object."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return
+    if not isinstance(data, dict):
+        return
+    if data.get("type") == "error" and isinstance(data.get("error"), dict):
+        usage.error_type = str(data["error"].get("type"))
+    else:
+        usage.read_message(data)
