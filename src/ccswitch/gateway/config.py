@@ -91,20 +91,20 @@ class GatewayConfig:
         version = data.get("version", CONFIG_VERSION)
         if version != CONFIG_VERSION:
             raise GatewayConfigError(f"version: {version!r} is not supported (this gateway reads {CONFIG_VERSION})")
-        allow_remote = _bool(data.get("allow_remote", False), "allow_remote")
-        upstreams = _upstreams(data.get("upstreams"))
-        return cls(
-            session=_string(data.get("session"), "session"),
-            key=_key(data.get("key")),
-            listen=_listen(data.get("listen"), allow_remote),
-            allow_remote=allow_remote,
-            records=_optional_string(data.get("records"), "records"),
-            parent_pid=_parent_pid(data.get("parent_pid")),
-            timeouts=_numbers(data.get("timeouts"), DEFAULT_TIMEOUTS, "timeouts"),
-            breaker=_numbers(data.get("breaker"), DEFAULT_BREAKER, "breaker"),
-            upstreams=upstreams,
-            tiers=_tiers(data.get("tiers"), upstreams),
-        )
+        # Checked in the order the keys are documented, so the first mistake is the one reported.
+        fields: dict[str, object] = {
+            "session": _string(data.get("session"), "session"),
+            "key": _key(data.get("key")),
+            "allow_remote": _bool(data.get("allow_remote", False), "allow_remote"),
+        }
+        fields["listen"] = _listen(data.get("listen"), fields["allow_remote"])
+        fields["records"] = _optional_string(data.get("records"), "records")
+        fields["parent_pid"] = _parent_pid(data.get("parent_pid"))
+        fields["timeouts"] = _numbers(data.get("timeouts"), DEFAULT_TIMEOUTS, "timeouts")
+        fields["breaker"] = _numbers(data.get("breaker"), DEFAULT_BREAKER, "breaker")
+        fields["upstreams"] = upstreams = _upstreams(data.get("upstreams"))
+        fields["tiers"] = _tiers(data.get("tiers"), upstreams)
+        return cls(**fields)
 
 
 def _mapping(value: object, where: str) -> Mapping[str, object]:
