@@ -58,6 +58,10 @@ def test_bodies_that_cannot_be_routed(raw, message):
 
 def test_stream_is_read_from_the_top_level_flag():
     assert RequestBody(b'{"model":"m","stream": true}').stream
+    assert not RequestBody(b'{"model":"m","messages":[]}').stream
+    # the last "stream" is not the flag: the whole body is searched
+    assert RequestBody(b'{"model":"m","stream":true,"tools":[{"input_schema":{"stream":{"type":"boolean"}}}]}').stream
+    assert not RequestBody(b'{"model":"m","tools":[{"input":{"stream":true}}],"stream":false}').stream
     assert not RequestBody(b'{"model":"m","stream":false,"x":"\\"stream\\":true"}').stream  # inside a string
 
 

@@ -290,3 +290,20 @@ def test_records_hold_usage_and_no_secret(kimi, glm, deepseek, tmp_path):
     everything = b"".join(p.read_bytes() for p in db_path.parent.iterdir())
     for secret in (b"tok-kimi-secret", b"tok-glm-secret", KEY.encode(), b"PROMPT-TEXT-XYZ", b"hello from"):
         assert secret not in everything
+
+
+def test_http_proxy_and_no_proxy_are_honoured(kimi, glm, deepseek, monkeypatch):
+    # kimi's mock plays the proxy: the gateway must send it the absolute URL of an upstream it never
+    # resolves itself; glm on 127.0.0.1 is excluded by NO_PROXY and reached directly.
+    proxy_url = kimi.url.split("/api/")[0]
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy_url)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    cfg = config(kimi, glm, deepseek, kimi_url="http://kimi.upstream.invalid/anthropic")
+    with running_gateway(cfg) as gw:
+        assert post(gw.port, messages_body("opus")).status == 200
+        assert post(gw.port, messages_body("sonnet")).status == 200
+    assert kimi.seen[0].path == "http://kimi.upstream.invalid/anthropic/v1/messages?beta=true"
+    assert kimi.seen[0].headers["authorization"] == "Bearer tok-kimi-secret"
+    assert glm.seen[0].path == "/api/glm/v1/messages?beta=true"

@@ -16,6 +16,7 @@ _MODEL_AT_START = re.compile(rb'\s*\{\s*"model"\s*:\s*"([^"\\]+)"')
 # Quotes inside JSON strings are escaped, so `"stream": true` unescaped is a key of some object; in
 # claude's body only the top-level one. A wrong guess only picks the other timeout.
 _STREAM_TRUE = re.compile(rb'"stream"\s*:\s*true')
+_STREAM_VALUE = re.compile(rb'\s*:\s*(true|false)')
 _THINKING_BLOCK = re.compile(rb'"type"\s*:\s*"(?:redacted_)?thinking"')
 THINKING_TYPES = frozenset({"thinking", "redacted_thinking"})
 
@@ -37,7 +38,7 @@ class RequestBody:
             except UnicodeDecodeError:
                 raise BodyError("the request body is not UTF-8 JSON") from None
             self._start, self._end = match.start(1) - 1, match.end(1) + 1  # the string with its quotes
-            self.stream = _STREAM_TRUE.search(raw) is not None
+            self.stream = _streaming(raw)
             return
         self._obj = _parse(raw)
         self._start = self._end = -1
@@ -62,6 +63,18 @@ class RequestBody:
         obj = self._obj if self._obj is not None else _parse(self.raw)
         stripped = strip_thinking(obj)
         return None if stripped is None else RequestBody(_dump(stripped))
+
+
+def _streaming(raw: bytes) -> bool:
+    """`"stream": true`? claude sends it as the body's last key, so look there first rather than
+    scan 60-200 KB; if the last "stream" is not a boolean (a nested object), scan."""
+    at = raw.rfind(b'"stream"')
+    if at < 0:
+        return False
+    value = _STREAM_VALUE.match(raw, at + 8)
+    if value is not None:
+        return value.group(1) == b"true"
+    return _STREAM_TRUE.search(raw) is not None
 
 
 def strip_thinking(obj: dict) -> dict | None:

@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp.web_exceptions import HTTPRequestEntityTooLarge
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import Response, StreamResponse
+from yarl import URL
 
 from ccswitch.gateway import upstream as up
 from ccswitch.gateway.apierror import error_body, sse_error_event
@@ -39,7 +40,7 @@ class ShuttingDown(Exception):
 class Target:
     """An upstream with what every request to it needs, computed once."""
 
-    __slots__ = ("name", "upstream", "base", "host", "credentials")
+    __slots__ = ("name", "upstream", "base", "host", "credentials", "proxy", "_urls")
 
     def __init__(self, upstream: Upstream) -> None:
         self.name = upstream.name
@@ -47,6 +48,17 @@ class Target:
         self.base = upstream.base_url
         self.host = urlsplit(upstream.base_url).hostname
         self.credentials = credential_headers(upstream)
+        self.proxy = up.env_proxy(upstream.base_url)
+        self._urls: dict[str, URL] = {}
+
+    def url(self, raw_path: str) -> URL:
+        """base URL + the request's path and query, parsed once per distinct path."""
+        url = self._urls.get(raw_path)
+        if url is None:
+            if len(self._urls) > 64:
+                self._urls.clear()
+            url = self._urls[raw_path] = URL(self.base + raw_path, encoded=True)
+        return url
 
 
 class Exchange:
@@ -183,9 +195,9 @@ class Gateway:
         headers = upstream_request_headers(request.headers.items(), target.upstream, target.credentials)
         if "Content-Type" not in request.headers:
             headers.append(("Content-Type", JSON))
-        return await up.attempt(self.session, request.method, target.base + request.raw_path, headers,
+        return await up.attempt(self.session, request.method, target.url(request.raw_path), headers,
                                 body.with_model(model), self.first_byte[body.stream], self.read_timeout[body.stream],
-                                time.time())
+                                time.time(), target.proxy)
 
     def _answer_error(self, exchange: Exchange, target: Target, model: str, result: up.Attempt,
                       outcome: str) -> Response:
@@ -232,27 +244,29 @@ class Gateway:
                             cache_write_tokens=usage.cache_write, message_id=usage.message_id)
         return out
 
-    async def _pump(self, exchange: Exchange, out: StreamResponse, first: bytes, meter: _Meter) -> str:
-        content = exchange.response.content
+    async def _pump(self, exchange: Exchange, out: StreamResponse, chunk: bytes, meter: _Meter) -> str:
+        """Write each chunk as it arrives; the last one goes out with the end of the body, in one
+        send (a small answer that came whole is one write: headers, body and end)."""
+        content, row = exchange.response.content, exchange.row
         try:
             await out.prepare(exchange.request)
-            if first:
-                await out.write(first)
-            exchange.row["ttfb_ms"] = exchange.elapsed_ms()
-            meter.feed(first)
-            while True:
+            while not content.at_eof():
+                if chunk:
+                    await out.write(chunk)
+                    meter.feed(chunk)
+                if "ttfb_ms" not in row:
+                    row["ttfb_ms"] = exchange.elapsed_ms()
                 try:
                     chunk = await content.readany()
                 except ShuttingDown:
                     return "shutdown"
                 except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
-                    exchange.row["error"] = f"{up.failure_reason(exc)} mid-stream"
+                    row["error"] = f"{up.failure_reason(exc)} mid-stream"
                     return "broken"
-                if not chunk:
-                    await out.write_eof()
-                    return "ok"
-                await out.write(chunk)
-                meter.feed(chunk)
+            await out.write_eof(chunk)
+            meter.feed(chunk)
+            row.setdefault("ttfb_ms", exchange.elapsed_ms())
+            return "ok"
         except ConnectionError:  # the client went away (aiohttp's ClientConnectionResetError is one)
             return "client_closed"
 

@@ -56,32 +56,44 @@ def without_1m(beta: str) -> str:
 def upstream_request_headers(client: Iterable[tuple[str, str]], upstream: Upstream,
                              credentials: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The client's headers, minus hop-by-hop/credential/framing ones (and those its Connection header
-    names), with the upstream's credential and custom headers (which win over the client's)."""
-    client = list(client)
-    drop = set(DROP_REQUEST)
-    drop.update(upstream_name.lower() for upstream_name in upstream.headers)
-    for name, value in client:
-        if name.lower() == "connection":
-            drop.update(token.strip().lower() for token in value.split(","))
-    out = []
+    names), with the upstream's credential and custom headers (which win over the client's).
+    One pass and no set copies: this runs on every request."""
+    overrides = {name.lower() for name in upstream.headers} if upstream.headers else None
+    out, named = [], None
     for name, value in client:
         lower = name.lower()
-        if lower in drop:
+        if lower in DROP_REQUEST:
+            if lower == "connection":
+                named = _connection_tokens(value)
+            continue
+        if overrides and lower in overrides:
             continue
         if lower == "anthropic-beta" and not upstream.supports_1m and CONTEXT_1M_PREFIX in value:
             value = without_1m(value)
             if not value:
                 continue
         out.append((name, value))
+    if named:
+        out = [(name, value) for name, value in out if name.lower() not in named]
     out.extend(credentials)
     return out
 
 
+def _connection_tokens(value: str) -> set[str]:
+    """Header names a Connection header declares hop-by-hop (beyond the usual keep-alive/close)."""
+    return {t for t in (token.strip().lower() for token in value.split(",")) if t and t not in ("keep-alive", "close")}
+
+
 def client_response_headers(upstream: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """The upstream's response headers for the client, minus hop-by-hop and decoded framing."""
-    upstream = list(upstream)
-    drop = set(DROP_RESPONSE)
+    out, named = [], None
     for name, value in upstream:
-        if name.lower() == "connection":
-            drop.update(token.strip().lower() for token in value.split(","))
-    return [(name, value) for name, value in upstream if name.lower() not in drop]
+        lower = name.lower()
+        if lower in DROP_RESPONSE:
+            if lower == "connection":
+                named = _connection_tokens(value)
+            continue
+        out.append((name, value))
+    if named:
+        out = [(name, value) for name, value in out if name.lower() not in named]
+    return out

@@ -10,8 +10,8 @@ transaction. Several gateways (one per session) share the file: WAL, and a busy 
 from __future__ import annotations
 
 import os
-import queue
 import threading
+import time
 from collections.abc import Callable, Mapping
 
 SCHEMA_VERSION = 1
@@ -58,8 +58,7 @@ OUTCOMES = {
     "shutdown": "the gateway stopped while the answer was streaming",
 }
 _INSERT = f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-_BATCH = 500
-_STOP = object()
+BATCH_SECONDS = 0.2
 
 
 def open_db(path: str):  # -> sqlite3.Connection
@@ -85,56 +84,59 @@ def open_db(path: str):  # -> sqlite3.Connection
 
 
 class RecordWriter:
-    """`put(row)` from any thread (cheap); a daemon thread writes. `close()` flushes what is queued."""
+    """`put(row)` from the event loop costs a list append; a daemon thread wakes when the first row
+    of a batch arrives, waits BATCH_SECONDS for more, and writes them in one transaction (so a busy
+    gateway wakes it a few times a second, not once per request). `close()` flushes."""
 
     def __init__(self, path: str, warn: Callable[[str], None]) -> None:
         self.path = path
         self.warn = warn
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._rows: list[Mapping[str, object]] = []
+        self._wake = threading.Event()
+        self._closing = False
         self._thread = threading.Thread(target=self._run, name="ccswitch-records", daemon=True)
         self._thread.start()
 
     def put(self, row: Mapping[str, object]) -> None:
-        self._queue.put(row)
+        self._rows.append(row)
+        if len(self._rows) == 1:
+            self._wake.set()
 
     def close(self, timeout: float = 5.0) -> None:
-        self._queue.put(_STOP)
+        self._closing = True
+        self._wake.set()
         self._thread.join(timeout)
+
+    def _take(self) -> list[Mapping[str, object]]:
+        """Wait for rows (or close); the rows of one batch."""
+        self._wake.wait()
+        if not self._closing:
+            time.sleep(BATCH_SECONDS)
+        self._wake.clear()
+        rows, self._rows = self._rows, []  # a put() after this starts a new batch and sets _wake
+        return rows
 
     def _run(self) -> None:
         try:
             db = open_db(self.path)
         except Exception as exc:  # records are a report, not the service: keep serving without them
             self.warn(f"usage records disabled: {exc}")
-            self._drain_forever()
-            return
+            db = None
         try:
-            while self._write_batch(db):
-                pass
+            while True:
+                rows = self._take()
+                if rows and db is not None:
+                    self._write(db, rows)
+                if self._closing and not self._rows:
+                    return
         finally:
-            db.close()
+            if db is not None:
+                db.close()
 
-    def _write_batch(self, db) -> bool:
-        """Write what has queued up in one transaction; False once told to stop."""
-        batch, running = [self._queue.get()], True
-        while len(batch) < _BATCH:
-            try:
-                batch.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        if _STOP in batch:
-            running = False
-            batch = [row for row in batch if row is not _STOP]
-        rows = [tuple(row.get(c) for c in COLUMNS) for row in batch]
-        if rows:
-            try:
-                with db:
-                    db.execute("BEGIN")
-                    db.executemany(_INSERT, rows)
-            except Exception as exc:  # a full disk, a locked file: lose these rows, not the session
-                self.warn(f"usage records: {len(rows)} rows not written: {exc}")
-        return running
-
-    def _drain_forever(self) -> None:
-        while self._queue.get() is not _STOP:
-            pass
+    def _write(self, db, rows: list[Mapping[str, object]]) -> None:
+        try:
+            with db:
+                db.execute("BEGIN")
+                db.executemany(_INSERT, [tuple(row.get(c) for c in COLUMNS) for row in rows])
+        except Exception as exc:  # a full disk, a locked file: lose these rows, not the session
+            self.warn(f"usage records: {len(rows)} rows not written: {exc}")
