@@ -29,7 +29,7 @@ class Reply:
 
     def __init__(self, status: int = 200, *, body: bytes | dict | None = None, headers: dict | None = None,
                  delay: float = 0.0, break_after_first: bool = False, stall_after_first: float = 0.0,
-                 drop: bool = False, gzip: bool = False) -> None:
+                 drop: bool = False, gzip: bool = False, truncate: bool = False) -> None:
         self.status = status
         self.body = body
         self.headers = headers or {}
@@ -38,6 +38,7 @@ class Reply:
         self.stall_after_first = stall_after_first  # send message_start, then wait this long
         self.drop = drop  # close the connection without answering
         self.gzip = gzip  # a JSON answer sent gzip-compressed
+        self.truncate = truncate  # a JSON answer cut off half-way (its Content-Length promised more)
 
 
 def error(status: int, message: str = "mock error", **headers: str) -> Reply:
@@ -150,7 +151,7 @@ class MockUpstream:
                 if body.get("stream"):
                     return self._send_sse(reply, sse_events(mock.name, body["model"], n))
                 self._send_body(Reply(body=json_answer(mock.name, body["model"], n), headers=reply.headers,
-                                      gzip=reply.gzip))
+                                      gzip=reply.gzip, truncate=reply.truncate))
 
             def _send_body(self, reply: Reply) -> None:
                 data = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
@@ -167,6 +168,12 @@ class MockUpstream:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
+                if reply.truncate:
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 self.wfile.write(data)
 
             def _send_sse(self, reply: Reply, events: list[bytes]) -> None:

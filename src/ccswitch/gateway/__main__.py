@@ -25,15 +25,17 @@ def main() -> int:
         message = str(exc) if isinstance(exc, GatewayConfigError) else "the config on stdin is not valid JSON"
         print(f"ccswitch gateway: {message}", file=sys.stderr)
         return GatewayConfigError.exit_status
+    parent = None
     if config.parent_pid is not None:
         die_with_parent()
-        if not ParentWatch(config.parent_pid).alive():
+        parent = ParentWatch(config.parent_pid)
+        if not parent.alive():
             return 0  # the session ended before we started
     os.umask(0o077)  # everything we create (the records database, its WAL) is private
 
     from ccswitch.gateway.server import run
 
-    run(config)
+    run(config, parent)
     return 0
 
 

@@ -43,9 +43,13 @@ def listening_socket(config: GatewayConfig) -> socket.socket:
 class Service:
     """The running gateway: `run()` serves until `stop()`; usable from a test's thread too."""
 
-    def __init__(self, config: GatewayConfig, sock: socket.socket | None = None) -> None:
+    def __init__(self, config: GatewayConfig, sock: socket.socket | None = None,
+                 parent: ParentWatch | None = None) -> None:
         self.config = config
         self.sock = sock
+        # Made as early as possible (before aiohttp is imported) by __main__: whether the parent is
+        # our direct parent must be seen while it still is.
+        self.parent = parent or (ParentWatch(config.parent_pid) if config.parent_pid else None)
         self.stopped: asyncio.Event | None = None
         self.grace = GRACE_SECONDS
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -70,7 +74,7 @@ class Service:
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 self.loop.add_signal_handler(sig, self.stop)
-        watcher = self.loop.create_task(self._watch_parent()) if self.config.parent_pid else None
+        watcher = self.loop.create_task(self._watch_parent()) if self.parent else None
         try:
             await self.stopped.wait()
         finally:
@@ -79,8 +83,7 @@ class Service:
             await self._shutdown(listener, server, gateway, session, records)
 
     async def _watch_parent(self) -> None:
-        watch = ParentWatch(self.config.parent_pid)
-        while watch.alive():
+        while self.parent.alive():
             await asyncio.sleep(CHECK_SECONDS)
         self.grace = min(self.grace, PARENT_GONE_GRACE)
         self.stopped.set()
@@ -104,6 +107,6 @@ def _request_factory(loop: asyncio.AbstractEventLoop):
     return make
 
 
-def run(config: GatewayConfig) -> None:
+def run(config: GatewayConfig, parent: ParentWatch | None = None) -> None:
     """The process's main: serve until a signal or the parent's death."""
-    asyncio.run(Service(config).run(install_signals=True))
+    asyncio.run(Service(config, parent=parent).run(install_signals=True))
