@@ -135,3 +135,26 @@ def test_cool_down_after_a_broken_stream(breakers, clock):
     assert not breakers.available("kimi")
     clock.now += 30.01
     assert breakers.available("kimi")
+
+
+def test_failures_in_words():
+    import asyncio
+    import errno
+    import socket
+    from unittest import mock
+
+    import aiohttp
+
+    from ccswitch.gateway.upstream import failure_reason
+
+    key = mock.Mock(host="x.example", port=443, ssl=True)
+    assert failure_reason(asyncio.TimeoutError()) == "timeout"
+    assert failure_reason(aiohttp.ClientConnectorError(key, ConnectionRefusedError(errno.ECONNREFUSED, "refused"))) == "refused"
+    assert failure_reason(aiohttp.ClientConnectorError(key, socket.gaierror(-2, "Name or service not known"))) == "DNS"
+    assert failure_reason(aiohttp.ClientConnectorError(key, OSError(errno.ENETUNREACH, "unreachable"))) == "connect failed"
+    assert failure_reason(aiohttp.ClientConnectorSSLError(key, OSError("bad handshake"))) == "TLS"
+    assert failure_reason(aiohttp.ServerDisconnectedError()) == "reset"
+    assert failure_reason(aiohttp.ClientPayloadError("incomplete")) == "reset"
+    assert failure_reason(aiohttp.ClientProxyConnectionError(key, OSError("proxy down"))) == "proxy"
+    if hasattr(aiohttp, "ClientConnectorDNSError"):
+        assert failure_reason(aiohttp.ClientConnectorDNSError(key, OSError("no such host"))) == "DNS"

@@ -207,3 +207,25 @@ def test_spawn_puts_the_config_on_stdin_not_argv_or_environment(tmp_path, monkey
     assert seen["kwargs"]["start_new_session"] is True and "env" not in seen["kwargs"]
     assert not any("tok-x" in a or KEY in a for a in seen["argv"])
 
+
+
+def test_foreground_mode_binds_says_where_and_stops_on_ctrl_c():
+    with MockUpstream("kimi") as kimi:
+        config = one_upstream_config(kimi) | {"listen": {"host": "127.0.0.1", "port": 0}}
+        child = subprocess.Popen([sys.executable, "-m", "ccswitch.gateway"], stdin=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, env=subprocess_env(), text=True)
+        try:
+            child.stdin.write(json.dumps(config))
+            child.stdin.close()
+            line = child.stderr.readline()
+            assert line.startswith("ccswitch gateway: listening on http://127.0.0.1:"), line
+            port = int(line.rsplit(":", 1)[1])
+            assert post(port, messages_body("haiku")).status == 200
+            child.send_signal(signal.SIGINT)
+            assert child.wait(10) == 0
+            rest = child.stderr.read()
+        finally:
+            child.kill()
+            child.wait()
+    assert rest == "" and refused(port)
+    assert kimi.seen[0].model == "kimi-haiku"

@@ -99,12 +99,13 @@ def test_a_non_streaming_answer_passes_whole(kimi, glm, deepseek):
     assert answer.status == 200 and answer.body == glm.sent[-1]
 
 
-@pytest.mark.parametrize("failure", ["529", "429", "refused", "first-byte timeout", "reset"])
+@pytest.mark.parametrize("failure", ["529", "429", "refused", "first-byte timeout", "reset", "TLS"])
 def test_each_failure_fails_over_to_the_next_profile_with_its_tier_model(kimi, glm, deepseek, failure):
     extra = {"timeouts": {"first_byte": 0.5}}
-    kimi_url = closed_port_url() if failure == "refused" else None
+    # TLS: an https:// upstream that answers plain HTTP fails the handshake, all on loopback
+    kimi_url = {"refused": closed_port_url(), "TLS": kimi.url.replace("http://", "https://")}.get(failure)
     kimi.script({"529": error(529), "429": error(429, **{"retry-after": "30"}), "refused": Reply(),
-                 "first-byte timeout": Reply(delay=2.0), "reset": Reply(drop=True)}[failure])
+                 "first-byte timeout": Reply(delay=2.0), "reset": Reply(drop=True), "TLS": Reply()}[failure])
     if failure == "reset":
         kimi.script(Reply(drop=True))  # the gateway tries a reset connection once more first
     with running_gateway(config(kimi, glm, deepseek, kimi_url=kimi_url, **extra)) as gw:

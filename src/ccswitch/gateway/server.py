@@ -66,6 +66,8 @@ class Service:
         self.stopped = asyncio.Event()
         sock = self.sock or listening_socket(self.config)
         self.port = sock.getsockname()[1]
+        if self.sock is None and "port" in self.config.listen:  # foreground: say where (never the key)
+            warn(f"listening on http://{_host_for_url(sock.getsockname()[0])}:{self.port}")
         records = RecordWriter(self.config.records, warn) if self.config.records else None
         session = make_session(self.config.timeouts)
         gateway = Gateway(self.config, session, records)
@@ -98,6 +100,10 @@ class Service:
         await session.close()
         if records is not None:
             records.close()
+
+
+def _host_for_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def _request_factory(loop: asyncio.AbstractEventLoop):
