@@ -29,7 +29,7 @@ class Reply:
 
     def __init__(self, status: int = 200, *, body: bytes | dict | None = None, headers: dict | None = None,
                  delay: float = 0.0, break_after_first: bool = False, stall_after_first: float = 0.0,
-                 drop: bool = False, gzip: bool = False, truncate: bool = False) -> None:
+                 drop: bool = False, gzip: bool = False, truncate: bool = False, split: float = 0.0) -> None:
         self.status = status
         self.body = body
         self.headers = headers or {}
@@ -39,6 +39,7 @@ class Reply:
         self.drop = drop  # close the connection without answering
         self.gzip = gzip  # a JSON answer sent gzip-compressed
         self.truncate = truncate  # a JSON answer cut off half-way (its Content-Length promised more)
+        self.split = split  # a body sent in two parts, this many seconds apart
 
 
 def error(status: int, message: str = "mock error", **headers: str) -> Reply:
@@ -174,6 +175,11 @@ class MockUpstream:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
+                if reply.split:
+                    self.wfile.write(data[:10])
+                    self.wfile.flush()
+                    time.sleep(reply.split)
+                    data = data[10:]
                 self.wfile.write(data)
 
             def _send_sse(self, reply: Reply, events: list[bytes]) -> None:

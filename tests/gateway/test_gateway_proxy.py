@@ -141,7 +141,8 @@ def test_when_no_upstream_answers_at_all_the_error_names_each(kimi, glm, deepsee
 
 
 def test_a_400_is_the_requests_fault_and_passes_through_unchanged(kimi, glm, deepseek):
-    kimi.script(Reply(400, body=b'{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: 1e9 > 32000"}}'))
+    kimi.script(Reply(400, body=b'{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: 1e9 > 32000"}}',
+                      split=0.2))  # arriving in two parts: passed on whole
     with running_gateway(config(kimi, glm, deepseek)) as gw:
         answer = post(gw.port, messages_body("opus"))
     assert answer.status == 400

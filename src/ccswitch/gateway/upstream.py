@@ -115,13 +115,25 @@ async def attempt(session: aiohttp.ClientSession, method: str, url: URL, headers
 
 
 async def _error_answer(response: aiohttp.ClientResponse, now_wall: float) -> Attempt:
-    body = await response.content.read(MAX_ERROR_BODY)
+    body = await _read_up_to(response.content, MAX_ERROR_BODY)
     response.release()
     status = response.status
     result = Attempt(FAIL if is_failover_status(status) else PASS, f"HTTP {status}", status)
     result.body = body
     result.retry_after = parse_retry_after(response.headers.get("retry-after"), now_wall)
     return result
+
+
+async def _read_up_to(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """The body up to `limit` bytes (`read(n)` returns as soon as *some* bytes are there)."""
+    parts, size = [], 0
+    while size < limit:
+        part = await content.read(limit - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
 
 
 def failure_reason(exc: BaseException) -> str:
