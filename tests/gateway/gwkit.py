@@ -29,7 +29,8 @@ class Reply:
 
     def __init__(self, status: int = 200, *, body: bytes | dict | None = None, headers: dict | None = None,
                  delay: float = 0.0, break_after_first: bool = False, stall_after_first: float = 0.0,
-                 drop: bool = False, gzip: bool = False, truncate: bool = False, split: float = 0.0) -> None:
+                 drop: bool = False, gzip: bool = False, truncate: bool = False, split: float = 0.0,
+                 error_event: str | None = None) -> None:
         self.status = status
         self.body = body
         self.headers = headers or {}
@@ -40,6 +41,7 @@ class Reply:
         self.gzip = gzip  # a JSON answer sent gzip-compressed
         self.truncate = truncate  # a JSON answer cut off half-way (its Content-Length promised more)
         self.split = split  # a body sent in two parts, this many seconds apart
+        self.error_event = error_event  # a stream that sends message_start, then an error event of this type
 
 
 def error(status: int, message: str = "mock error", **headers: str) -> Reply:
@@ -150,7 +152,11 @@ class MockUpstream:
                     return self._send_body(reply)
                 body = json.loads(raw)
                 if body.get("stream"):
-                    return self._send_sse(reply, sse_events(mock.name, body["model"], n))
+                    events = sse_events(mock.name, body["model"], n)
+                    if reply.error_event:
+                        error = {"type": "error", "error": {"type": reply.error_event, "message": "mock"}}
+                        events = [events[0], f"event: error\ndata: {json.dumps(error)}\n\n".encode()]
+                    return self._send_sse(reply, events)
                 self._send_body(Reply(body=json_answer(mock.name, body["model"], n), headers=reply.headers,
                                       gzip=reply.gzip, truncate=reply.truncate))
 

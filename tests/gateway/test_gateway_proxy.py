@@ -224,6 +224,15 @@ def test_a_stream_broken_mid_way_ends_with_an_error_event_and_the_retry_goes_els
     assert retry.status == 200 and retry.body == glm.sent[-1] and len(kimi.seen) == 1
 
 
+def test_an_overloaded_error_event_from_the_upstream_is_relayed_and_cools_it_down(kimi, glm, deepseek):
+    kimi.script(Reply(error_event="overloaded_error"))
+    with running_gateway(config(kimi, glm, deepseek)) as gw:
+        answer = post(gw.port, messages_body("opus"))
+        retry = post(gw.port, messages_body("opus", stream=False))
+    assert answer.status == 200 and answer.body == kimi.sent[0]  # relayed as it came
+    assert retry.body == glm.sent[-1] and len(kimi.seen) == 1
+
+
 def test_1m_context_beta_only_where_supported(kimi, glm, deepseek):
     beta = {"anthropic-beta": "context-1m-2025-08-07,interleaved-thinking-2025-05-14"}
     with running_gateway(config(kimi, glm, deepseek)) as gw:

@@ -31,6 +31,8 @@ from ccswitch.gateway.usage import SSEUsage, Usage, read_json_answer
 
 JSON = "application/json"
 MAX_JSON_ANSWER = 16 << 20  # a non-streaming answer kept (only) to read its usage at the end
+# An `error` event inside a 200 stream that says the provider is in trouble, not the request.
+UPSTREAM_TROUBLE = frozenset({"overloaded_error", "api_error", "rate_limit_error", "timeout_error"})
 
 
 class ShuttingDown(Exception):
@@ -234,11 +236,12 @@ class Gateway:
             await _end_with_error(out, outcome, target.name)
         elif outcome in ("broken", "shutdown"):
             _cut(exchange.request)  # a JSON body cannot carry an error event: the client sees it cut
-        if outcome == "broken":
-            self.breakers.cool_down(target.name)
         meter.finish()
         if usage.error_type and outcome == "ok":
             exchange.row["error"] = f"error event: {usage.error_type}"
+        if outcome == "broken" or usage.error_type in UPSTREAM_TROUBLE:
+            # claude repeats the request (not streaming): let that go to the next profile
+            self.breakers.cool_down(target.name)
         exchange.row.update(status=result.status, outcome=outcome, input_tokens=usage.input_tokens,
                             output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read,
                             cache_write_tokens=usage.cache_write, message_id=usage.message_id)
