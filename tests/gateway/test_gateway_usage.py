@@ -91,3 +91,16 @@ def test_a_newer_schema_disables_records_with_a_warning(tmp_path):
     writer.close()
     assert len(warnings) == 1 and "newer than this gateway's" in warnings[0]
     assert sqlite3.connect(path).execute("SELECT count(*) FROM requests").fetchone() == (0,)
+
+
+def test_usage_from_anthropics_current_event_shapes():
+    start = (b'event: message_start\ndata: {"type":"message_start","message":{"model":"claude-sonnet-4-5-20250929",'
+             b'"id":"msg_01XFD","type":"message","role":"assistant","content":[],"stop_reason":null,"stop_sequence":null,'
+             b'"usage":{"input_tokens":3,"cache_creation_input_tokens":1200,"cache_read_input_tokens":40000,'
+             b'"cache_creation":{"ephemeral_5m_input_tokens":1200,"ephemeral_1h_input_tokens":0},"output_tokens":2,'
+             b'"service_tier":"standard"}}}\n\n')
+    delta = (b'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},'
+             b'"usage":{"input_tokens":3,"cache_creation_input_tokens":1200,"cache_read_input_tokens":40000,'
+             b'"output_tokens":310,"server_tool_use":{"web_search_requests":0}}}\n\n')
+    text = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\\"id\\": \\"x\\", \\"output_tokens\\": 9, \\"error\\": {\\"type\\": \\"no\\"}"}}\n\n'
+    assert as_tuple(scan([start, text, delta])) == ("msg_01XFD", 3, 310, 40000, 1200, None)

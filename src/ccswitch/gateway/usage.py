@@ -9,6 +9,7 @@ Nothing of the answer's text is kept.
 from __future__ import annotations
 
 import json
+import re
 
 _USAGE_FIELDS = (
     ("input_tokens", "input_tokens"),
@@ -18,6 +19,11 @@ _USAGE_FIELDS = (
 )
 _MAX_PENDING = 1 << 20  # a line this long without its end is not one we need
 _MARKERS = (b'"message_start"', b'"message_delta"', b'"error"')
+_MESSAGE_ID = re.compile(rb'"id"\s*:\s*"([^"\\]+)"')  # message_start's first "id" is the message's
+_USAGE_NUMBER = re.compile(rb'"(input_tokens|output_tokens|cache_read_input_tokens|cache_creation_input_tokens)"\s*:\s*(\d+)')
+_ERROR_TYPE = re.compile(rb'"error"\s*:\s*\{\s*"type"\s*:\s*"([^"\\]+)"')
+_FIELD = {b"input_tokens": "input_tokens", b"output_tokens": "output_tokens",
+          b"cache_read_input_tokens": "cache_read", b"cache_creation_input_tokens": "cache_write"}
 
 
 class Usage:
@@ -38,6 +44,10 @@ class Usage:
             value = usage.get(key)
             if isinstance(value, int) and not isinstance(value, bool):
                 setattr(self, slot, value)
+
+    def apply_numbers(self, pairs: list[tuple[bytes, bytes]]) -> None:
+        for key, value in pairs:
+            setattr(self, _FIELD[key], int(value))
 
     def read_message(self, message: object) -> None:
         if isinstance(message, dict):
@@ -80,21 +90,23 @@ class SSEUsage:
             self.feed(pending + b"\n")
 
     def _line(self, line: bytes) -> None:
+        """One `data:` line. Read with regexes, not json.loads: building the event's dicts cost
+        ~0.1 ms a request in bench/gateway.py. Safe on these lines: they carry no text (quotes
+        inside JSON strings are escaped, so a quoted key cannot appear in one), and the usage keys
+        are matched with their opening quote (`"input_tokens"` is not `"ephemeral_5m_input_tokens"`)."""
         if not line.startswith(b"data:"):
             return
-        try:
-            data = json.loads(line[5:])
-        except ValueError:
-            return
-        if not isinstance(data, dict):
-            return
-        kind = data.get("type")
-        if kind == "message_start":
-            self.usage.read_message(data.get("message"))
-        elif kind == "message_delta":
-            self.usage.apply(data.get("usage"))
-        elif kind == "error" and isinstance(data.get("error"), dict):
-            self.usage.error_type = str(data["error"].get("type"))
+        if b'"message_start"' in line:
+            found = _MESSAGE_ID.search(line)
+            if found:
+                self.usage.message_id = found.group(1).decode("utf-8", "replace")
+            self.usage.apply_numbers(_USAGE_NUMBER.findall(line))
+        elif b'"message_delta"' in line:
+            self.usage.apply_numbers(_USAGE_NUMBER.findall(line))
+        else:
+            found = _ERROR_TYPE.search(line)
+            if found:
+                self.usage.error_type = found.group(1).decode("utf-8", "replace")
 
 
 def read_json_answer(body: bytes, usage: Usage) -> None:
