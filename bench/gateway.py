@@ -1,0 +1,377 @@
+"""Gateway benchmark: the gateway against the direct path to a fast loopback mock, side by side.
+
+    python bench/gateway.py [--samples 400] [--seconds 4]
+
+Measured in one run (2 shared cores make sub-millisecond figures noisy; compare within a run), on
+three paths to the same mock: direct; through a bare aiohttp pass-through (the "floor": what any
+aiohttp gateway costs on this machine right now); through the gateway:
+- time to ready: spawn() with a fresh listening socket, then one request queued at once on it; the
+  time until its answer starts (what claude's first request would wait), median of 5 spawns; the
+  floor column is `import aiohttp.web_server` alone;
+- idle RSS after warm-up;
+- time to first body byte with a 96 B and a 62 KB body, the paths taking turns on keep-alive
+  connections: p50 and p99, and gateway minus direct ("added");
+- requests/s with 16 keep-alive connections (a whole SSE answer each), and the gateway's CPU time
+  per request (Linux /proc).
+The mock (a separate process, raw asyncio) answers every request with the same ~1 KB SSE stream.
+Records are on, as in a session. Goals: ready <= 0.3 s, RSS <= 60 MiB, added p50 <= 1 ms and
+p99 <= 3 ms at both sizes, >= 1500 req/s. Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import compileall
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SRC = REPO / "src"
+sys.path.insert(0, str(SRC))
+
+from ccswitch.gateway.spawn import listen_socket, spawn  # noqa: E402
+
+KEY = "bench-session-key-0123456789abcdef"
+SSE = "".join(
+    f"event: {name}\ndata: {json.dumps(data)}\n\n"
+    for name, data in [
+        ("message_start", {"type": "message_start", "message": {
+            "id": "msg_bench", "type": "message", "role": "assistant", "model": "bench-opus", "content": [],
+            "stop_reason": None, "usage": {"input_tokens": 2095, "output_tokens": 1, "cache_read_input_tokens": 0}}}),
+        ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ("ping", {"type": "ping"}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hello"}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": " there!"}}),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 5}}),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+).encode()
+MOCK_RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                 b"request-id: req_bench\r\nContent-Length: %d\r\n\r\n" % len(SSE)) + SSE
+# The headers claude 2.1 sends, give or take.
+CLIENT_HEADERS = (
+    "Accept: application/json\r\nAnthropic-Beta: claude-code-20250219,interleaved-thinking-2025-05-14\r\n"
+    "Anthropic-Dangerous-Direct-Browser-Access: true\r\nAnthropic-Version: 2023-06-01\r\n"
+    f"Authorization: Bearer {KEY}\r\nContent-Type: application/json\r\nUser-Agent: claude-cli/2.1.330 (external, cli)\r\n"
+    "X-App: cli\r\nX-Stainless-Arch: x64\r\nX-Stainless-Lang: js\r\nX-Stainless-OS: Linux\r\n"
+    "X-Stainless-Package-Version: 0.60.0\r\nX-Stainless-Retry-Count: 0\r\nX-Stainless-Runtime: node\r\n"
+    "X-Stainless-Runtime-Version: v24.3.0\r\nX-Stainless-Timeout: 600\r\n"
+    "x-claude-code-session-id: 5b0c2a3e-2f57-4a39-9a5e-0d4bbf1f6c11\r\nConnection: keep-alive\r\n"
+)
+
+
+def body(size: int) -> bytes:
+    """A Messages body of exactly `size` bytes in claude's key order (model first, stream last):
+    a short prompt, or for a big body a system prompt (which, with the tools, makes up most of a
+    real one)."""
+    messages = [{"role": "user", "content": ""}]
+    tail = {"max_tokens": 32000, "stream": True}
+    free = size - len(_dump({"model": "opus", "messages": messages, **tail}))
+    if size < 1024:
+        messages[0]["content"] = "x" * free
+        return _dump({"model": "opus", "messages": messages, **tail})
+    system = "x" * (free - len(',"system":""'))
+    return _dump({"model": "opus", "messages": messages, "system": system, **tail})
+
+
+def _dump(doc: dict) -> bytes:
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def request_bytes(payload: bytes, port: int) -> bytes:
+    return (f"POST /v1/messages?beta=true HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{CLIENT_HEADERS}"
+            f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload
+
+
+# ---- the mock upstream (runs in its own process) ----
+
+class MockProtocol(asyncio.Protocol):
+    def connection_made(self, transport):
+        self.transport, self.buffer = transport, bytearray()
+        transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data):
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self.buffer[:end]).lower()
+            at = head.find(b"content-length:")
+            length = int(head[at + 15 : head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else None]) if at >= 0 else 0
+            if len(self.buffer) < end + 4 + length:
+                return
+            del self.buffer[: end + 4 + length]
+            self.transport.write(MOCK_RESPONSE)
+
+
+def serve_floor(mock_port: int) -> None:
+    """The least an aiohttp pass-through can do (no routing, key, failover, usage or records): a
+    reference for what this machine allows right now, in the same run."""
+    import aiohttp
+    from aiohttp.web_response import StreamResponse
+    from aiohttp.web_server import Server
+
+    async def main():
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
+
+        async def handler(request):
+            data = await request.read()
+            response = await session.post(f"http://127.0.0.1:{mock_port}/v1/messages", data=data,
+                                          headers={"Content-Type": "application/json"})
+            out = StreamResponse(status=response.status, headers={"Content-Type": response.content_type})
+            await out.prepare(request)
+            async for chunk in response.content.iter_any():
+                await out.write(chunk)
+            await out.write_eof()
+            response.release()
+            return out
+
+        server = await asyncio.get_running_loop().create_server(Server(handler, access_log=None), "127.0.0.1", 0)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def serve_mock() -> None:
+    async def main():
+        server = await asyncio.get_running_loop().create_server(MockProtocol, "127.0.0.1", 0, backlog=256)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# ---- a minimal HTTP/1.1 client: keep-alive, content-length or chunked ----
+
+class Connection:
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def exchange(self, request: bytes) -> float:
+        """Send; return seconds to the first body byte; read the whole answer."""
+        start = time.perf_counter()
+        self.sock.sendall(request)
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end >= 0 and len(self.buffer) > end + 4:
+                break
+            self.buffer += self.sock.recv(65536)
+        ttfb = time.perf_counter() - start
+        head, self.buffer = self.buffer[:end].lower(), self.buffer[end + 4 :]
+        assert head.startswith(b"http/1.1 200"), head[:200]
+        if b"transfer-encoding: chunked" in head:
+            while not (self.buffer.endswith(b"0\r\n\r\n") and self._chunked_complete()):
+                self.buffer += self.sock.recv(65536)
+            self.buffer = b""
+        else:
+            length = int(head.split(b"content-length:")[1].split(b"\r\n")[0])
+            while len(self.buffer) < length:
+                self.buffer += self.sock.recv(65536)
+            self.buffer = self.buffer[length:]
+        return ttfb
+
+    def _chunked_complete(self) -> bool:
+        at, data = 0, self.buffer
+        while True:
+            line_end = data.find(b"\r\n", at)
+            if line_end < 0:
+                return False
+            size = int(data[at:line_end], 16)
+            if size == 0:
+                return True
+            at = line_end + 2 + size + 2
+            if at > len(data):
+                return False
+
+
+async def load(port: int, payload: bytes, seconds: float, connections: int = 16) -> int:
+    request = request_bytes(payload, port)
+    done = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def worker():
+        nonlocal done
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        while time.perf_counter() < stop_at:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            if b"chunked" in head.lower():
+                while True:
+                    size = int((await reader.readline()).strip(), 16)
+                    await reader.readexactly(size + 2)
+                    if size == 0:
+                        break
+            else:
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+            done += 1
+        writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return done
+
+
+# ---- measuring ----
+
+def cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def gateway_config(mock_port: int, records: str) -> dict:
+    models = {t: f"bench-{t}" for t in ("opus", "sonnet", "haiku", "fable")}
+    upstream = {"base_url": f"http://127.0.0.1:{mock_port}", "auth": "bearer", "token": "bench-upstream-token",
+                "models": models}
+    return {"session": "bench", "key": KEY, "records": records, "parent_pid": os.getpid(),
+            "upstreams": {"mock": upstream}, "tiers": {t: "mock" for t in models}}
+
+
+def start_gateway(config: dict) -> tuple[int, int, float]:
+    """Spawn; return (pid, port, seconds until the first queued request's answer started)."""
+    sock = listen_socket()
+    port = sock.getsockname()[1]
+    started = time.perf_counter()
+    pid = spawn(config, sock)
+    sock.close()
+    Connection(port).exchange(request_bytes(body(96), port))
+    return pid, port, time.perf_counter() - started
+
+
+def stop_gateway(pid: int) -> None:
+    os.kill(pid, signal.SIGTERM)
+    os.waitpid(pid, 0)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def ttfb(ports: dict[str, int], size: int, samples: int) -> dict[str, list[float]]:
+    """Time to first body byte on each path, the paths taking turns in a rotating order."""
+    connections = {path: Connection(port) for path, port in ports.items()}
+    requests = {path: request_bytes(body(size), port) for path, port in ports.items()}
+    times: dict[str, list[float]] = {path: [] for path in ports}
+    for _ in range(50):  # warm every path (pooled upstream connections, caches)
+        for path, connection in connections.items():
+            connection.exchange(requests[path])
+    paths = list(ports)
+    for i in range(samples):
+        for path in paths[i % len(paths) :] + paths[: i % len(paths)]:
+            times[path].append(connections[path].exchange(requests[path]))
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=400)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--serve-mock", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-floor", type=int, help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.serve_mock:
+        return serve_mock()
+    if options.serve_floor:
+        return serve_floor(options.serve_floor)
+    compileall.compile_dir(str(SRC / "ccswitch" / "gateway"), quiet=1)  # as an install does
+    os.environ["NO_PROXY"] = "127.0.0.1,localhost"  # the gateway honours proxies; none for loopback
+    mock = subprocess.Popen([sys.executable, __file__, "--serve-mock"], stdout=subprocess.PIPE, text=True)
+    floor = None
+    try:
+        mock_port = int(mock.stdout.readline())
+        floor = subprocess.Popen([sys.executable, __file__, "--serve-floor", str(mock_port)], stdout=subprocess.PIPE,
+                                 text=True)
+        floor_port = int(floor.stdout.readline())
+        with tempfile.TemporaryDirectory() as tmp:
+            run(options, mock_port, (floor.pid, floor_port), os.path.join(tmp, "records", "usage.sqlite3"))
+    finally:
+        for child in (mock, floor):
+            if child is not None:
+                child.kill()
+                child.wait()
+
+
+def import_seconds() -> float:
+    """How long `import aiohttp` plus its server takes in a fresh interpreter: the floor of readiness."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import aiohttp.web_server"], check=True)
+    return time.perf_counter() - started
+
+
+def run(options: argparse.Namespace, mock_port: int, floor: tuple[int, int], records: str) -> None:
+    config = gateway_config(mock_port, records)
+    readies, imports = [], []
+    for _ in range(5):
+        pid, port, ready = start_gateway(config)
+        readies.append(ready)
+        stop_gateway(pid)
+        imports.append(import_seconds())
+    pid, port, _ = start_gateway(config)
+    try:
+        rows = measure(options, {"direct": mock_port, "floor": floor[1], "gateway": port}, pid, floor[0])
+    finally:
+        stop_gateway(pid)
+    rows.insert(0, ("time to ready (spawn -> first answer)", "", f"{statistics.median(imports):.3f} s",
+                    f"{statistics.median(readies):.3f} s", "", "<= 0.3 s"))
+    print(f"{'':<34} {'direct':>9} {'aiohttp floor':>13} {'gateway':>10} {'added':>10}   goal")
+    for label, direct, floor, through, added, goal in rows:
+        print(f"{label:<34} {direct:>9} {floor:>13} {through:>10} {added:>10}   {goal}")
+    print(f"added = gateway - direct. aiohttp floor: a bare aiohttp pass-through, for what this machine allows now\n"
+          f"(its ready figure: `import aiohttp.web_server` alone in a fresh interpreter).\n"
+          f"({options.samples} samples per path and size, paths in turn; load {options.seconds:.0f} s per path; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; python {sys.version.split()[0]})")
+
+
+def measure(options: argparse.Namespace, ports: dict[str, int], pid: int, floor_pid: int) -> list[tuple[str, ...]]:
+    rows = []
+    sizes = {size: ttfb(ports, size, options.samples) for size in (96, 62 * 1024)}
+    rows.append(("idle RSS", "", f"{rss_mib(floor_pid):.1f} MiB", f"{rss_mib(pid):.1f} MiB", "", "<= 60 MiB"))
+    for size, times in sizes.items():
+        label = "96 B" if size == 96 else "62 KB"
+        for q, goal in ((0.5, "<= +1 ms"), (0.99, "<= +3 ms")):
+            d, f, g = (percentile(times[path], q) * 1000 for path in ("direct", "floor", "gateway"))
+            rows.append((f"TTFB p{int(q * 100)}, {label} body", f"{d:.3f} ms", f"{f:.3f} ms", f"{g:.3f} ms",
+                         f"+{g - d:.3f} ms", goal))
+    done, cpu = {}, {}
+    servers = {"floor": floor_pid, "gateway": pid}
+    for path, port in ports.items():
+        before = cpu_seconds(servers[path]) if path in servers else None
+        done[path] = asyncio.run(load(port, body(96), options.seconds))
+        if before is not None:
+            cpu[path] = ((cpu_seconds(servers[path]) or 0) - before) / done[path] * 1000
+    rate = {path: n / options.seconds for path, n in done.items()}
+    rows.append(("req/s, 16 connections", f"{rate['direct']:.0f}", f"{rate['floor']:.0f}", f"{rate['gateway']:.0f}",
+                 f"{rate['gateway'] / rate['direct']:.2f}x", ">= 1500"))
+    if cpu:
+        rows.append(("server CPU per request", "", f"{cpu['floor']:.3f} ms", f"{cpu['gateway']:.3f} ms", "", ""))
+    return rows
+
+if __name__ == "__main__":
+    main()
