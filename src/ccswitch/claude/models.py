@@ -2,10 +2,12 @@
 resolve through, and the `[1m]` suffix. Every "is this an alias?" question in ccswitch is asked here
 (tests/claude/test_models.py pins it), decided by what the binary does (docs/claude-code.md, "Models").
 
-On the launch path: no imports.
+On the launch path: imports only `re` (which json loads anyway).
 """
 
 from __future__ import annotations
+
+import re
 
 # The tiers claude maps through ANTHROPIC_DEFAULT_<TIER>_MODEL; the first three are the ones every
 # provider maps (`add` asks for them, `test` tries them).
@@ -16,6 +18,8 @@ MAIN_TIERS = TIERS[:3]
 ALIASES = {"opus": "opus", "sonnet": "sonnet", "haiku": "haiku", "fable": "fable",
            "opusplan": "opus", "best": "opus", "default": "opus"}
 CONTEXT_1M_SUFFIX = "[1m]"
+_CLAUDE_ID_PATTERN = r"claude-(?:[0-9][0-9.]*-)*(opus|sonnet|haiku|fable)(?:[-@.\[]|\Z)"
+
 # The session model claude picks when none is given, for an endpoint that is not Anthropic's
 # (docs/claude-code.md, "Models"): the opus tier.
 DEFAULT_ALIAS = "opus"
@@ -43,6 +47,13 @@ def is_alias(model: str) -> bool:
 def alias_tier(model: str) -> str | None:
     """The tier an alias resolves through, or None for a model id."""
     return ALIASES.get(strip_context_suffix(model.strip()).lower())
+
+
+def claude_id_tier(model: str) -> str | None:
+    """The tier a Claude model id names (`claude-3-5-sonnet-20241022`, `claude-opus-4-5@2025...`),
+    else None: where a gateway sends a Claude id left in some setting."""
+    match = re.match(_CLAUDE_ID_PATTERN, model)
+    return match.group(1) if match else None
 
 
 def asks_for_1m(model: str) -> bool:

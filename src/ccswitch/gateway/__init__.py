@@ -1,9 +1,10 @@
 """ccswitch's per-session gateway: a loopback Anthropic Messages pass-through that claude talks to.
 It routes each request to an upstream profile by its model, fails over before the first byte, and
-records usage. See issue 12 and shared/gateway.md.
+records usage. docs/gateway.md says what it does and how claude behaves around it.
 
-Imports: nothing from ccswitch outside this package, and in the gateway process only the stdlib and
-aiohttp (no typer, rich, httpx, tomlkit, tomllib). `config`, `routing` and `spawn` are stdlib-only,
+May import: from ccswitch only `fsutil` and the pure vocabularies `claude.models` and
+`profiles.patterns`; in the gateway process only the stdlib and aiohttp (no typer, rich, httpx,
+tomlkit, tomllib). `config`, `routing` and `spawn` are stdlib-only,
 so the launcher can validate a config, name claude's models and start the process cheaply; this
 `__init__` imports nothing.
 

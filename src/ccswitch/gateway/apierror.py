@@ -26,6 +26,6 @@ def error_body(status: int, message: str) -> bytes:
 
 def sse_error_event(error_type: str, message: str) -> bytes:
     """An SSE `error` event that ends a stream which broke after it started. claude answers it by
-    sending the same request again, non-streaming (see shared/gateway.md)."""
+    sending the same request again, non-streaming (docs/gateway.md, "When a stream breaks")."""
     data = json.dumps({"type": "error", "error": {"type": error_type, "message": message}})
     return f"event: error\ndata: {data}\n\n".encode()

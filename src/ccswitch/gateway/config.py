@@ -15,8 +15,9 @@ import ipaddress
 import re
 from collections.abc import Mapping
 
+from ccswitch.claude.models import TIERS
+
 CONFIG_VERSION = 1
-TIERS = ("opus", "sonnet", "haiku", "fable")
 AUTH_MODES = ("bearer", "x-api-key", "none")
 
 # A profile name as profiles.py allows it: no ':' so `PROFILE::MODEL` splits unambiguously.

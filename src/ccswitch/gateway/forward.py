@@ -24,7 +24,12 @@ from ccswitch.gateway.apierror import error_body, sse_error_event
 from ccswitch.gateway.body import BodyError, RequestBody
 from ccswitch.gateway.config import GatewayConfig, Upstream
 from ccswitch.gateway.failover import Breakers, is_thinking_signature_error
-from ccswitch.gateway.headers import authorized, client_response_headers, credential_headers, upstream_request_headers
+from ccswitch.gateway.headers import (
+    authorized,
+    client_response_headers,
+    credential_headers,
+    upstream_request_headers,
+)
 from ccswitch.gateway.records import RecordWriter
 from ccswitch.gateway.routing import Route, Router
 from ccswitch.gateway.usage import SSEUsage, Usage, read_json_answer
@@ -164,10 +169,10 @@ class Gateway:
                 tried = True
                 target = self.targets[name]
                 result = await self._try(exchange, target, model)
-                if result.kind == up.OK:
+                if result.kind == up.ANSWERED:
                     self.breakers.success(name)
                     return await self._relay(exchange, target, model, result)
-                if result.kind == up.PASS:
+                if result.kind == up.PASSED_ON:
                     self.breakers.success(name)  # it answered: the request was at fault
                     return self._answer_error(exchange, target, model, result, "passed")
                 self.breakers.failure(name, result.retry_after)
@@ -180,11 +185,11 @@ class Gateway:
 
     async def _try(self, exchange: Exchange, target: Target, model: str) -> up.Attempt:
         result = await self._send(exchange, target, model)
-        if result.kind == up.FAIL and result.reason == "reset" and result.status is None:
+        if result.kind == up.FAILED and result.reason == "reset" and result.status is None:
             # Most likely a pooled keep-alive connection the upstream had just closed: once more on a
             # fresh one before calling the upstream down.
             result = await self._send(exchange, target, model)
-        if (result.kind == up.PASS and not exchange.stripped and exchange.body.has_thinking_blocks()
+        if (result.kind == up.PASSED_ON and not exchange.stripped and exchange.body.has_thinking_blocks()
                 and is_thinking_signature_error(result.status, result.body)):
             stripped = exchange.body.without_thinking()
             if stripped is not None:

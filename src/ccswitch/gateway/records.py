@@ -14,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
+from ccswitch.fsutil import ensure_private_dir
+
 SCHEMA_VERSION = 1
 COLUMNS = (
     "time", "session", "path", "profile", "upstream_host", "model_requested", "model_sent", "stream", "status",
@@ -66,7 +68,7 @@ def open_db(path: str):  # -> sqlite3.Connection
     import sqlite3
 
     directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, mode=0o700, exist_ok=True)
+    ensure_private_dir(directory)
     # Create the file ourselves so it is private from the first byte; SQLite gives its -wal and -shm
     # files the database file's permissions.
     os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))

@@ -24,14 +24,14 @@ outside its package): shell-style, case-sensitive, `*` and `?` do not cross '/'.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-from ccswitch.gateway.config import TIERS, GatewayConfig, Upstream
+from ccswitch.claude.models import TIERS, alias_tier, claude_id_tier
+from ccswitch.gateway.config import GatewayConfig, Upstream
+from ccswitch.profiles.patterns import compile_pattern, specificity
 
 SEP = "::"
 _CACHE_LIMIT = 1024  # distinct model names per session are few; bounded anyway
-_CLAUDE_TIER_RE = re.compile(r"claude-(?:[0-9][0-9.]*-)*(opus|sonnet|haiku|fable)(?:[-@.\[]|\Z)")
 
 
 class Route:
@@ -59,43 +59,6 @@ def qualified(profile: str, model: str) -> str:
 def tier_model_names(config: GatewayConfig) -> dict[str, str]:
     """tier -> the profile-qualified name claude should get in ANTHROPIC_DEFAULT_<TIER>_MODEL."""
     return {tier: qualified(name, config.upstreams[name].models[tier]) for tier, name in config.tiers.items()}
-
-
-def tier_alias(model: str) -> str | None:
-    """`opus`, `Sonnet[1m]` -> the tier; anything else None."""
-    base = model.split("[", 1)[0].lower()
-    return base if base in TIERS else None
-
-
-def claude_tier(model: str) -> str | None:
-    """The tier a Claude model id names (`claude-3-5-sonnet-20241022` -> sonnet), else None."""
-    match = _CLAUDE_TIER_RE.match(model)
-    return match.group(1) if match else None
-
-
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    out, i = [], 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end]
-            out.append("[" + ("^" + re.escape(body[1:]) if body.startswith("!") else re.escape(body)) + "]")
-            i = end
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def specificity(pattern: str) -> tuple[int, int]:
-    """(exact?, literal characters): `kimi-for-coding` > `kimi-k2-*` > `kimi-*` > `*`."""
-    wildcard = any(c in pattern for c in "*?[")
-    return (0 if wildcard else 1, sum(1 for c in pattern if c not in "*?[]"))
 
 
 class Router:
@@ -126,11 +89,11 @@ class Router:
     def _route(self, model: str) -> Route | None:
         prefix, sep, rest = model.partition(SEP)
         if sep and rest and prefix in self.upstreams:
-            tier = tier_alias(rest)
+            tier = alias_tier(rest)
             if tier:
                 return self._build(model, prefix, self.upstreams[prefix].models[tier], tier, "qualified")
             return self._build(model, prefix, rest, self._mapped_tier(prefix, rest), "qualified")
-        tier = tier_alias(model) or claude_tier(model)
+        tier = alias_tier(model) or claude_id_tier(model)
         if tier:
             name = self.tiers[tier]
             return self._build(model, name, self.upstreams[name].models[tier], tier, "tier")

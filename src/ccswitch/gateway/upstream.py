@@ -33,7 +33,9 @@ if sys.version_info >= (3, 11):
 else:  # aiohttp depends on async-timeout below 3.11
     from async_timeout import timeout as deadline
 
-OK, PASS, FAIL = "ok", "pass", "fail"
+# What one attempt at an upstream came to: an answer to relay, an error the client gets as it is,
+# or a failure that moves on to the next upstream.
+ANSWERED, PASSED_ON, FAILED = "answered", "passed-on", "failed"
 MAX_ERROR_BODY = 1 << 20  # an error answer is a few hundred bytes; more is read but not kept
 _DNS_ERROR = getattr(aiohttp, "ClientConnectorDNSError", ())  # aiohttp >= 3.10
 
@@ -41,8 +43,8 @@ _DNS_ERROR = getattr(aiohttp, "ClientConnectorDNSError", ())  # aiohttp >= 3.10
 class Attempt:
     """What one upstream did with the request.
 
-    kind OK: `response` is open (2xx), `first` its first body chunk. PASS: an error status the
-    client gets as is. FAIL: move on; `status` is set when it was an HTTP answer (then `body` and
+    kind ANSWERED: `response` is open (2xx), `first` its first body chunk. PASSED_ON: an error status the
+    client gets as is. FAILED: move on; `status` is set when it was an HTTP answer (then `body` and
     `headers` too, so the last failure can be passed to the client)."""
 
     __slots__ = ("kind", "status", "reason", "retry_after", "response", "first", "body", "headers", "request_id")
@@ -98,7 +100,7 @@ async def attempt(session: aiohttp.ClientSession, method: str, url: URL, headers
                                              allow_redirects=False, timeout=timeout, proxy=proxy[0],
                                              proxy_auth=proxy[1])
             if 200 <= response.status < 300:
-                result = Attempt(OK, status=response.status)
+                result = Attempt(ANSWERED, status=response.status)
                 result.first = await response.content.readany()
             else:
                 result = await _error_answer(response, now_wall)
@@ -106,7 +108,7 @@ async def attempt(session: aiohttp.ClientSession, method: str, url: URL, headers
         if response is not None:
             response.close()
         if isinstance(exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError)):
-            return Attempt(FAIL, failure_reason(exc))
+            return Attempt(FAILED, failure_reason(exc))
         raise
     result.response = response
     result.headers = list(response.headers.items())
@@ -118,7 +120,7 @@ async def _error_answer(response: aiohttp.ClientResponse, now_wall: float) -> At
     body = await _read_up_to(response.content, MAX_ERROR_BODY)
     response.release()
     status = response.status
-    result = Attempt(FAIL if is_failover_status(status) else PASS, f"HTTP {status}", status)
+    result = Attempt(FAILED if is_failover_status(status) else PASSED_ON, f"HTTP {status}", status)
     result.body = body
     result.retry_after = parse_retry_after(response.headers.get("retry-after"), now_wall)
     return result

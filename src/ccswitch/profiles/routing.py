@@ -11,7 +11,6 @@ OpenRouter's `qwen/...`), and `*`/`?` do not cross a `/`, as in paths: `qwen*` s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from ccswitch.claude.models import DEFAULT_ALIAS, is_alias, strip_context_suffix
@@ -20,37 +19,8 @@ from ccswitch.errors import UsageError
 from ccswitch.findings import WARN, Finding
 from ccswitch.profiles.environment import is_third_party, tier_models
 from ccswitch.profiles.model import Profile, ProfileSet
+from ccswitch.profiles.patterns import matches, specificity
 from ccswitch.profiles.tokens import describe_token
-
-
-def _compile(pattern: str) -> re.Pattern[str]:
-    out, i = [], 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end]
-            out.append("[" + ("^" + re.escape(body[1:]) if body.startswith("!") else re.escape(body)) + "]")
-            i = end
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def matches(model: str, pattern: str) -> bool:
-    return _compile(pattern).match(model) is not None
-
-
-def specificity(pattern: str) -> tuple[int, int]:
-    """(exact?, literal characters): `kimi-for-coding` > `kimi-k2-*` > `kimi-*` > `*`."""
-    wildcard = any(c in pattern for c in "*?[")
-    literal = sum(1 for c in pattern if c not in "*?[]")
-    return (0 if wildcard else 1, literal)
 
 
 class Route:

@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from gwkit import (
+from support.gateway_kit import (
     KEY,
     MockUpstream,
     Reply,
@@ -22,7 +22,7 @@ from gwkit import (
     sse_events,
     upstream_config,
 )
-from mock_anthropic import closed_port_url
+from support.mock_anthropic import closed_port_url
 
 from ccswitch.gateway.config import GatewayConfig
 from ccswitch.gateway.routing import tier_model_names

@@ -1,0 +1,40 @@
+"""The `serves` pattern language: shell-style, case-sensitive, and `*`/`?` do not cross a `/`, as in
+paths (`qwen*` serves `qwen3-coder-plus` but not the vendor-prefixed slug `qwen/qwen3-coder`: on
+ModelScope `Qwen/...` is not OpenRouter's `qwen/...`). Used by `run`'s routing and by the gateway.
+
+Imports only `re`: the gateway process reads it too.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[" and "]" in pattern[i + 2 :]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end]
+            out.append("[" + ("^" + re.escape(body[1:]) if body.startswith("!") else re.escape(body)) + "]")
+            i = end
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def matches(model: str, pattern: str) -> bool:
+    return compile_pattern(pattern).match(model) is not None
+
+
+def specificity(pattern: str) -> tuple[int, int]:
+    """(exact?, literal characters): `kimi-for-coding` > `kimi-k2-*` > `kimi-*` > `*`."""
+    wildcard = any(c in pattern for c in "*?[")
+    literal = sum(1 for c in pattern if c not in "*?[]")
+    return (0 if wildcard else 1, literal)
