@@ -23,6 +23,11 @@ _CLAUDE_ID_PATTERN = r"claude-(?:[0-9][0-9.]*-)*(opus|sonnet|haiku|fable)(?:[-@.
 # The session model claude picks when none is given, for an endpoint that is not Anthropic's
 # (docs/claude-code.md, "Models"): the opus tier.
 DEFAULT_ALIAS = "opus"
+# Context windows, in tokens (docs/claude-code.md, "Context window"): what claude assumes of a model
+# it does not know once 1M is off, the smallest window it compacts within, and 1M itself.
+DEFAULT_CONTEXT_WINDOW = 200_000
+MIN_AUTO_COMPACT_WINDOW = 100_000
+CONTEXT_1M = 1_000_000
 # A tier a profile leaves out borrows the nearest tier it maps, so that no alias resolves to a
 # Claude model id at a third-party endpoint: heavier tiers borrow the next lighter one first,
 # haiku the next heavier one (a background request on a profile's smallest model stays cheap).

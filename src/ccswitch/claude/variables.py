@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ccswitch.claude.models import TIERS
+
 AUTH_TOKEN = "ANTHROPIC_AUTH_TOKEN"  # sent as `Authorization: Bearer`
 API_KEY = "ANTHROPIC_API_KEY"  # sent as `x-api-key` (both set: both headers are sent)
 # A profile's `auth` -> the variable that carries its token.
@@ -21,8 +23,18 @@ MODEL_VARIABLES = {
     "subagent": "CLAUDE_CODE_SUBAGENT_MODEL",
     "small_fast": "ANTHROPIC_SMALL_FAST_MODEL",
 }
-# Every variable that decides where claude sends requests, with which credential, for which model.
-# A profile owns all of them: what it does not set is blanked, so nothing from the shell or another
+# The variables that name and describe a tier's model in the `/model` menu (they change nothing else).
+TIER_NAME_VARIABLES = {tier: f"ANTHROPIC_DEFAULT_{tier.upper()}_MODEL_NAME" for tier in TIERS}
+TIER_DESCRIPTION_VARIABLES = {tier: f"ANTHROPIC_DEFAULT_{tier.upper()}_MODEL_DESCRIPTION" for tier in TIERS}
+# What claude assumes of a model's context window (docs/claude-code.md, "Context window"): 1M off,
+# the window of a model it does not know, and the window it compacts within.
+DISABLE_1M_CONTEXT = "CLAUDE_CODE_DISABLE_1M_CONTEXT"
+MAX_CONTEXT_TOKENS = "CLAUDE_CODE_MAX_CONTEXT_TOKENS"
+AUTO_COMPACT_WINDOW = "CLAUDE_CODE_AUTO_COMPACT_WINDOW"
+CONTEXT_VARIABLES = (DISABLE_1M_CONTEXT, MAX_CONTEXT_TOKENS, AUTO_COMPACT_WINDOW)
+
+# Every variable that decides where claude sends requests, with which credential, for which model
+# (and what it believes of that model's window). A profile owns all of them: what it does not set is blanked, so nothing from the shell or another
 # settings file can leak into its requests (a stray ANTHROPIC_API_KEY beside a Bearer token sends
 # both headers). Provider details that do nothing unless their switch is on (AWS_REGION,
 # ANTHROPIC_VERTEX_PROJECT_ID, ...) are deliberately not managed, so they pass through.
@@ -33,6 +45,9 @@ MANAGED_VARIABLES = (
     "ANTHROPIC_CUSTOM_HEADERS",
     "ANTHROPIC_MODEL",
     *MODEL_VARIABLES.values(),
+    *TIER_NAME_VARIABLES.values(),
+    *TIER_DESCRIPTION_VARIABLES.values(),
+    *CONTEXT_VARIABLES,
     "CLAUDE_CODE_USE_BEDROCK",
     "CLAUDE_CODE_USE_VERTEX",
     "CLAUDE_CODE_USE_FOUNDRY",

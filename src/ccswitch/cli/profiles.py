@@ -96,15 +96,32 @@ def show_profile(
         ("auth", f"{data['auth']}" + (f" -> {data['token_variable']}" if data["token_variable"] else "")),
         ("token", f"{data['token_ref'] or '-'}: {token['detail']}"),
         ("model", data["model"]),
-        ("models", "  ".join(f"{k}={v}" for k, v in data["models"].items())),
+        ("models", "  ".join(_tier_text(tier, entry) for tier, entry in data["tiers"].items())
+         or "  ".join(f"{k}={v}" for k, v in data["models"].items())),
+        ("context window", _window_text(data)),
     ]
     stdout.print(f"[name]{escape(profile.name)}[/]")
     for label, value in fields:
         if value:
             stdout.print(f"  {label:<15}{escape(str(value))}")
-    stdout.print("environment (what the profile sets; blank = cleared so nothing else leaks in):")
+    launch = f"claude --settings FILE --model {data['run_model_option']}" if data["run_model_option"] else "claude --settings FILE"
+    stdout.print(f"`ccswitch run {escape(profile.name)}` starts {escape(launch)}; FILE's env "
+                 "(blank = cleared so nothing else leaks in):")
     for var, value in data["environment"].items():
         stdout.print(f"  {escape(var)}={escape(value)}" if value else f"  [muted]{escape(var)}=[/]")
+
+
+def _tier_text(tier: str, entry: dict) -> str:
+    lent = "" if entry["from"] == tier else f" (as {entry['from']})"
+    return f"{tier}={entry['model']}{lent}"
+
+
+def _window_text(data: dict) -> str | None:
+    window = data["context_window"]
+    if window is None:
+        return None
+    source = f" ({data['context_source']})" if data["context_source"] else " (not stated by the profile: claude's assumption)"
+    return f"{window} tokens{source}"
 
 
 @reports_errors

@@ -9,7 +9,12 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from ccswitch.claude.variables import CLOUD_SWITCHES, cloud_switch
-from ccswitch.profiles.environment import profile_environment
+from ccswitch.profiles.environment import (
+    context_window,
+    is_third_party,
+    profile_environment,
+    tier_models,
+)
 from ccswitch.profiles.model import Profile
 from ccswitch.profiles.tokens import describe_token, reference_kind
 from ccswitch.redact import mask
@@ -45,10 +50,12 @@ def summarize(profile: Profile, env: Mapping[str, str], default: str | None = No
 
 
 def details(profile: Profile, env: Mapping[str, str], default: str | None = None) -> dict[str, object]:
-    """Everything `ccswitch show` prints: resolved fields and the environment, token masked."""
+    """Everything `ccswitch show` prints: resolved fields, and what `run` hands claude (the variables
+    of its --settings file and its --model), token masked."""
     status = describe_token(profile.token, env, profile.name)
     masked = _masked_token(profile.token, env) if status.found is not False else None
-    environment = profile_environment(profile, masked)
+    environment = profile_environment(profile, masked, include_model=False)
+    third_party = is_third_party(profile)
     data = summarize(profile, env, default)
     data.update(
         {
@@ -60,6 +67,10 @@ def details(profile: Profile, env: Mapping[str, str], default: str | None = None
             "token_variable": profile.token_variable(),
             "headers": dict(profile.headers),
             "env": dict(profile.env),
+            "tiers": {tier: {"model": model, "from": source} for tier, (model, source) in tier_models(profile).items()},
+            "context_window": context_window(profile) if third_party else None,
+            "context_source": profile.context_source if third_party and profile.context_window else None,
+            "run_model_option": profile.model,
             "environment": environment,
         }
     )

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ccswitch.claude.models import BORROW_ORDER, TIERS, is_alias
+from ccswitch.claude.models import (
+    BORROW_ORDER,
+    CONTEXT_1M,
+    DEFAULT_CONTEXT_WINDOW,
+    MIN_AUTO_COMPACT_WINDOW,
+    TIERS,
+    is_alias,
+)
 from ccswitch.claude.state import prepare_state
 from ccswitch.claude.variables import (
     API_KEY,
+    AUTO_COMPACT_WINDOW,
+    DISABLE_1M_CONTEXT,
     MANAGED_VARIABLES,
+    MAX_CONTEXT_TOKENS,
     MODEL_VARIABLES,
+    TIER_DESCRIPTION_VARIABLES,
+    TIER_NAME_VARIABLES,
     cloud_switch,
 )
 from ccswitch.profiles.model import Profile
@@ -60,13 +72,37 @@ def profile_environment(profile: Profile, token: str | None, *, include_model: b
         env[token_var] = token
     for tier, model in profile.models.items():
         env[MODEL_VARIABLES[tier]] = model
-    for tier, (model, _) in tier_models(profile).items():
-        env[MODEL_VARIABLES[tier]] = model
+    if is_third_party(profile):
+        env.update(third_party_model_environment(profile))
     if include_model and profile.model:
         env["ANTHROPIC_MODEL"] = profile.model
     if profile.headers:
         env["ANTHROPIC_CUSTOM_HEADERS"] = "\n".join(f"{k}: {v}" for k, v in profile.headers.items())
     env.update(profile.env)
+    return env
+
+
+def context_window(profile: Profile) -> int:
+    """The window claude plans for on this profile: the profile's `context_window`, else what claude
+    assumes of a model it does not know (never the 1M it would assume by default)."""
+    return profile.context_window or DEFAULT_CONTEXT_WINDOW
+
+
+def third_party_model_environment(profile: Profile) -> dict[str, str]:
+    """For an endpoint that serves only the profile's models: every tier filled, named in the `/model`
+    menu, and the context window claude believes, with no 1M beta unless the window is 1M
+    (docs/claude-code.md, "Context window": each of the three context variables is needed)."""
+    env: dict[str, str] = {}
+    window = context_window(profile)
+    if window < CONTEXT_1M:
+        env[DISABLE_1M_CONTEXT] = "1"
+    env[MAX_CONTEXT_TOKENS] = str(window)  # plain digits: claude reads "200k" as 200
+    env[AUTO_COMPACT_WINDOW] = str(max(window, MIN_AUTO_COMPACT_WINDOW))
+    for tier, (model, source) in tier_models(profile).items():
+        env[MODEL_VARIABLES[tier]] = model
+        env[TIER_NAME_VARIABLES[tier]] = model
+        borrowed = f" · as {source}" if source != tier else ""
+        env[TIER_DESCRIPTION_VARIABLES[tier]] = f"{profile.name} via ccswitch · {window // 1000}k context{borrowed}"
     return env
 
 

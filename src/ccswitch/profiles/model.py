@@ -13,6 +13,7 @@ from ccswitch.claude.variables import AUTH_VARIABLE
 from ccswitch.errors import ProfileFileError, UnknownProfileError
 from ccswitch.profiles.schema import (
     BOOL_KEYS,
+    INT_KEYS,
     LIST_KEYS,
     PROFILE_KEYS,
     SCALAR_KEYS,
@@ -174,6 +175,8 @@ def merge_profile(name: str, origin: str, raw: Mapping[str, object], parent: Pro
         fields[key] = merged
     for key in LIST_KEYS:
         fields[key] = tuple(raw.get(key, getattr(parent, key) if parent else ()))  # type: ignore[arg-type]
+    for key in INT_KEYS:
+        fields[key] = raw.get(key, getattr(parent, key) if parent else None)
     for key in BOOL_KEYS:
         fields[key] = bool(raw.get(key, getattr(parent, key) if parent else False))
     if not fields["auth"]:

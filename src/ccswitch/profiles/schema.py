@@ -25,11 +25,15 @@ SCALAR_KEYS = (
     "token",
     "token_var",
     "model",
+    "context_source",
 )
+INT_KEYS = ("context_window",)  # tokens
 TABLE_KEYS = ("models", "env", "headers")
 LIST_KEYS = ("serves", "fallback")  # arrays of strings; a child's array replaces its parent's
 BOOL_KEYS = ("fallback_check",)
-PROFILE_KEYS = SCALAR_KEYS + TABLE_KEYS + LIST_KEYS + BOOL_KEYS
+PROFILE_KEYS = SCALAR_KEYS + INT_KEYS + TABLE_KEYS + LIST_KEYS + BOOL_KEYS
+# A context window claude could plan for: at least a few turns, at most what any model offers.
+CONTEXT_WINDOW_RANGE = (4_096, 100_000_000)
 TOP_LEVEL_KEYS = ("schema", "default", "profiles")
 NAME_RE = re.compile(r"[A-Za-z0-9._-]+\Z")
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -108,6 +112,11 @@ def _check_type(key: str, value: object) -> None:
     elif key in BOOL_KEYS:
         if not isinstance(value, bool):
             raise _Problem(key, f"{key}: must be true or false, not {_toml_type(value)}")
+    elif key in INT_KEYS:
+        low, high = CONTEXT_WINDOW_RANGE
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise _Problem(key, f"{key}: must be a number of tokens from {low} to {high} (e.g. 200000), "
+                                f"not {value!r}")
     elif key == "models_checked" and hasattr(value, "isoformat"):
         return  # a TOML date is fine here
     elif not isinstance(value, str):
