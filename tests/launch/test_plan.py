@@ -378,3 +378,9 @@ def test_run_and_env_read_managed_settings_where_status_and_doctor_do(env, execs
     assert f"warning: {managed} sets ANTHROPIC_BASE_URL: managed settings beat every other source" in capsys.readouterr().out
     assert front_door.main(["env", "gw", "--shell", "bash"]) == 0
     assert f"{managed} sets ANTHROPIC_BASE_URL" in capsys.readouterr().err
+
+
+def test_a_1m_alias_asks_only_for_the_tier_when_the_profile_has_no_1m_window(env):
+    plan = plan_for(env, ["claude", "-p", "hi", "--model", "sonnet[1m]", "--model=Opus[1M]", "--", "--model", "x[1m]"])
+    assert plan.argv[plan.argv.index("--model") + 1] == "sonnet" and "--model=Opus" in plan.argv
+    assert plan.argv[-2:] == ["--model", "x[1m]"]  # after `--` it is not claude's option

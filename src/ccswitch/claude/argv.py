@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ccswitch import paths
 from ccswitch.errors import UsageError
@@ -52,6 +52,24 @@ def option_values(args: Sequence[str], option: str) -> tuple[list[str], list[str
             rest.append(arg)
         index += 1
     return rest, values
+
+
+def map_option_values(args: Sequence[str], option: str, change: Callable[[str], str]) -> list[str]:
+    """`args` with every value of `option` (`option VALUE` or `option=VALUE`) passed through
+    `change`, everything else as it was. Stops at `--`."""
+    result = list(args)
+    index = 0
+    while index < len(result):
+        arg = result[index]
+        if arg == "--":
+            break
+        if arg == option and index + 1 < len(result):
+            result[index + 1] = change(result[index + 1])
+            index += 1
+        elif arg.startswith(option + "="):
+            result[index] = f"{option}={change(arg[len(option) + 1 :])}"
+        index += 1
+    return result
 
 
 def has_option(args: Sequence[str], option: str) -> bool:

@@ -24,9 +24,15 @@ from ccswitch.claude.argv import (
     claude_model_option,
     has_option,
     load_user_settings,
+    map_option_values,
     option_values,
 )
-from ccswitch.claude.models import DEFAULT_ALIAS
+from ccswitch.claude.models import (
+    CONTEXT_1M,
+    DEFAULT_ALIAS,
+    is_alias,
+    strip_context_suffix,
+)
 from ccswitch.claude.sources import overrides, read_sources
 from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
 from ccswitch.errors import CcswitchError, UsageError
@@ -39,7 +45,12 @@ from ccswitch.launch.settings_file import (
     store_settings_file,
 )
 from ccswitch.launch.shells import render
-from ccswitch.profiles.environment import prepare_claude_state, profile_environment
+from ccswitch.profiles.environment import (
+    context_window,
+    is_third_party,
+    prepare_claude_state,
+    profile_environment,
+)
 from ccswitch.profiles.model import Profile, ProfileSet
 from ccswitch.profiles.routing import stray_model
 from ccswitch.profiles.tokens import TokenResolver
@@ -140,6 +151,10 @@ def _prepare_claude(profile: Profile, reason: str, argv: list[str], path: str, b
                                  f"so profile {profile.name!r} does not decide {'it' if len(keys) == 1 else 'them'}")
         for source, keys in overrides(profile_env, read_sources(env, cwd, ("managed",)))
     ]
+    if is_third_party(profile) and context_window(profile) < CONTEXT_1M:
+        # A window the provider does not have: `sonnet[1m]` asks for the tier alone (claude 2.1.197
+        # would otherwise send the bare alias `sonnet`; docs/claude-code.md, "Releases").
+        args = map_option_values(args, "--model", lambda model: strip_context_suffix(model) if is_alias(model) else model)
     extra: list[str] = []
     if profile.model and not has_option(args, "--model"):
         extra = ["--model", profile.model]
