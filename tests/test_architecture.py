@@ -35,3 +35,13 @@ def test_every_module_is_on_the_map_and_nothing_else() -> None:
 def test_every_package_says_what_it_may_import() -> None:
     for init in PACKAGE.glob("*/__init__.py"):
         assert "May import" in init.read_text(), init
+
+
+def test_every_section_the_code_cites_exists() -> None:
+    cited = set()
+    for path in [*PACKAGE.rglob("*.py"), *(REPO / "tests").rglob("*.py")]:
+        cited |= set(re.findall(r'(docs/[\w-]+\.md), "([^"]+)"', path.read_text()))
+    assert cited
+    for page, section in cited:
+        headings = re.findall(r"^#+ (.+)$", (REPO / page).read_text(), re.M)
+        assert section in headings, f"{page} has no section {section!r}"
