@@ -230,3 +230,20 @@ def test_nan_in_a_settings_file_is_reported_like_claude_would(tmp_path):
     path.write_text('{"env": {}, "x": NaN}')
     data, problem, exists = claude_settings.read_object(str(path))
     assert data is None and exists and "NaN is not a JSON value" in problem
+
+
+def test_a_rejected_api_key_is_reported():
+    key = "sk-ant-0123456789abcdefghijXYZ"
+    sources = [src("user", {"ANTHROPIC_API_KEY": key}), shell()]
+    result = analyze(sources, {}, {"customApiKeyResponses": {"approved": [], "rejected": [key[-20:]]}}, "/h/.claude.json")
+    [warning] = [w for w in result["warnings"] if w["code"] == "rejected-api-key"]
+    assert warning["level"] == "fail" and "/h/.claude.json" in warning["message"] and key not in warning["message"]
+    approved = analyze(sources, {}, {"customApiKeyResponses": {"approved": [key[-20:]], "rejected": []}}, "/x")
+    assert not [w for w in approved["warnings"] if w["code"] == "rejected-api-key"]
+
+
+def test_an_approved_key_wins_over_a_rejection_as_in_claude():
+    key = "sk-ant-0123456789abcdefghijXYZ"
+    both = {"customApiKeyResponses": {"approved": [key[-20:]], "rejected": [key[-20:]]}}
+    result = analyze([src("user", {"ANTHROPIC_API_KEY": key}), shell()], {}, both, "/x")
+    assert not [w for w in result["warnings"] if w["code"] == "rejected-api-key"]

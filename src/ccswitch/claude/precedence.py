@@ -25,7 +25,7 @@ from ccswitch.claude.sources import (
     resolve,
     settings_files,
 )
-from ccswitch.claude.state import LOGIN_KEYS
+from ccswitch.claude.state import LOGIN_KEYS, rejected_key
 from ccswitch.claude.variables import (
     API_KEY,
     AUTH_TOKEN,
@@ -171,6 +171,7 @@ def findings(
     found += _base_url_v1(view)
     if isinstance(claude_state, Mapping):
         found += _saved_login(view, claude_state, claude_state_path)
+        found += _rejected_api_key(view, claude_state, claude_state_path)
     return found
 
 
@@ -314,6 +315,20 @@ def _saved_login(view: Effective, claude_state: Mapping[str, object], claude_sta
                     f"{'; '.join(f'{v} from {view.winner(v).where()}' for v in gateway)}: "  # type: ignore[union-attr]
                     "claude warns of an auth conflict",
                     "run `claude /logout` if you no longer use that login, or keep the gateway to `ccswitch run`")]
+
+
+def _rejected_api_key(view: Effective, claude_state: Mapping[str, object], claude_state_path: str | None) -> list[Finding]:
+    """A key the user once refused: interactive claude then fails with "Not logged in" without asking
+    (docs/claude-code.md, "First run, trust, API keys")."""
+    key = view.value(API_KEY)
+    if not key or not rejected_key(claude_state, key):
+        return []
+    where = claude_state_path or ".claude.json"
+    return [Finding("rejected-api-key", FAIL,
+                    f"interactive claude refuses the ANTHROPIC_API_KEY from {view.where(API_KEY)}: {where} records "
+                    "that you once answered No to it (customApiKeyResponses.rejected), so it fails with \"Not logged in\"",
+                    f"start it with `ccswitch run` or `ccswitch use` (they approve the key), or remove it from the "
+                    f"rejected list in {where}")]
 
 
 def session_model(view: Effective) -> tuple[dict[str, object], Source | None]:

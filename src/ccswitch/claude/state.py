@@ -25,15 +25,19 @@ LOGIN_KEYS = ("oauthAccount", "primaryApiKey")
 
 
 def key_fingerprint(api_key: str) -> str:
-    """What claude stores of a key it asked about: its last 20 characters."""
-    return api_key[-20:]
+    """What claude stores of a key it asked about: its last 20 characters (2.1.330+ strip it first)."""
+    return api_key.strip()[-20:]
 
 
 def rejected_key(state: Mapping[str, object], api_key: str) -> bool:
-    """Whether the user once answered No for this key: interactive claude then refuses it silently."""
+    """Whether the user once answered No for this key (and never Yes, which wins): interactive claude
+    then refuses it without asking."""
     responses = state.get(API_KEY_RESPONSES)
-    rejected = responses.get("rejected") if isinstance(responses, Mapping) else None
-    return isinstance(rejected, list) and key_fingerprint(api_key) in rejected
+    if not isinstance(responses, Mapping):
+        return False
+    fingerprint = key_fingerprint(api_key.strip())
+    lists = {name: responses.get(name) if isinstance(responses.get(name), list) else [] for name in ("approved", "rejected")}
+    return fingerprint in lists["rejected"] and fingerprint not in lists["approved"]
 
 
 def prepare_state(path: str, *, onboarding: bool, approve_key: str | None = None) -> str | None:

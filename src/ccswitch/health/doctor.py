@@ -43,6 +43,7 @@ CHECK_NAMES = {
     "stale-small-fast-model": "small fast model",
     "base-url-v1": "base URL",
     "saved-login": "saved login",
+    "rejected-api-key": "API key",
 }
 
 
