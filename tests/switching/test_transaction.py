@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from support.use_setup import ALPHA_TOKEN, FIXTURES
+from support.use_setup import ALPHA_TOKEN, BETA_TOKEN, FIXTURES
 from typer.testing import CliRunner
 
 from ccswitch import fsutil
@@ -642,3 +642,14 @@ def test_onboarding_key_is_set_for_cloud_profiles_as_run_does(setup, isolated_ho
     # `use` and `run` decide this with the same function (profiles.environment.prepare_claude_state).
     assert ccswitch("use", name).exit_code == 0
     assert json.loads((isolated_home / ".claude.json").read_text()) == {"hasCompletedOnboarding": True}
+
+
+def test_use_of_an_x_api_key_profile_approves_its_key_for_interactive_claude(setup, isolated_home):
+    state = isolated_home / ".claude.json"
+    state.write_text(json.dumps({"customApiKeyResponses": {"approved": [], "rejected": [BETA_TOKEN[-20:]]}}))
+    assert ccswitch("use", "beta").exit_code == 0
+    responses = json.loads(state.read_text())["customApiKeyResponses"]
+    assert responses == {"approved": [BETA_TOKEN[-20:]], "rejected": []}
+    state.write_text("{}")
+    assert ccswitch("use", "alpha").exit_code == 0  # a bearer profile: no key to approve
+    assert "customApiKeyResponses" not in json.loads(state.read_text())
