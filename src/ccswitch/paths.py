@@ -125,6 +125,11 @@ def _is_own_directory(path: str) -> bool:
     return os.path.isdir(path) and st.st_uid == os.getuid()
 
 
+def gateway_records_file(env: Mapping[str, str]) -> str:
+    """The gateway's request records (SQLite, 0600): what `ccswitch usage` reads beside the transcripts."""
+    return os.path.join(user_state_dir(env), "gateway.sqlite3")
+
+
 def profiles_cache_file(env: Mapping[str, str]) -> str:
     """profiles.toml and the presets as JSON, so a warm `ccswitch run` never imports tomllib."""
     return os.path.join(user_cache_dir(env), "profiles.json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import stat
 from pathlib import Path
@@ -93,7 +94,8 @@ def test_pinned_unknown_profile_says_where_the_pin_is(env, tmp_path):
 def test_claude_gets_settings_and_model_and_never_the_token_on_argv(env, fake_claude):
     plan = plan_for(dict(env, ANTHROPIC_API_KEY="stray-key", ANTHROPIC_MODEL="stray-model"))
     assert plan.is_claude and plan.path == str(fake_claude)
-    assert plan.argv == ["claude", "--settings", plan.settings_path, "--model", "gw-main", "-p", "hi"]
+    assert plan.argv == ["claude", "--settings", plan.settings_path, "--model", "gw-main", "--session-id", plan.session,
+                         "-p", "hi"]
     assert all(TOKEN not in arg for arg in plan.argv)
     profile = front_door.load_profiles(env).get("gw")
     assert plan.settings == {"env": profile_environment(profile, TOKEN, include_model=False)}
@@ -351,7 +353,7 @@ def test_dry_run_masks_the_token_and_writes_nothing(env, execs, monkeypatch, cap
     assert run_cli(["--dry-run", "gw", "--", "claude", "-p", "hi"], env, monkeypatch) == 0
     out = capsys.readouterr().out
     assert TOKEN not in out and "gw-…6789" in out
-    assert "command: claude --settings " in out and "--model gw-main -p hi" in out
+    assert "command: claude --settings " in out and re.search(r"--model gw-main --session-id [0-9a-f-]{36} -p hi", out)
     assert not execs and not os.path.exists(os.path.join(env["XDG_RUNTIME_DIR"], "ccswitch"))
     assert not (Path(env["HOME"]) / ".claude.json").exists()
 
@@ -384,3 +386,18 @@ def test_a_1m_alias_asks_only_for_the_tier_when_the_profile_has_no_1m_window(env
     plan = plan_for(env, ["claude", "-p", "hi", "--model", "sonnet[1m]", "--model=Opus[1M]", "--", "--model", "x[1m]"])
     assert plan.argv[plan.argv.index("--model") + 1] == "sonnet" and "--model=Opus" in plan.argv
     assert plan.argv[-2:] == ["--model", "x[1m]"]  # after `--` it is not claude's option
+
+
+@pytest.mark.parametrize("args", [["-p", "hi"], ["--print", "x"], []])
+def test_run_names_a_new_claude_session(env, args):
+    plan = plan_for(env, ["claude", *args])
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", plan.session)
+    assert plan.argv[plan.argv.index("--session-id") + 1] == plan.session
+
+
+@pytest.mark.parametrize("args", [["--resume", "abc"], ["-c", "-p", "hi"], ["mcp", "list"], ["--continue"],
+                                  ["--session-id", "11111111-2222-4333-8444-555555555555"]])
+def test_a_session_the_user_names_or_continues_is_left_alone(env, args):
+    plan = plan_for(env, ["claude", *args])
+    assert plan.argv.count("--session-id") == args.count("--session-id")
+    assert plan.session == (args[1] if args[0] == "--session-id" else None)

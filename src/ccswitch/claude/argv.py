@@ -72,6 +72,36 @@ def map_option_values(args: Sequence[str], option: str, change: Callable[[str], 
     return result
 
 
+# claude's subcommands (2.1.197 to 2.1.332): `claude mcp list` takes no session options.
+SUBCOMMANDS = frozenset({"agents", "attach", "auth", "auto-mode", "doctor", "gateway", "import", "install", "kill", "logs",
+                         "mcp", "plugin", "plugins", "project", "purge", "respawn", "rm", "setup-token", "stop",
+                         "ultrareview", "update", "upgrade"})
+# Options that name or continue a session of the user's own choosing.
+SESSION_OPTIONS = ("--session-id", "-r", "--resume", "-c", "--continue", "--from-pr", "--teleport", "--fork-session")
+
+
+def session_id_to_add(args: Sequence[str]) -> bool:
+    """Whether `claude ARGS` starts a new session that ccswitch may name with `--session-id`."""
+    if args and args[0] in SUBCOMMANDS:
+        return False
+    before_end = args[: args.index("--")] if "--" in args else args
+    return not any(arg == option or arg.startswith(option + "=") for arg in before_end for option in SESSION_OPTIONS)
+
+
+def given_session_id(args: Sequence[str]) -> str | None:
+    values = option_values(args, "--session-id")[1]
+    return values[-1] if values else None
+
+
+def new_session_id() -> str:
+    """A random UUID (version 4), as claude's --session-id takes; uuid itself costs an import."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40
+    raw[8] = (raw[8] & 0x3F) | 0x80
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
 def has_option(args: Sequence[str], option: str) -> bool:
     return bool(option_values(args, option)[1])
 

@@ -39,6 +39,11 @@ def run_profile(
             "launch the first healthy profile of its `fallback` list. Also on with `fallback_check = true` in the profile.",
         ),
     ] = False,
+    gateway: Annotated[
+        bool,
+        typer.Option("--gateway", help="Run the profile through a per-session gateway on 127.0.0.1: failover on every "
+                     "request and usage records (a profile with `routes` always does)."),
+    ] = False,
     no_onboarding_fix: Annotated[
         bool, typer.Option("--no-onboarding-fix", help="Leave .claude.json alone (claude may show its first-run screens).")
     ] = False,
@@ -58,7 +63,8 @@ def run_profile(
     Example: ccswitch run glm --fallback
     """
     raise typer.Exit(
-        front_door.run(name, command or [], dry_run=dry_run, onboarding_fix=not no_onboarding_fix, fallback=fallback)
+        front_door.run(name, command or [], dry_run=dry_run, onboarding_fix=not no_onboarding_fix, fallback=fallback,
+                       gateway=gateway)
     )
 
 

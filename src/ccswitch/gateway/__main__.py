@@ -35,7 +35,14 @@ def main() -> int:
 
     from ccswitch.gateway.server import run
 
-    run(config, parent)
+    try:
+        run(config, parent)
+    finally:
+        for path in config.remove_on_exit:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
     return 0
 
 

@@ -34,7 +34,7 @@ RESERVED_HEADERS = frozenset(
 
 TOP_KEYS = frozenset(
     {"version", "session", "key", "listen", "allow_remote", "records", "parent_pid", "timeouts", "breaker",
-     "upstreams", "tiers"}
+     "upstreams", "tiers", "remove_on_exit"}
 )
 UPSTREAM_KEYS = frozenset({"base_url", "auth", "token", "headers", "models", "serves", "fallback", "supports_1m"})
 
@@ -74,7 +74,7 @@ class Upstream:
 
 
 class GatewayConfig:
-    __slots__ = ("session", "key", "listen", "allow_remote", "records", "parent_pid", "timeouts", "breaker",
+    __slots__ = ("session", "key", "listen", "allow_remote", "records", "parent_pid", "remove_on_exit", "timeouts", "breaker",
                  "upstreams", "tiers")
 
     def __init__(self, **fields: object) -> None:
@@ -101,6 +101,8 @@ class GatewayConfig:
         fields["listen"] = _listen(data.get("listen"), fields["allow_remote"])
         fields["records"] = _optional_string(data.get("records"), "records")
         fields["parent_pid"] = _parent_pid(data.get("parent_pid"))
+        # Files of the session (claude's --settings file) that the gateway removes when it ends.
+        fields["remove_on_exit"] = _string_list(data.get("remove_on_exit", []), "remove_on_exit")
         fields["timeouts"] = _numbers(data.get("timeouts"), DEFAULT_TIMEOUTS, "timeouts")
         fields["breaker"] = _numbers(data.get("breaker"), DEFAULT_BREAKER, "breaker")
         fields["upstreams"] = upstreams = _upstreams(data.get("upstreams"))

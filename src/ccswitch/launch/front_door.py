@@ -11,12 +11,15 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from ccswitch import paths
 from ccswitch.errors import CcswitchError, ExitStatus, UsageError, report, warn
 from ccswitch.launch.plan import (
+    Launch,
     describe_launch,
     prepare,
     prepare_claude_state_for,
     prepare_env,
+    start_gateway,
     write_settings_file,
 )
 from ccswitch.launch.program import exec_program
@@ -24,7 +27,7 @@ from ccswitch.launch.shells import default_shell, normalize_shell
 from ccswitch.profiles.cache import load_profiles
 from ccswitch.profiles.tokens import TokenResolver
 
-RUN_USAGE = "usage: ccswitch run [--dry-run] [--fallback] [--no-onboarding-fix] [NAME] [-- CMD [ARGS...]]"
+RUN_USAGE = "usage: ccswitch run [--dry-run] [--fallback] [--gateway] [--no-onboarding-fix] [NAME] [-- CMD [ARGS...]]"
 ENV_USAGE = "usage: ccswitch env [NAME] [--shell bash|zsh|fish|powershell|cmd|dotenv|json]"
 HELP_OPTIONS = ("-h", "--help")
 
@@ -40,12 +43,14 @@ def wants_help(args: Sequence[str]) -> bool:
 
 
 class RunOptions:
-    __slots__ = ("dry_run", "onboarding_fix", "fallback")
+    __slots__ = ("dry_run", "onboarding_fix", "fallback", "gateway")
 
-    def __init__(self, dry_run: bool = False, onboarding_fix: bool = True, fallback: bool = False) -> None:
+    def __init__(self, dry_run: bool = False, onboarding_fix: bool = True, fallback: bool = False,
+                 gateway: bool = False) -> None:
         self.dry_run = dry_run
         self.onboarding_fix = onboarding_fix
         self.fallback = fallback
+        self.gateway = gateway
 
 
 def parse_run(args: Sequence[str]) -> tuple[str | None, list[str], RunOptions]:
@@ -61,6 +66,8 @@ def parse_run(args: Sequence[str]) -> tuple[str | None, list[str], RunOptions]:
             options.fallback = True
         elif arg == "--no-onboarding-fix":
             options.onboarding_fix = False
+        elif arg == "--gateway":
+            options.gateway = True
         elif arg.startswith("-"):
             raise UsageError(f"run: unknown option {arg!r} (options for claude go after --)\n{RUN_USAGE}")
         elif name is None:
@@ -103,6 +110,7 @@ def run(
     dry_run: bool = False,
     onboarding_fix: bool = True,
     fallback: bool = False,
+    gateway: bool = False,
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
 ) -> int:
@@ -111,9 +119,10 @@ def run(
     cwd = os.getcwd() if cwd is None else cwd
     profile_set = load_profiles(env)
     tokens = TokenResolver(env)  # a password manager prompts once, even when a fallback is probed
-    plan = prepare(name, command, profile_set=profile_set, env=env, cwd=cwd, tokens=tokens)
+    plan = prepare(name, command, profile_set=profile_set, env=env, cwd=cwd, tokens=tokens, gateway=gateway)
     checked: list[str] = []
-    if fallback or plan.profile.fallback_check:
+    # A gateway fails over on every request; the probe before launch is for a direct one.
+    if (fallback or plan.profile.fallback_check) and plan.gateway is None:
         # Imported only here: probing (endpoints, httpx) costs more than the whole rest of a launch.
         from ccswitch.launch import fallback as launch_fallback
 
@@ -132,6 +141,10 @@ def run(
         return int(ExitStatus.OK)
     for finding in plan.warnings:
         warn(finding.message)
+    if plan.gateway is not None:
+        start_gateway(plan)
+    if plan.session:
+        _record_session(env, plan)
     if plan.is_claude:
         write_settings_file(plan)
         if onboarding_fix:
@@ -139,6 +152,18 @@ def run(
             if problem:
                 warn(problem)
     return exec_program(plan.path, plan.argv, plan.env)
+
+
+def _record_session(env: Mapping[str, str], launch: Launch) -> None:
+    """Which profile this claude session runs on, for `ccswitch usage` (usage.sessions)."""
+    import time
+
+    from ccswitch.usage.sessions import record_session
+
+    try:
+        record_session(paths.user_state_dir(env), launch.session, launch.profile.name, time.time())
+    except OSError as exc:
+        warn(f"{paths.user_state_dir(env)}: cannot record the session for `ccswitch usage` ({exc.strerror or exc})")
 
 
 def env_command(
@@ -169,7 +194,7 @@ def main(argv: Sequence[str]) -> int:
         if command == "run":
             name, program, options = parse_run(args)
             return run(name, program, dry_run=options.dry_run, onboarding_fix=options.onboarding_fix,
-                       fallback=options.fallback)
+                       fallback=options.fallback, gateway=options.gateway)
         if command == "env":
             name, shell = parse_env(args)
             return env_command(name, shell)

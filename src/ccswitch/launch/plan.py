@@ -22,10 +22,13 @@ from collections.abc import Mapping, Sequence
 from ccswitch import paths
 from ccswitch.claude.argv import (
     claude_model_option,
+    given_session_id,
     has_option,
     load_user_settings,
     map_option_values,
+    new_session_id,
     option_values,
+    session_id_to_add,
 )
 from ccswitch.claude.models import (
     CONTEXT_1M,
@@ -60,7 +63,8 @@ from ccswitch.redact import mask
 class Launch:
     """Everything `run` will do, computed without side effects (so `--dry-run` can show it)."""
 
-    __slots__ = ("profile", "reason", "argv", "path", "is_claude", "env", "settings", "settings_path", "warnings", "token")
+    __slots__ = ("profile", "reason", "argv", "path", "is_claude", "env", "settings", "settings_path", "warnings", "token",
+                 "gateway", "session")
 
     def __init__(self, **fields: object) -> None:
         for slot in self.__slots__:
@@ -104,26 +108,48 @@ def prepare(
     cwd: str,
     choice: tuple[str, str] | None = None,
     tokens: TokenResolver | None = None,
+    gateway: bool = False,
 ) -> Launch:
     """Work out the argv, environment and settings for `ccswitch run`; touches nothing on disk.
 
     `choice` is a (profile, reason) already decided (a fallback); otherwise choose_profile decides.
     `tokens` is the invocation's resolver (a `cmd:` or keyring token is fetched once per command).
+    `gateway` sends the launch through a per-session gateway, as a profile with `routes` always does.
     """
     if choice is None:
         choice = choose_profile(name, cwd, profile_set, claude_model_option(command, env), env)
+    tokens = tokens or TokenResolver(env)
     profile, reason, token = _profile_and_token(choice, profile_set, env, tokens)
     base_env = child_base_environment(env)
     argv, path, is_claude = resolve_command(command, base_env)
+    # Name the claude session, so that `usage` (and the gateway's records) know which profile ran it.
+    session = (given_session_id(argv[1:]) or (new_session_id() if session_id_to_add(argv[1:]) else None)
+               if is_claude else None)
+    routed = None
+    if gateway or profile.routes:
+        from ccswitch.launch import (
+            gateway as gateways,  # only a gateway run pays for planning one
+        )
+
+        routed = gateways.plan_gateway(profile, profile_set, tokens, session=session or "unknown",
+                                       records=paths.gateway_records_file(env), timeouts=gateways.timeouts_from(env))
+        profile_env = gateways.session_environment(routed, gateways.PORT_PLACEHOLDER)
+        base_env = {k: v for k, v in base_env.items() if k not in routed.token_variables}
+    else:
+        profile_env = profile_environment(profile, token, include_model=not is_claude)
     if not is_claude:
-        return _prepare_other(profile, reason, argv, path, base_env, token, env, cwd)
-    return _prepare_claude(profile, reason, argv, path, base_env, token, env, cwd)
+        launch = _prepare_other(profile, reason, argv, path, base_env, profile_env, env, cwd)
+    else:
+        if session and not given_session_id(argv[1:]):
+            argv = [argv[0], "--session-id", session, *argv[1:]]
+        launch = _prepare_claude(profile, reason, argv, path, base_env, profile_env, env, cwd)
+    launch.token, launch.gateway, launch.session = token, routed, session
+    return launch
 
 
 def _prepare_other(profile: Profile, reason: str, argv: list[str], path: str, base_env: dict[str, str],
-                   token: str | None, env: Mapping[str, str], cwd: str) -> Launch:
+                   profile_env: dict[str, str], env: Mapping[str, str], cwd: str) -> Launch:
     """Any program but claude: the profile's variables in its environment, the others unset."""
-    profile_env = profile_environment(profile, token)
     child_env = dict(base_env)
     child_env.update((k, v) for k, v in profile_env.items() if v)
     warnings = [
@@ -133,17 +159,16 @@ def _prepare_other(profile: Profile, reason: str, argv: list[str], path: str, ba
         for source, keys in overrides(profile_env, read_sources(env, cwd))
     ]
     return Launch(profile=profile, reason=reason, argv=argv, path=path, is_claude=False, env=child_env,
-                  settings=None, settings_path=None, warnings=warnings, token=token)
+                  settings=None, settings_path=None, warnings=warnings)
 
 
 def _prepare_claude(profile: Profile, reason: str, argv: list[str], path: str, base_env: dict[str, str],
-                    token: str | None, env: Mapping[str, str], cwd: str) -> Launch:
+                    profile_env: dict[str, str], env: Mapping[str, str], cwd: str) -> Launch:
     """claude: the profile in a `--settings` file, which beats every settings file but managed ones."""
     args, user_settings_values = option_values(argv[1:], "--settings")
     if len(user_settings_values) > 1:
         raise UsageError("--settings given more than once; pass one (ccswitch merges it with the profile)")
     settings = dict(load_user_settings(user_settings_values[0], cwd) if user_settings_values else {})
-    profile_env = profile_environment(profile, token, include_model=False)
     # The user's other settings stay; for every variable the profile decides, the profile wins.
     settings["env"] = {**settings.get("env", {}), **profile_env}
     warnings = [
@@ -169,7 +194,7 @@ def _prepare_claude(profile: Profile, reason: str, argv: list[str], path: str, b
     settings_path = os.path.join(paths.run_settings_dir(env), settings_file_name(profile.name, settings_text(settings)))
     final_argv = [argv[0], "--settings", settings_path, *extra, *args]
     return Launch(profile=profile, reason=reason, argv=final_argv, path=path, is_claude=True, env=base_env,
-                  settings=settings, settings_path=settings_path, warnings=warnings, token=token)
+                  settings=settings, settings_path=settings_path, warnings=warnings)
 
 
 def describe_launch(launch: Launch, inherited: Mapping[str, str]) -> str:
@@ -222,6 +247,24 @@ def prepare_env(
     if not reveal and token:
         environment = {k: (mask(v) if v == token else v) for k, v in environment.items()}
     return render(environment, shell), warnings
+
+
+def start_gateway(launch: Launch) -> None:
+    """For a gateway run: bind its port, tell the session (settings file or environment) where it
+    listens, and start it; it removes the session's settings file when it ends."""
+    from ccswitch.launch import gateway as gateways  # gateway runs only
+
+    sock = gateways.bind()
+    session_env = gateways.session_environment(launch.gateway, sock.getsockname()[1])
+    if launch.is_claude:
+        launch.settings["env"].update(session_env)
+        old = launch.settings_path
+        launch.settings_path = os.path.join(os.path.dirname(old), settings_file_name(launch.profile.name, settings_text(launch.settings)))
+        launch.argv[launch.argv.index(old)] = launch.settings_path
+    else:
+        launch.env.update((key, value) for key, value in session_env.items() if value)
+    gateways.spawn_on(launch.gateway, sock, [launch.settings_path] if launch.is_claude else [])
+    sock.close()  # the gateway holds its own copy
 
 
 def write_settings_file(launch: Launch, *, now: float | None = None) -> str:

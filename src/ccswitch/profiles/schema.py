@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from ccswitch.claude.models import TIERS
 from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MODEL_VARIABLES
 from ccswitch.errors import ProfileFileError, UsageError
 from ccswitch.profiles.tokens import CMD_PREFIX, ENV_PREFIX
@@ -28,7 +29,7 @@ SCALAR_KEYS = (
     "context_source",
 )
 INT_KEYS = ("context_window",)  # tokens
-TABLE_KEYS = ("models", "env", "headers")
+TABLE_KEYS = ("models", "env", "headers", "routes")
 LIST_KEYS = ("serves", "fallback")  # arrays of strings; a child's array replaces its parent's
 BOOL_KEYS = ("fallback_check",)
 PROFILE_KEYS = SCALAR_KEYS + INT_KEYS + TABLE_KEYS + LIST_KEYS + BOOL_KEYS
@@ -91,7 +92,7 @@ def validate_profile_table(name: str, raw: Mapping[str, object], path: str, text
             raise _Problem(None, f"bad profile name {name!r}: use only letters, digits, '.', '_' and '-'")
         for key, value in raw.items():
             _check_type(key, value)
-        for check in (_check_scalars, _check_references, _check_models, _check_env, _check_headers):
+        for check in (_check_scalars, _check_references, _check_models, _check_routes, _check_env, _check_headers):
             check(name, raw)
     except _Problem as problem:
         where = f"[profiles.{name}]" if problem.table is None else f"[profiles.{name}.{problem.table}]"
@@ -163,6 +164,19 @@ def _check_models(name: str, raw: Mapping[str, object]) -> None:
             raise _Problem(tier, f"unknown model tier {tier!r}{did_you_mean(tier, tuple(MODEL_VARIABLES))}", "models")
         if not isinstance(model, str) or not model.strip():
             raise _Problem(tier, f"{tier}: must be a non-empty string (a model name)", "models")
+
+
+def _check_routes(name: str, raw: Mapping[str, object]) -> None:
+    """`routes = { opus = "kimi", sonnet = "glm" }`: each tier served by another profile, through the
+    per-session gateway."""
+    for tier, target in raw.get("routes", {}).items():  # type: ignore[union-attr]
+        if tier not in TIERS:
+            raise _Problem(tier, f"unknown tier {tier!r}{did_you_mean(tier, TIERS)} (routes map opus, sonnet, haiku, "
+                                 "fable to profiles)", "routes")
+        if not isinstance(target, str) or not NAME_RE.match(target):
+            raise _Problem(tier, f"{tier}: must be a profile name", "routes")
+        if target == name:
+            raise _Problem(tier, f"{tier}: a profile cannot route a tier to itself", "routes")
 
 
 def _check_env(name: str, raw: Mapping[str, object]) -> None:

@@ -93,6 +93,13 @@ def profile_set_from(data: dict, text: str, profiles_path: str, presets_director
                     f"[profiles.{name}]: fallback: {unknown_profile_message(fallback, profile_set.names())}",
                     find_line(text, name, "fallback"),
                 )
+        for tier, target in profile.routes.items():
+            if target not in profile_set:
+                raise ProfileFileError(
+                    profiles_path,
+                    f"[profiles.{name}.routes]: {tier}: {unknown_profile_message(target, profile_set.names())}",
+                    find_line(text, name, tier, "routes"),
+                )
     if default is not None and default not in profile_set:
         raise ProfileFileError(
             profiles_path,

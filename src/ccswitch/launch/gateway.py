@@ -1,0 +1,158 @@
+"""A `run` through the per-session gateway (docs/gateway.md): which profile serves each tier, the
+gateway's config built from the profiles (tokens resolved once, here), and what claude (or any
+command) is told so that it reaches the gateway and nothing else.
+
+The gateway process itself is `ccswitch.gateway`; this module only plans it and starts it. On the
+launch path of a plain `run` it is never imported.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Mapping
+
+from ccswitch.claude.models import (
+    BORROW_ORDER,
+    CONTEXT_1M,
+    MIN_AUTO_COMPACT_WINDOW,
+    TIERS,
+)
+from ccswitch.claude.variables import (
+    AUTH_TOKEN,
+    AUTO_COMPACT_WINDOW,
+    DISABLE_1M_CONTEXT,
+    MANAGED_VARIABLES,
+    MAX_CONTEXT_TOKENS,
+    MODEL_VARIABLES,
+    TIER_DESCRIPTION_VARIABLES,
+    TIER_NAME_VARIABLES,
+)
+from ccswitch.errors import UsageError
+from ccswitch.gateway.config import GatewayConfig, GatewayConfigError
+from ccswitch.gateway.routing import tier_model_names
+from ccswitch.profiles.environment import context_window, is_third_party, tier_models
+from ccswitch.profiles.model import Profile, ProfileSet
+from ccswitch.profiles.tokens import ENV_PREFIX, TokenResolver, reference_kind
+
+HOST = "127.0.0.1"
+ENV_FIRST_BYTE_TIMEOUT = "CCSWITCH_GATEWAY_FIRST_BYTE_TIMEOUT"
+PORT_PLACEHOLDER = "<port>"  # in a --dry-run: the port is chosen when the gateway starts
+
+
+class GatewayPlan:
+    """The gateway a launch starts: its config (tokens included: never printed, never on argv) and
+    the window claude is told for the routed profiles."""
+
+    __slots__ = ("config", "window", "all_1m", "profile", "token_variables")
+
+    def __init__(self, config: dict, window: int, all_1m: bool, profile: str, token_variables: list[str]) -> None:
+        self.config = config
+        self.window = window
+        self.all_1m = all_1m
+        self.profile = profile
+        # The variables the upstreams' `env:` tokens come from: the session does not inherit them, so
+        # nothing claude runs (a tool, a prompt-injected command) can read an upstream's token.
+        self.token_variables = token_variables
+
+
+def tier_routes(profile: Profile) -> dict[str, str]:
+    """tier -> the profile that serves it: the profile's `routes` (a tier left out borrows a routed
+    one, as an unmapped model tier does), or every tier to the profile itself (`run NAME --gateway`)."""
+    if not profile.routes:
+        return dict.fromkeys(TIERS, profile.name)
+    routes = dict(profile.routes)
+    for tier in TIERS:
+        if tier not in routes:
+            lender = next(other for other in BORROW_ORDER[tier] if other in profile.routes)
+            routes[tier] = profile.routes[lender]
+    return routes
+
+
+def plan_gateway(profile: Profile, profile_set: ProfileSet, tokens: TokenResolver, *, session: str,
+                 records: str | None, key: str | None = None, timeouts: dict[str, float] | None = None) -> GatewayPlan:
+    """The gateway for `profile`: every routed profile and its `fallback` list as upstreams."""
+    routes = tier_routes(profile)
+    names = list(dict.fromkeys(routes.values()))
+    for name in list(names):
+        names.extend(f for f in profile_set.get(name).fallback if f not in names)
+    upstreams = {name: _upstream(profile, profile_set.get(name, f"routed from profile {profile.name!r}"), tokens)
+                 for name in names}
+    config = {"session": session, "key": key or secrets.token_urlsafe(32), "records": records, "upstreams": upstreams,
+              "tiers": routes, "timeouts": timeouts or {}}
+    try:
+        GatewayConfig.from_dict(config)
+    except GatewayConfigError as error:
+        raise UsageError(f"profile {profile.name!r}: the gateway cannot start: {error}") from None
+    routed = [profile_set.get(name) for name in dict.fromkeys(routes.values())]
+    window = min(context_window(p) for p in routed)
+    variables = [str(p.token)[len(ENV_PREFIX):] for p in map(profile_set.get, names)
+                 if reference_kind(p.token) == "env"]
+    return GatewayPlan(config, window, all(context_window(p) >= CONTEXT_1M for p in routed), profile.name, variables)
+
+
+def timeouts_from(env: Mapping[str, str]) -> dict[str, float]:
+    """`CCSWITCH_GATEWAY_FIRST_BYTE_TIMEOUT`: seconds an upstream may take to send its first byte
+    before the request goes to the next profile (the gateway's own default otherwise)."""
+    value = env.get(ENV_FIRST_BYTE_TIMEOUT, "").strip()
+    if not value:
+        return {}
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise UsageError(f"{ENV_FIRST_BYTE_TIMEOUT}={value!r}: must be a number of seconds above 0")
+    return {"first_byte": seconds}
+
+
+def _upstream(owner: Profile, profile: Profile, tokens: TokenResolver) -> dict[str, object]:
+    if profile.routes:
+        raise UsageError(f"profile {owner.name!r}: {profile.name!r} routes tiers itself; a route names a profile with "
+                         "an endpoint of its own")
+    if not is_third_party(profile):
+        raise UsageError(f"profile {owner.name!r}: {profile.name!r} cannot be reached through the gateway: it uses "
+                         "Anthropic's own endpoint, claude's login or a cloud (Bedrock, Vertex, Foundry); run it directly")
+    models = tier_models(profile)
+    if set(models) != set(TIERS):
+        raise UsageError(f"profile {owner.name!r}: {profile.name!r} maps no models ([profiles.{profile.name}.models]); "
+                         "the gateway must know which model each tier asks of it")
+    return {"base_url": profile.base_url, "auth": profile.auth or "bearer", "token": tokens.resolve_profile(profile),
+            "headers": dict(profile.headers), "models": {tier: model for tier, (model, _) in models.items()},
+            "serves": list(profile.serves), "fallback": list(profile.fallback),
+            "supports_1m": context_window(profile) >= CONTEXT_1M}
+
+
+def session_environment(plan: GatewayPlan, port: int | str) -> dict[str, str]:
+    """What the session is told: the gateway's URL and key, profile-qualified model names per tier
+    (the gateway routes them without guessing), and the window of the routed profiles."""
+    env = dict.fromkeys(MANAGED_VARIABLES, "")
+    env["ANTHROPIC_BASE_URL"] = f"http://{HOST}:{port}"
+    env[AUTH_TOKEN] = plan.config["key"]
+    config = GatewayConfig.from_dict(plan.config)
+    for tier, name in tier_model_names(config).items():
+        env[MODEL_VARIABLES[tier]] = name
+        env[TIER_NAME_VARIABLES[tier]] = name
+        env[TIER_DESCRIPTION_VARIABLES[tier]] = f"{plan.profile} via the ccswitch gateway · {plan.window // 1000}k context"
+    if not plan.all_1m:
+        env[DISABLE_1M_CONTEXT] = "1"
+    env[MAX_CONTEXT_TOKENS] = str(plan.window)
+    env[AUTO_COMPACT_WINDOW] = str(max(plan.window, MIN_AUTO_COMPACT_WINDOW))
+    return env
+
+
+def bind() -> socket.socket:
+    """The gateway's listening socket on a free loopback port: bound before the gateway starts, so
+    the session can be told the port at once (connections wait in the kernel's queue)."""
+    from ccswitch.gateway.spawn import listen_socket
+
+    return listen_socket(HOST, 0)
+
+
+def spawn_on(plan: GatewayPlan, sock: socket.socket, remove_on_exit: list[str]) -> int:
+    """Start the gateway on `sock` without waiting for it; it ends when this process (claude, after
+    exec) does, and removes `remove_on_exit` then. The config reaches it on a pipe, never argv."""
+    from ccswitch.gateway.spawn import spawn
+
+    return spawn({**plan.config, "parent_pid": os.getpid(), "remove_on_exit": remove_on_exit}, sock)

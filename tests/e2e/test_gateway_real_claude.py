@@ -1,0 +1,242 @@
+"""`ccswitch run` through the per-session gateway, with the real claude and three loopback upstreams:
+each tier reaches its own provider with its own token, failures fail over, a profile-qualified model
+switches provider, the session key is required, no upstream token leaves the gateway, and nothing
+is left behind when the session ends (SIGKILL included)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from support.mock_anthropic import MockAnthropic, closed_port_url
+from support.processes import subprocess_env
+
+TOKENS = {"kimi": "kimi-token-0123456789aa", "glm": "glm-token-0123456789bb", "deep": "deep-token-0123456789cc"}
+
+PROFILES = """\
+[profiles.kimi]
+base_url = "{kimi}"
+token = "env:KIMI_T"
+fallback = ["deep"]
+[profiles.kimi.models]
+opus = "k-opus"
+sonnet = "k-sonnet"
+haiku = "k-haiku"
+
+[profiles.glm]
+base_url = "{glm}"
+token = "env:GLM_T"
+auth = "x-api-key"
+fallback = ["deep"]
+[profiles.glm.models]
+opus = "g-opus"
+sonnet = "g-sonnet"
+haiku = "g-haiku"
+
+[profiles.deep]
+base_url = "{deep}"
+token = "env:DEEP_T"
+[profiles.deep.models]
+opus = "d-opus"
+sonnet = "d-sonnet"
+haiku = "d-haiku"
+
+[profiles.mix]
+routes = {{ opus = "kimi", sonnet = "glm", haiku = "deep" }}
+"""
+
+
+@pytest.fixture
+def mocks():
+    with MockAnthropic(reply="from-kimi") as kimi, MockAnthropic(reply="from-glm") as glm, \
+            MockAnthropic(reply="from-deep") as deep:
+        yield {"kimi": kimi, "glm": glm, "deep": deep}
+
+
+def setup(profiles_file, claude_bin, claude_env, urls: dict[str, str], **extra: str) -> dict[str, str]:
+    profiles_file(PROFILES.format(**urls))
+    return subprocess_env(**claude_env, CCSWITCH_CLAUDE=str(claude_bin), KIMI_T=TOKENS["kimi"], GLM_T=TOKENS["glm"],
+                          DEEP_T=TOKENS["deep"], **extra)
+
+
+@pytest.fixture
+def env(profiles_file, claude_bin, claude_env, mocks) -> dict[str, str]:
+    return setup(profiles_file, claude_bin, claude_env, {name: m.url for name, m in mocks.items()})
+
+
+def run(*args: str, env: dict[str, str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ccswitch", "run", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def wait_until(condition, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def gateway_processes(cwd: Path) -> list[str]:
+    """This test's gateways (started in its project directory): other sessions may run their own."""
+    listing = subprocess.run(["ps", "-A", "-o", "pid=,args="], capture_output=True, text=True).stdout
+    found = []
+    for line in listing.splitlines():
+        pid, _, args = line.strip().partition(" ")
+        if "ccswitch.gateway" in args:
+            try:
+                if os.readlink(f"/proc/{pid}/cwd") == str(cwd):
+                    found.append(line)
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.parametrize(("model", "upstream", "sent"), [
+    ([], "kimi", "k-opus"), (["--model", "sonnet"], "glm", "g-sonnet"), (["--model", "haiku"], "deep", "d-haiku"),
+])
+def test_each_tier_reaches_its_own_provider_with_its_own_token(env, mocks, project, model, upstream, sent):
+    result = run("mix", "--", "claude", "-p", "hi", *model, env=env, cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"from-{upstream}" in result.stdout
+    [request, *_] = mocks[upstream].messages
+    assert request.model == sent
+    credential = request.headers.get("x-api-key") if upstream == "glm" else request.headers.get("authorization")
+    assert credential == (TOKENS[upstream] if upstream == "glm" else f"Bearer {TOKENS[upstream]}")
+    assert all(not m.messages for name, m in mocks.items() if name != upstream)
+
+
+def test_a_profile_qualified_model_switches_provider(env, mocks, project):
+    result = run("mix", "--", "claude", "-p", "hi", "--model", "glm::g-custom", env=env, cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [m.model for m in mocks["glm"].messages] == ["g-custom"] and not mocks["kimi"].messages
+
+
+@pytest.mark.parametrize("failure", ["529", "429", "refused", "first-byte timeout"])
+def test_a_failing_provider_fails_over_to_its_fallback(profiles_file, claude_bin, claude_env, project, failure):
+    with MockAnthropic(reply="from-deep") as deep, MockAnthropic(reply="from-glm") as glm, \
+            MockAnthropic(status={"529": 529, "429": 429}.get(failure, 200),
+                          delay=5.0 if failure == "first-byte timeout" else 0.0) as kimi:
+        kimi_url = closed_port_url() if failure == "refused" else kimi.url
+        env = setup(profiles_file, claude_bin, claude_env, {"kimi": kimi_url, "glm": glm.url, "deep": deep.url},
+                    CCSWITCH_GATEWAY_FIRST_BYTE_TIMEOUT="1")
+        result = run("mix", "--", "claude", "-p", "hi", env=env, cwd=project)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "from-deep" in result.stdout
+        assert [m.model for m in deep.messages][:1] == ["d-opus"]  # the fallback's own model for the tier
+        assert deep.messages[0].headers["authorization"] == f"Bearer {TOKENS['deep']}"
+
+
+PROBE = """
+import json, os, sys, urllib.request, urllib.error
+base, key = os.environ["ANTHROPIC_BASE_URL"], os.environ["ANTHROPIC_AUTH_TOKEN"]
+def post(headers):
+    body = json.dumps({"model": os.environ["ANTHROPIC_DEFAULT_OPUS_MODEL"], "max_tokens": 8, "stream": True,
+                       "messages": [{"role": "user", "content": "hi"}]}).encode()
+    request = urllib.request.Request(base + "/v1/messages", body, {"content-type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+print(json.dumps({"without": post({})[0], "wrong": post({"x-api-key": "nope"})[0],
+                  "with": post({"authorization": "Bearer " + key}), "env": dict(os.environ), "argv": sys.argv,
+                  "base": base}))
+"""
+
+
+def test_the_session_key_is_required_and_no_upstream_token_leaves_the_gateway(env, mocks, project, tmp_path):
+    script = tmp_path / "probe.py"
+    script.write_text(PROBE)
+    result = run("mix", "--", sys.executable, str(script), env=env, cwd=project)
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["without"] == 401 and seen["wrong"] == 401
+    status, body = seen["with"]
+    assert status == 200
+    # SSE bytes through the gateway are the upstream's own (the model name aside).
+    direct = subprocess.run([sys.executable, "-c", "import urllib.request,json,sys;r=urllib.request.Request("
+                             f"'{mocks['kimi'].url}/v1/messages',json.dumps({{'model':'k-opus','stream':True}}).encode(),"
+                             "{'content-type':'application/json'});print(urllib.request.urlopen(r).read().decode(),end='')"],
+                            capture_output=True, text=True, check=True).stdout
+    assert body == direct
+    everything = json.dumps(seen) + result.stderr
+    assert not any(token in everything for token in TOKENS.values())
+
+
+def files_holding(root: Path, needles: list[str]) -> list[Path]:
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            if any(needle.encode() in data for needle in needles):
+                found.append(path)
+    return found
+
+
+def test_claude_never_sees_an_upstream_token_and_nothing_is_left_behind(env, mocks, project, isolated_home, tmp_path,
+                                                                        claude_bin):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "seen.json"
+    wrapper = bin_dir / "claude"
+    wrapper.write_text(f"#!{sys.executable}\nimport json, os, sys\njson.dump({{'argv': sys.argv, 'env': dict(os.environ)}}, "
+                       f"open({str(record)!r}, 'w'))\nos.execv({str(claude_bin)!r}, [{str(claude_bin)!r}, *sys.argv[1:]])\n")
+    wrapper.chmod(0o755)
+    wrapped = {k: v for k, v in env.items() if k != "CCSWITCH_CLAUDE"}
+    wrapped["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    result = run("mix", "--", "claude", "-p", "hi", env=wrapped, cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    seen = json.loads(record.read_text())
+    settings = Path(seen["argv"][seen["argv"].index("--settings") + 1])
+    assert wait_until(lambda: not settings.exists() and not gateway_processes(project))  # it ends with claude, and cleans up
+    tokens = list(TOKENS.values())
+    assert not any(t in json.dumps(seen["env"]) or t in " ".join(seen["argv"]) for t in tokens)
+    assert files_holding(isolated_home, tokens) == [] and files_holding(project, tokens) == []
+
+
+def test_the_gateway_ends_with_a_session_killed_by_sigkill(env, mocks, project, tmp_path):
+    out = tmp_path / "base.txt"
+    script = f"echo $ANTHROPIC_BASE_URL > {out}; kill -KILL $$"
+    result = run("mix", "--", "sh", "-c", script, env=env, cwd=project)
+    assert result.returncode == -signal.SIGKILL or result.returncode == 128 + signal.SIGKILL
+    port = int(out.read_text().strip().rsplit(":", 1)[1])
+    assert wait_until(lambda: not gateway_processes(project))
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_a_bad_route_is_a_clear_error_and_starts_nothing(profiles_file, claude_bin, claude_env, project):
+    profiles_file('[profiles.mix]\nroutes = { opus = "bedrock" }\n')
+    env = subprocess_env(**claude_env, CCSWITCH_CLAUDE=str(claude_bin))
+    result = run("mix", "--", "claude", "-p", "hi", env=env, cwd=project)
+    assert result.returncode == 2 and "'bedrock' cannot be reached through the gateway" in result.stderr
+    assert "Traceback" not in result.stderr and gateway_processes(project) == []
+
+
+def test_slash_model_switches_provider_within_one_interactive_session(env, mocks, project, isolated_home):
+    from support.terminal import Terminal
+
+    (isolated_home / ".claude.json").write_text(json.dumps({"projects": {str(project): {"hasTrustDialogAccepted": True}}}))
+    argv = [sys.executable, "-m", "ccswitch", "run", "mix", "--", "claude"]
+    with Terminal(argv, env, str(project)) as term:
+        assert term.wait_for("❯", 60), term.text()[-2000:]
+        term.type("first question\r")
+        assert wait_until(lambda: mocks["kimi"].messages, 60), term.text()[-2000:]
+        assert term.wait_for("from-kimi", 30)
+        term.type("/model glm::g-switched")
+        time.sleep(1)
+        term.type("\r")
+        time.sleep(2)
+        term.type("second question\r")
+        assert wait_until(lambda: mocks["glm"].messages, 60), term.text()[-3000:]
+    assert "g-switched" in [m.model for m in mocks["glm"].messages]
+    assert all(m.headers.get("x-api-key") == TOKENS["glm"] for m in mocks["glm"].messages)
