@@ -143,10 +143,10 @@ def run(
         warn(finding.message)
     if plan.gateway is not None:
         start_gateway(plan)
-    if plan.session:
-        _record_session(env, plan)
     if plan.is_claude:
         write_settings_file(plan)
+    if plan.session:
+        _record_session(env, plan)
         if onboarding_fix:
             problem = prepare_claude_state_for(plan)
             if problem:
