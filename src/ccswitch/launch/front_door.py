@@ -145,12 +145,12 @@ def run(
         start_gateway(plan)
     if plan.is_claude:
         write_settings_file(plan)
-    if plan.session:
-        _record_session(env, plan)
         if onboarding_fix:
             problem = prepare_claude_state_for(plan)
             if problem:
                 warn(problem)
+    if plan.session:
+        _record_session(env, plan)
     return exec_program(plan.path, plan.argv, plan.env)
 
 
