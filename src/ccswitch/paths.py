@@ -130,6 +130,11 @@ def gateway_records_file(env: Mapping[str, str]) -> str:
     return os.path.join(user_state_dir(env), "gateway.sqlite3")
 
 
+def gateway_key_file(env: Mapping[str, str]) -> str:
+    """The key of the foreground gateway (`ccswitch gateway`), 0600: kept so IDE settings stay valid."""
+    return os.path.join(user_state_dir(env), "gateway.key")
+
+
 def profiles_cache_file(env: Mapping[str, str]) -> str:
     """profiles.toml and the presets as JSON, so a warm `ccswitch run` never imports tomllib."""
     return os.path.join(user_cache_dir(env), "profiles.json")

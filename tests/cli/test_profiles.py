@@ -161,3 +161,40 @@ def test_python_dash_m_entry_point(tmp_path):
 
     result = subprocess.run([sys.executable, "-m", "ccswitch", "--version"], capture_output=True, text=True, env=subprocess_env())
     assert result.returncode == 0 and result.stdout.strip() == f"ccswitch {__version__}"
+
+
+ROUTED = f"""
+[profiles.a]
+base_url = "http://127.0.0.1:9/a"
+token = "{TOKEN}"
+models = {{ opus = "a-big", sonnet = "a-mid", haiku = "a-small" }}
+
+[profiles.mix]
+routes = {{ opus = "a", sonnet = "glm" }}
+"""
+
+
+def test_show_routes_profile_names_each_tiers_profile_model_and_token_source(runner, profiles_file):
+    profiles_file(ROUTED)
+    result = invoke(runner, "show", "mix")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "  opus   -> a: a-big at 127.0.0.1:9, token plain text in the profiles file" in lines
+    assert "  sonnet -> glm: glm-5.1 at open.bigmodel.cn, token missing (ZHIPU_API_KEY is not set)" in lines
+    # haiku is not routed: like the gateway, it goes where sonnet goes, with that profile's haiku model
+    assert "  haiku  -> glm: glm-4.5-air at open.bigmodel.cn, token missing (ZHIPU_API_KEY is not set)" in lines
+    assert TOKEN not in result.stdout
+    data = json.loads(invoke(runner, "show", "mix", "--json").stdout)
+    assert data["routes"]["sonnet"]["profile"] == "glm" and data["routes"]["sonnet"]["token"]["found"] is False
+    assert data["endpoint"] == "gateway: a, glm"
+
+
+@pytest.mark.parametrize("command", [["use", "mix"], ["env", "mix"]])
+def test_use_and_env_refuse_a_routes_profile_and_change_nothing(runner, profiles_file, isolated_home, command):
+    profiles_file(ROUTED)
+    invoke(runner, "list")  # the profiles cache is written by any command; it is not what this is about
+    before = sorted(p.relative_to(isolated_home) for p in isolated_home.rglob("*"))
+    result = invoke(runner, *command)
+    assert result.exit_code == 2
+    assert f"`{command[0]}` cannot start" in result.stderr and "ccswitch run mix" in result.stderr
+    assert sorted(p.relative_to(isolated_home) for p in isolated_home.rglob("*")) == before

@@ -85,6 +85,14 @@ def wait_until(condition, seconds: float = 10.0) -> bool:  # type: ignore[no-unt
     return condition()
 
 
+def port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 def gateway_processes(cwd: Path) -> list[str]:
     """This test's gateways (started in its project directory): other sessions may run their own."""
     listing = subprocess.run(["ps", "-A", "-o", "pid=,args="], capture_output=True, text=True).stdout
@@ -240,3 +248,28 @@ def test_slash_model_switches_provider_within_one_interactive_session(env, mocks
         assert wait_until(lambda: mocks["glm"].messages, 60), term.text()[-3000:]
     assert "g-switched" in [m.model for m in mocks["glm"].messages]
     assert all(m.headers.get("x-api-key") == TOKENS["glm"] for m in mocks["glm"].messages)
+
+
+def test_the_foreground_gateway_serves_a_plain_claude_and_stops_on_sigterm(env, mocks, project, isolated_home,
+                                                                          claude_bin, claude_env):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gateway = subprocess.Popen([sys.executable, "-m", "ccswitch", "gateway", "mix", "--port", str(port)], cwd=project,
+                               env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = gateway.stderr.readline()
+        assert f"ccswitch gateway on http://127.0.0.1:{port}" in first, first + gateway.stderr.read()
+        key_file = Path(env["XDG_STATE_HOME"]) / "ccswitch" / "gateway.key"
+        assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+        assert wait_until(lambda: port_open(port), 10)
+        plain = subprocess.run([str(claude_bin), "-p", "hi"], cwd=project, capture_output=True, text=True, timeout=120,
+                               stdin=subprocess.DEVNULL, env=dict(claude_env, ANTHROPIC_BASE_URL=f"http://127.0.0.1:{port}",
+                                                                  ANTHROPIC_AUTH_TOKEN=key_file.read_text().strip()))
+        assert plain.returncode == 0, plain.stdout + plain.stderr
+        assert "from-kimi" in plain.stdout  # claude's own default (an opus id) routes to the opus tier
+        gateway.send_signal(signal.SIGTERM)
+        assert gateway.wait(timeout=10) == 0
+    finally:
+        gateway.kill()
+    assert not any(token in first for token in TOKENS.values())

@@ -200,3 +200,14 @@ def test_all_is_your_profiles_and_presets_with_a_token(profiles_file, monkeypatc
 def test_all_with_nothing_set_up_is_a_usage_error():
     result = run("--all")
     assert result.exit_code == 2 and "--all found nothing to test" in result.stderr
+
+
+def test_routes_profile_tests_the_profiles_it_routes_to_each_once(profiles_file):
+    with MockAnthropic() as first, MockAnthropic() as second:
+        profiles_file(profile("a", first.url) + profile("b", second.url, 'opus = "b-1"')
+                      + '[profiles.mix]\nroutes = { opus = "b", sonnet = "a" }\n')
+        result, data = run_json("mix", "a")
+    assert result.exit_code == 0, result.output
+    assert [(row["profile"], row["model"]) for row in data["results"]] == [
+        ("b", "b-1"), ("a", "big-1"), ("a", "small-1")]
+    assert len(first.requests) == 2 and len(second.requests) == 1

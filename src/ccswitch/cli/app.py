@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from ccswitch import __version__
-from ccswitch.cli import health, launch, manage, profiles, switching
+from ccswitch.cli import gateway, health, launch, manage, profiles, switching
 from ccswitch.console import stdout
 
 app = typer.Typer(
@@ -47,7 +47,7 @@ def main(
 
 def build() -> typer.Typer:
     """Register every command group on the app, in the order `--help` lists them."""
-    for group in (profiles, launch, health, manage, switching):
+    for group in (profiles, launch, gateway, health, manage, switching):
         group.register(app)
     return app
 

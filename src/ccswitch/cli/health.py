@@ -51,7 +51,7 @@ def test_profiles(
         selected = [profile_set.default]
     else:
         raise UsageError("name the profiles to test (or use --all); there is no default profile")
-    profiles = [profile_set.get(name) for name in selected]
+    profiles = endpoint_checks.tested_profiles(selected, profile_set)
     rows = endpoint_checks.run_tests(profiles, env, timeout=timeout, stream=stream)
     ok = endpoint_checks.passed(rows)
     if as_json:

@@ -80,7 +80,7 @@ def show_profile(
     env = dict(os.environ)
     profile_set = load_profiles(env)
     profile = profile_set.get(name)
-    data = describe.details(profile, env, profile_set.default)
+    data = describe.details(profile, profile_set, env)
     if as_json:
         print_json(data)
         return
@@ -101,6 +101,9 @@ def show_profile(
         ("context window", _window_text(data)),
     ]
     stdout.print(f"[name]{escape(profile.name)}[/]")
+    if data["routes"]:
+        _print_routes(profile.name, data, chain)
+        return
     for label, value in fields:
         if value:
             stdout.print(f"  {label:<15}{escape(str(value))}")
@@ -109,6 +112,18 @@ def show_profile(
                  "(blank = cleared so nothing else leaks in):")
     for var, value in data["environment"].items():
         stdout.print(f"  {escape(var)}={escape(value)}" if value else f"  [muted]{escape(var)}=[/]")
+
+
+def _print_routes(name: str, data: dict, chain: str) -> None:
+    for label, value in (("from", chain), ("description", data["description"])):
+        if value:
+            stdout.print(f"  {label:<15}{escape(str(value))}")
+    stdout.print(f"`ccswitch run {escape(name)}` starts a loopback gateway for the session; claude talks only to it, "
+                 "and it sends each tier to its profile with that profile's token:")
+    for tier, route in data["routes"].items():
+        model = route["model"] or "claude's model name, unchanged"
+        stdout.print(f"  {tier:<7}-> {escape(route['profile'])}: {escape(model)} at {escape(route['endpoint'])}, "
+                     f"token {escape(route['token']['detail'])}")
 
 
 def _tier_text(tier: str, entry: dict) -> str:

@@ -22,7 +22,11 @@ from ccswitch.cli.common import JsonOption, load_profiles, print_json, reports_e
 from ccswitch.console import stderr, stdout
 from ccswitch.findings import Finding
 from ccswitch.profiles.active import stray_models
-from ccswitch.profiles.environment import prepare_claude_state, profile_environment
+from ccswitch.profiles.environment import (
+    prepare_claude_state,
+    profile_environment,
+    refuse_routes,
+)
 from ccswitch.profiles.model import Profile
 from ccswitch.profiles.routing import stray_model
 from ccswitch.profiles.tokens import TokenResolver
@@ -117,6 +121,7 @@ def use_profile(
     """
     env = dict(os.environ)
     profile = load_profiles(env).get(name)
+    refuse_routes(profile, "use")
     target = _target(scope, env)
     token = TokenResolver(env).resolve_profile(profile)
     # The model goes into the settings "model" key, not ANTHROPIC_MODEL: the env variable would

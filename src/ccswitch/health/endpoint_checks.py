@@ -16,7 +16,7 @@ from ccswitch.errors import CcswitchError
 from ccswitch.findings import FAIL, OK, SKIPPED
 from ccswitch.health import probe as probes
 from ccswitch.health.outcomes import UNREACHABLE, Outcome
-from ccswitch.profiles.environment import profile_environment
+from ccswitch.profiles.environment import profile_environment, tier_routes
 from ccswitch.profiles.model import Profile, ProfileSet
 from ccswitch.profiles.tokens import (
     ENV_PREFIX,
@@ -188,6 +188,17 @@ def run_tests(
             rows.append(row(target.profile, target.model, target.tiers, FAIL, Outcome.TIMEOUT,
                             detail=f"no answer within {timeout:g} s", stream=stream))
     return rows
+
+
+def tested_profiles(names: Sequence[str], profile_set: ProfileSet) -> list[Profile]:
+    """The profiles behind `names`, each once: a profile with `routes` is no endpoint of its own, so
+    the profiles its tiers route to are tested in its place."""
+    chosen: dict[str, Profile] = {}
+    for name in names:
+        profile = profile_set.get(name)
+        for target in dict.fromkeys(tier_routes(profile).values()) if profile.routes else (name,):
+            chosen.setdefault(target, profile_set.get(target))
+    return list(chosen.values())
 
 
 def passed(rows: Sequence[Mapping[str, object]]) -> bool:

@@ -14,7 +14,6 @@ import socket
 from collections.abc import Mapping
 
 from ccswitch.claude.models import (
-    BORROW_ORDER,
     CONTEXT_1M,
     MIN_AUTO_COMPACT_WINDOW,
     TIERS,
@@ -29,10 +28,15 @@ from ccswitch.claude.variables import (
     TIER_DESCRIPTION_VARIABLES,
     TIER_NAME_VARIABLES,
 )
-from ccswitch.errors import UsageError
+from ccswitch.errors import CcswitchError, UsageError
 from ccswitch.gateway.config import GatewayConfig, GatewayConfigError
 from ccswitch.gateway.routing import tier_model_names
-from ccswitch.profiles.environment import context_window, is_third_party, tier_models
+from ccswitch.profiles.environment import (
+    context_window,
+    is_third_party,
+    tier_models,
+    tier_routes,
+)
 from ccswitch.profiles.model import Profile, ProfileSet
 from ccswitch.profiles.tokens import ENV_PREFIX, TokenResolver, reference_kind
 
@@ -57,28 +61,18 @@ class GatewayPlan:
         self.token_variables = token_variables
 
 
-def tier_routes(profile: Profile) -> dict[str, str]:
-    """tier -> the profile that serves it: the profile's `routes` (a tier left out borrows a routed
-    one, as an unmapped model tier does), or every tier to the profile itself (`run NAME --gateway`)."""
-    if not profile.routes:
-        return dict.fromkeys(TIERS, profile.name)
-    routes = dict(profile.routes)
-    for tier in TIERS:
-        if tier not in routes:
-            lender = next(other for other in BORROW_ORDER[tier] if other in profile.routes)
-            routes[tier] = profile.routes[lender]
-    return routes
-
-
 def plan_gateway(profile: Profile, profile_set: ProfileSet, tokens: TokenResolver, *, session: str,
-                 records: str | None, key: str | None = None, timeouts: dict[str, float] | None = None) -> GatewayPlan:
-    """The gateway for `profile`: every routed profile and its `fallback` list as upstreams."""
+                 records: str | None, key: str | None = None, timeouts: dict[str, float] | None = None,
+                 extra: dict[str, dict[str, object]] | None = None) -> GatewayPlan:
+    """The gateway for `profile`: every routed profile and its `fallback` list as upstreams (and
+    `extra` ones, reachable by a profile-qualified model name)."""
     routes = tier_routes(profile)
     names = list(dict.fromkeys(routes.values()))
     for name in list(names):
         names.extend(f for f in profile_set.get(name).fallback if f not in names)
     upstreams = {name: _upstream(profile, profile_set.get(name, f"routed from profile {profile.name!r}"), tokens)
                  for name in names}
+    upstreams.update((name, upstream) for name, upstream in (extra or {}).items() if name not in upstreams)
     config = {"session": session, "key": key or secrets.token_urlsafe(32), "records": records, "upstreams": upstreams,
               "tiers": routes, "timeouts": timeouts or {}}
     try:
@@ -90,6 +84,26 @@ def plan_gateway(profile: Profile, profile_set: ProfileSet, tokens: TokenResolve
     variables = [str(p.token)[len(ENV_PREFIX):] for p in map(profile_set.get, names)
                  if reference_kind(p.token) == "env"]
     return GatewayPlan(config, window, all(context_window(p) >= CONTEXT_1M for p in routed), profile.name, variables)
+
+
+def every_upstream(profile_set: ProfileSet, tokens: TokenResolver, env: Mapping[str, str]) -> tuple[dict, list[str]]:
+    """For a gateway serving every profile (`ccswitch gateway`): each profile that can be an upstream
+    (an endpoint of its own, models mapped, a token found), and a note for each of the user's own
+    profiles that cannot. Presets whose token variable is not set are left out quietly."""
+    upstreams: dict[str, dict[str, object]] = {}
+    notes: list[str] = []
+    for name in profile_set.names():
+        profile = profile_set.get(name)
+        if profile.routes or not is_third_party(profile) or set(tier_models(profile)) != set(TIERS):
+            continue
+        if name not in profile_set.user and reference_kind(profile.token) == "env" \
+                and not env.get(str(profile.token)[len(ENV_PREFIX):]):
+            continue
+        try:
+            upstreams[name] = _upstream(profile, profile, tokens)
+        except CcswitchError as error:
+            notes.append(f"{name}: left out ({error.message})")
+    return upstreams, notes
 
 
 def timeouts_from(env: Mapping[str, str]) -> dict[str, float]:

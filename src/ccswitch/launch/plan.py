@@ -53,6 +53,7 @@ from ccswitch.profiles.environment import (
     is_third_party,
     prepare_claude_state,
     profile_environment,
+    refuse_routes,
 )
 from ccswitch.profiles.model import Profile, ProfileSet
 from ccswitch.profiles.routing import stray_model
@@ -237,6 +238,7 @@ def prepare_env(
 ) -> tuple[str, list[Finding]]:
     """(what to eval, warnings). With `reveal` False the token is masked (output to a terminal)."""
     profile, _, token = _profile_and_token(choose_profile(name, cwd, profile_set), profile_set, env, tokens)
+    refuse_routes(profile, "env")
     environment = profile_environment(profile, token)
     warnings = [
         Finding("settings-override", WARN,

@@ -14,14 +14,17 @@ from ccswitch.profiles.environment import (
     is_third_party,
     profile_environment,
     tier_models,
+    tier_routes,
 )
-from ccswitch.profiles.model import Profile
+from ccswitch.profiles.model import Profile, ProfileSet
 from ccswitch.profiles.tokens import describe_token, reference_kind
 from ccswitch.redact import mask
 
 
 def endpoint_label(profile: Profile) -> str:
-    """The host a profile talks to, or the cloud it uses."""
+    """The host a profile talks to, the cloud it uses, or the profiles its tiers route to."""
+    if profile.routes:
+        return "gateway: " + ", ".join(dict.fromkeys(profile.routes.values()))
     switch = cloud_switch(profile.env)
     if switch is not None:
         return CLOUD_SWITCHES[switch][0]
@@ -49,14 +52,14 @@ def summarize(profile: Profile, env: Mapping[str, str], default: str | None = No
     }
 
 
-def details(profile: Profile, env: Mapping[str, str], default: str | None = None) -> dict[str, object]:
+def details(profile: Profile, profile_set: ProfileSet, env: Mapping[str, str]) -> dict[str, object]:
     """Everything `ccswitch show` prints: resolved fields, and what `run` hands claude (the variables
     of its --settings file and its --model), token masked."""
     status = describe_token(profile.token, env, profile.name)
     masked = _masked_token(profile.token, env) if status.found is not False else None
     environment = profile_environment(profile, masked, include_model=False)
     third_party = is_third_party(profile)
-    data = summarize(profile, env, default)
+    data = summarize(profile, env, profile_set.default)
     data.update(
         {
             "chain": [{"name": name, "origin": origin} for name, origin in profile.chain],
@@ -71,10 +74,27 @@ def details(profile: Profile, env: Mapping[str, str], default: str | None = None
             "context_window": context_window(profile) if third_party else None,
             "context_source": profile.context_source if third_party and profile.context_window else None,
             "run_model_option": profile.model,
+            "routes": route_details(profile, profile_set, env) if profile.routes else {},
             "environment": environment,
         }
     )
     return data
+
+
+def route_details(profile: Profile, profile_set: ProfileSet, env: Mapping[str, str]) -> dict[str, dict[str, object]]:
+    """For a profile with `routes`: tier -> the profile serving it, the model the gateway sends it
+    (None: claude's own name passes through) and where that profile's token comes from."""
+    routed: dict[str, dict[str, object]] = {}
+    for tier, name in tier_routes(profile).items():
+        target = profile_set.get(name)
+        model = tier_models(target).get(tier)
+        routed[tier] = {
+            "profile": name,
+            "model": model[0] if model else None,
+            "endpoint": endpoint_label(target),
+            "token": describe_token(target.token, env, name).as_dict(),
+        }
+    return routed
 
 
 def _masked_token(ref: str | None, env: Mapping[str, str]) -> str | None:

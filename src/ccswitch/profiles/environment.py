@@ -25,6 +25,7 @@ from ccswitch.claude.variables import (
     TIER_NAME_VARIABLES,
     cloud_switch,
 )
+from ccswitch.errors import UsageError
 from ccswitch.profiles.model import Profile
 
 ANTHROPIC_HOST = "api.anthropic.com"
@@ -57,6 +58,19 @@ def tier_models(profile: Profile) -> dict[str, tuple[str, str]]:
             if lender is not None:
                 filled[tier] = (own[lender][0], lender)
     return filled
+
+
+def tier_routes(profile: Profile) -> dict[str, str]:
+    """tier -> the profile that serves it: the profile's `routes` (a tier left out borrows a routed
+    one, as an unmapped model tier does), or every tier to the profile itself (`run NAME --gateway`)."""
+    if not profile.routes:
+        return dict.fromkeys(TIERS, profile.name)
+    routes = dict(profile.routes)
+    for tier in TIERS:
+        if tier not in routes:
+            lender = next(other for other in BORROW_ORDER[tier] if other in profile.routes)
+            routes[tier] = profile.routes[lender]
+    return routes
 
 
 def profile_environment(profile: Profile, token: str | None, *, include_model: bool = True) -> dict[str, str]:
@@ -104,6 +118,14 @@ def third_party_model_environment(profile: Profile) -> dict[str, str]:
         borrowed = f" · as {source}" if source != tier else ""
         env[TIER_DESCRIPTION_VARIABLES[tier]] = f"{profile.name} via ccswitch · {window // 1000}k context{borrowed}"
     return env
+
+
+def refuse_routes(profile: Profile, command: str) -> None:
+    """A profile with `routes` exists only through a per-session gateway that `run` starts."""
+    if profile.routes:
+        raise UsageError(f"profile {profile.name!r} routes its tiers to other profiles through a gateway, which "
+                         f"`{command}` cannot start: use `ccswitch run {profile.name}`, or run `ccswitch gateway "
+                         f"{profile.name}` and point claude at it")
 
 
 def needs_onboarding_fix(profile: Profile) -> bool:
