@@ -10,10 +10,14 @@ import os
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 
-from ccswitch.cli.common import load_profiles, reports_errors
-from ccswitch.console import stderr
+from ccswitch.cli.common import (
+    load_profiles,
+    profile_names,
+    reports_errors,
+    shell_names,
+)
+from ccswitch.console import escape, stderr
 from ccswitch.errors import UsageError
 from ccswitch.fsutil import atomic_write_text
 from ccswitch.launch import front_door
@@ -25,7 +29,8 @@ from ccswitch.profiles.pins import PIN_FILENAME, find_pin_file, read_pin
 def run_profile(
     name: Annotated[
         Optional[str],
-        typer.Argument(help="Profile; default: the nearest .ccswitch pin, then the profile serving claude's --model, then `default`."),
+        typer.Argument(help="Profile; default: the nearest .ccswitch pin, then the profile serving claude's --model, then `default`.",
+                       autocompletion=profile_names),
     ] = None,
     command: Annotated[Optional[list[str]], typer.Argument(help="The command after --; default: claude.")] = None,
     dry_run: Annotated[
@@ -64,9 +69,9 @@ def run_profile(
 
 @reports_errors
 def env_profile(
-    name: Annotated[Optional[str], typer.Argument(help="Profile; default: the nearest .ccswitch pin, then `default`.")] = None,
+    name: Annotated[Optional[str], typer.Argument(help="Profile; default: the nearest .ccswitch pin, then `default`.", autocompletion=profile_names)] = None,
     shell: Annotated[
-        Optional[str], typer.Option("--shell", help=f"One of {', '.join(SHELLS)}; default from $SHELL.")
+        Optional[str], typer.Option("--shell", help=f"One of {', '.join(SHELLS)}; default from $SHELL.", autocompletion=shell_names)
     ] = None,
 ) -> None:
     """Print shell code that exports a profile's variables and unsets the provider variables it does not set.
@@ -80,7 +85,7 @@ def env_profile(
 
 @reports_errors
 def pin_profile(
-    name: Annotated[Optional[str], typer.Argument(help="Profile to pin to this directory.")] = None,
+    name: Annotated[Optional[str], typer.Argument(help="Profile to pin to this directory.", autocompletion=profile_names)] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove this directory's .ccswitch.")] = False,
 ) -> None:
     """Pin a profile to this directory (a `.ccswitch` file holding its name, never a secret).
