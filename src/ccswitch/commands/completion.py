@@ -19,7 +19,7 @@ FLAG = None  # an option that takes no value
 VALUE = ""  # an option whose value is free text: nothing to complete
 
 JSON = {"--json": FLAG}
-HELP = {"--help": FLAG, "-h": FLAG}
+HELP = {"-h": FLAG, "--help": FLAG}
 
 
 class Command:
