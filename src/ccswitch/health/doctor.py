@@ -20,7 +20,7 @@ from ccswitch.claude.sources import SHELL, Source
 from ccswitch.claude.state import ONBOARDING_KEY
 from ccswitch.errors import CcswitchError, ProfileFileError
 from ccswitch.findings import FAIL, OK, WARN, Finding
-from ccswitch.profiles.active import stray_models
+from ccswitch.profiles.active import missing_active, stray_models
 from ccswitch.profiles.model import ProfileSet
 from ccswitch.profiles.schema import validate_user_file
 from ccswitch.profiles.store import build_profile_set, read_toml
@@ -249,6 +249,8 @@ def run_doctor(env: Mapping[str, str], project_dir: str, presets_directory: str,
     checks.extend(conflict_checks(sources, env, situation.claude_state, situation.active, situation.claude_state_path))
     if any(active.values()) and (profile_set is not None or not os.path.exists(paths.profiles_file(env))):
         known = profile_set or build_profile_set({}, None, paths.profiles_file(env), presets_directory)
+        checks.extend(Finding(f.code, f.level, f.message, f.fix, check="active profile")
+                      for f in missing_active(known, active))
         checks.extend(Finding(f.code, f.level, f.message, f.fix, check="session model")
                       for f in stray_models(known, active, sources))
     checks.append(onboarding_check(situation.claude_state_path, situation.claude_state, situation.claude_state_error,

@@ -62,9 +62,9 @@ def missing_active(profile_set: ProfileSet, active: Mapping[str, Mapping[str, ob
         if isinstance(name, str) and name not in profile_set:
             where = record.get("settings_path") if record else None
             off = "ccswitch off" + (" --scope project" if scope == "project" else "")
+            fix = f"`{off}` takes its values out, or `ccswitch use OTHER` replaces them"
             found.append(Finding(
                 "active-profile-gone", WARN,
                 f"the {scope} settings{f' ({where})' if where else ''} still hold profile {name!r} from `ccswitch use`, "
-                f"but no profile of that name exists any more",
-                f"`{off}` takes its values out, or `ccswitch use OTHER` replaces them"))
+                f"but no profile of that name exists any more; {fix}", fix))
     return found
