@@ -38,5 +38,5 @@ def test_doctor_names_a_removed_active_profile_too(setup, fake_claude, monkeypat
     assert invoke("use", "alpha").exit_code == 0
     assert invoke("remove", "alpha", "--force").exit_code == 0
     checks = json.loads(invoke("doctor", "--json").stdout)["checks"]
-    gone = [c for c in checks if c["code"] == "active-profile-gone"]
-    assert len(gone) == 1 and gone[0]["level"] == "warn" and "'alpha'" in gone[0]["message"]
+    gone = [c for c in checks if c["name"] == "active profile"]
+    assert len(gone) == 1 and gone[0]["status"] == "warn" and "'alpha'" in gone[0]["message"]
