@@ -110,8 +110,11 @@ def add_profile(
     known = cli_common.load_profiles(env).names() if interactive else []
     table, keyring_secret = adding.build_table(request, known, _ask if interactive else None, secret)
     profiles_path = paths.profiles_file(env)
-    done = manage.add_profile(profiles_path, presets_dir(), name, table, force=force, keyring_secret=keyring_secret,
-                              cache_path=paths.profiles_cache_file(env))
+    try:
+        done = manage.add_profile(profiles_path, presets_dir(), name, table, force=force,
+                                  keyring_secret=keyring_secret, cache_path=paths.profiles_cache_file(env))
+    except tokens.KeyringUnavailable:
+        raise CcswitchError(adding.no_keyring_message(name, table)) from None
     token_note = tokens.describe_token(table.get("token"), env, name).detail if "token" in table else "inherited or none"
     _say(f"{done} profile {name!r} in {profiles_path} (token: {token_note})")
 
