@@ -144,6 +144,8 @@ def rename_profile(
     check_name(new)
     opened = open_for_change(profiles_path, presets_directory, cache_path=cache_path)
     _require_user_profile(opened, old, "rename")
+    if new == old:
+        raise UsageError(f"rename: {old!r} is already called {new!r}; nothing to do")
     if new in opened.profile_set.user:
         raise UsageError(f"profile {new!r} already exists; remove it first or pick another name")
     # `old` itself may extend the preset: renamed, it becomes the preset's override, which is fine.
