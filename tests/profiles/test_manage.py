@@ -510,3 +510,41 @@ def test_rename_to_the_same_name_says_so(profiles_file) -> None:  # type: ignore
     assert result.exit_code == 2
     assert result.stderr == "ccswitch: error: rename: 'work' is already called 'work'; nothing to do\n"
     assert path.read_text() == COMMENTED
+
+
+# -- a config directory that cannot be written ----------------------------------------------------
+
+
+@pytest.fixture
+def unwritable(monkeypatch):  # type: ignore[no-untyped-def]
+    """As a config directory without write permission behaves (root ignores permission bits, so the
+    refusal is the file system's answer itself)."""
+    import tempfile
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", kwargs.get("dir"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+
+
+@pytest.mark.parametrize("args", [
+    ["add", "x", "--extends", "glm", "--token-env", "X"],
+    ["add", "k", "--extends", "glm", "--token-stdin"],
+    ["rename", "work", "job"],
+    ["remove", "work"],
+])
+def test_an_unwritable_config_dir_is_one_line_and_nothing_changes(profiles_file, config_dir, file_keyring, unwritable,
+                                                                  args) -> None:  # type: ignore[no-untyped-def]
+    path = profiles_file(COMMENTED.replace('token = "env:WORK_KEY"', 'token = "keyring"'))
+    file_keyring.set_password("ccswitch", "work", CANARY)
+    before = sorted(os.listdir(config_dir))
+    result = invoke(*args, input=CANARY + "\n")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    assert result.stderr.startswith(f"ccswitch: error: cannot write {path}: Permission denied")
+    assert result.stderr.endswith("nothing was changed\n")
+    assert path.read_text() == COMMENTED.replace('token = "env:WORK_KEY"', 'token = "keyring"')
+    assert sorted(os.listdir(config_dir)) == before
+    assert file_keyring.get_password("ccswitch", "work") == CANARY
+    for other in ("x", "k", "job"):
+        assert file_keyring.get_password("ccswitch", other) is None
