@@ -28,7 +28,7 @@ SCALAR_KEYS = (
 )
 TABLE_KEYS = ("models", "env", "headers")
 LIST_KEYS = ("serves", "fallback")  # arrays of strings; a child's array replaces its parent's
-BOOL_KEYS = ("fallback_check",)
+BOOL_KEYS = ("fallback_check", "prefer_when_tied")
 PROFILE_KEYS = SCALAR_KEYS + TABLE_KEYS + LIST_KEYS + BOOL_KEYS
 TOP_LEVEL_KEYS = ("schema", "default", "profiles")
 # A name becomes part of file names (the settings file `run` hands claude, backups) and keyring
