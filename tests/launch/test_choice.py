@@ -277,3 +277,12 @@ def test_run_routes_a_glm_model_with_both_glm_and_zai_tokens_set(profiles_file, 
     assert front_door.main(["run", "--dry-run", "--", "claude", "--model", "glm-5.1"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith("profile: glm (routed by model 'glm-5.1'") and "chosen over 'zai'" in first
+
+
+def test_env_without_a_name_hints_env_not_run(profiles_file, capsys):
+    profiles_file("")
+    assert front_door.main(["env"]) == 2
+    err = capsys.readouterr().err
+    assert "name one (ccswitch env NAME) or pin one (ccswitch pin NAME)" in err and "ccswitch run" not in err
+    assert front_door.main(["run", "--dry-run"]) == 2
+    assert "name one (ccswitch run NAME)" in capsys.readouterr().err

@@ -196,7 +196,8 @@ def prepare_env(
     tokens: TokenResolver | None = None,
 ) -> tuple[str, list[Finding]]:
     """(what to eval, warnings). With `reveal` False the token is masked (output to a terminal)."""
-    profile, _, token = _profile_and_token(choose_profile(name, cwd, profile_set), profile_set, env, tokens)
+    choice = choose_profile(name, cwd, profile_set, command="env")
+    profile, _, token = _profile_and_token(choice, profile_set, env, tokens)
     environment = profile_environment(profile, token)
     warnings = [
         Finding("settings-override", WARN,
