@@ -378,3 +378,18 @@ def test_run_and_env_read_managed_settings_where_status_and_doctor_do(env, execs
     assert f"warning: {managed} sets ANTHROPIC_BASE_URL: managed settings beat every other source" in capsys.readouterr().out
     assert front_door.main(["env", "gw", "--shell", "bash"]) == 0
     assert f"{managed} sets ANTHROPIC_BASE_URL" in capsys.readouterr().err
+
+
+def test_dry_run_shows_the_plan_when_claude_is_not_installed(profiles_file, monkeypatch, tmp_path, capsys):
+    profiles_file("")
+    monkeypatch.setenv("ZHIPU_API_KEY", "zhipu-0123456789abcdef")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no claude anywhere
+    assert front_door.main(["run", "--dry-run", "glm"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("profile: glm (named on the command line)\ncommand: claude --settings ")
+    assert "note: claude not found (PATH); install it with `npm install -g @anthropic-ai/claude-code`" in out
+    assert '"ANTHROPIC_BASE_URL": "https://open.bigmodel.cn/api/anthropic"' in out
+    assert not list((tmp_path / "home").rglob("glm-*.json"))  # a dry run writes no settings file
+    # A real run still stops, with the same words.
+    assert front_door.main(["run", "glm"]) == 1
+    assert "claude not found (PATH)" in capsys.readouterr().err

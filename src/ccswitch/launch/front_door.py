@@ -111,7 +111,7 @@ def run(
     cwd = os.getcwd() if cwd is None else cwd
     profile_set = load_profiles(env)
     tokens = TokenResolver(env)  # a password manager prompts once, even when a fallback is probed
-    plan = prepare(name, command, profile_set=profile_set, env=env, cwd=cwd, tokens=tokens)
+    plan = prepare(name, command, profile_set=profile_set, env=env, cwd=cwd, tokens=tokens, dry_run=dry_run)
     checked: list[str] = []
     if fallback or plan.profile.fallback_check:
         # Imported only here: probing (endpoints, httpx) costs more than the whole rest of a launch.

@@ -32,7 +32,7 @@ from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
 from ccswitch.errors import CcswitchError, UsageError
 from ccswitch.findings import WARN, Finding
 from ccswitch.launch.choice import NAMED, choose_profile
-from ccswitch.launch.program import resolve_command
+from ccswitch.launch.program import missing_program, resolve_command
 from ccswitch.launch.settings_file import (
     settings_file_name,
     settings_text,
@@ -93,8 +93,10 @@ def prepare(
     cwd: str,
     choice: tuple[str, str] | None = None,
     tokens: TokenResolver | None = None,
+    dry_run: bool = False,
 ) -> Launch:
     """Work out the argv, environment and settings for `ccswitch run`; touches nothing on disk.
+    With `dry_run`, a program that is not installed still gets its plan (path None).
 
     `choice` is a (profile, reason) already decided (a fallback); otherwise choose_profile decides.
     `tokens` is the invocation's resolver (a `cmd:` or keyring token is fetched once per command).
@@ -103,7 +105,7 @@ def prepare(
         choice = choose_profile(name, cwd, profile_set, claude_model_option(command, env), env)
     profile, reason, token = _profile_and_token(choice, profile_set, env, tokens)
     base_env = child_base_environment(env)
-    argv, path, is_claude = resolve_command(command, base_env)
+    argv, path, is_claude = resolve_command(command, base_env, missing_ok=dry_run)
     if not is_claude:
         return _prepare_other(profile, reason, argv, path, base_env, token, env, cwd)
     return _prepare_claude(profile, reason, argv, path, base_env, token, env, cwd)
@@ -162,6 +164,8 @@ def describe_launch(launch: Launch, inherited: Mapping[str, str]) -> str:
     import shlex  # --dry-run only
 
     lines = [f"profile: {launch.profile.name} ({launch.reason})", f"command: {shlex.join(launch.argv)}"]
+    if launch.path is None:  # a dry run shows the plan even so
+        lines.append(f"note: {missing_program(launch.argv[0], launch.is_claude, launch.env)}; a real run stops here")
     if launch.settings is not None:
         lines.append(f"settings file {launch.settings_path} (0600; token masked here):")
         lines.append(json.dumps(launch.masked_settings(), indent=2, ensure_ascii=False, sort_keys=True))
