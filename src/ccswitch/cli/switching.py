@@ -35,6 +35,7 @@ from ccswitch.switching.git import ensure_git_ignored, refuse_if_tracked
 from ccswitch.switching.records import (
     SCOPES,
     SettingsTarget,
+    outside_git_note,
     target_for,
 )
 
@@ -128,6 +129,9 @@ def use_profile(
     # override every `/model` choice in every later session (see README, "Switching the default").
     block = profile_environment(profile, token, include_model=False)
     note = None
+    outside_git = outside_git_note(target)
+    if outside_git:
+        stderr.print(f"[muted]{escape(outside_git)}[/]")
     if target.scope == "project" and not dry_run and target.root:
         note = ensure_git_ignored(target.root, target.path)
     elif any(block.get(variable) for variable in CREDENTIAL_VARIABLES) and not force:
