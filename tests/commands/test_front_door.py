@@ -14,7 +14,7 @@ from ccswitch.commands import front_door
     ["list"], ["list", "--json"], ["list", "--wide"], ["list", "-w"], ["presets"], ["presets", "--json"],
     ["show", "glm"], ["show", "--json", "glm"], ["which", "kimi-k2-0905-preview"], ["which", "gpt-9"],
     ["which", "sonnet"], ["show", "nope"], ["status"], ["current", "--json"], ["doctor"], ["restore", "--list"],
-    ["restore", "--list", "--json"], ["--version"],
+    ["restore", "--list", "--json"], ["--version"], ["pin"],
 ])
 def test_same_answer_as_typer(argv, capsys, monkeypatch, fake_claude):
     monkeypatch.setenv("COLUMNS", "80")
@@ -30,7 +30,7 @@ def test_same_answer_as_typer(argv, capsys, monkeypatch, fake_claude):
 @pytest.mark.parametrize("argv", [
     [], ["list", "--help"], ["list", "-h"], ["list", "extra"], ["list", "--jsn"], ["show"], ["show", "a", "b"],
     ["which"], ["restore"], ["restore", "ID"], ["restore", "--list", "--dry-run"], ["use", "glm"], ["doctor", "--"],
-    ["status", "--scope", "user"],
+    ["status", "--scope", "user"], ["pin", "glm"], ["pin", "--clear"],
 ])
 def test_everything_else_goes_to_typer(argv):
     assert front_door.parse(argv) is None

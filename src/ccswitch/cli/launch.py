@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from ccswitch.cli.common import (
+    exit_with,
     load_profiles,
     profile_names,
     reports_errors,
@@ -22,7 +23,7 @@ from ccswitch.errors import UsageError
 from ccswitch.fsutil import atomic_write_text
 from ccswitch.launch import front_door
 from ccswitch.launch.shells import SHELLS
-from ccswitch.profiles.pins import PIN_FILENAME, find_pin_file, read_pin
+from ccswitch.profiles.pins import PIN_FILENAME, find_pin_file
 
 
 @reports_errors
@@ -109,12 +110,9 @@ def pin_profile(
         stderr.print(f"no {PIN_FILENAME} here; nothing to clear")
         return
     if name is None:
-        nearest = find_pin_file(cwd)
-        if nearest is None:
-            stderr.print(f"no {PIN_FILENAME} pin from {escape(cwd)} upwards")
-            raise typer.Exit(1)
-        # Plain print: scripts read `NAME<TAB>PATH`, and rich would expand the tab.
-        print(f"{read_pin(nearest)}\t{nearest}")
+        from ccswitch.commands.profiles import show_pin
+
+        exit_with(show_pin())
         return
     profile_set = load_profiles()
     

@@ -1,5 +1,5 @@
 """The light front door of the read-only commands: `list`, `presets`, `show`, `which`, `status`
-(`current`), `doctor`, `restore --list` and `--version`, parsed by hand when the arguments are the
+(`current`), `doctor`, `restore --list`, `pin` (no name) and `--version`, parsed by hand when the arguments are the
 plain forms below, and answered without importing typer (nor rich, outside a terminal).
 
 Anything else (`--help`, a mistake, an option spelled another way) returns None, and `__main__`
@@ -41,6 +41,12 @@ def _which(flags: set[str], args: list[str]) -> int:
     return which_profile(args[0], "--json" in flags)
 
 
+def _pin(flags: set[str], args: list[str]) -> int:
+    from ccswitch.commands.profiles import show_pin
+
+    return show_pin()
+
+
 def _status(flags: set[str], args: list[str]) -> int:
     from ccswitch.commands.switching import show_status
 
@@ -68,6 +74,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], int, Callable[[set[str], list[str]], 
     "status": (JSON, 0, _status, ()),
     "current": (JSON, 0, _status, ()),
     "doctor": (JSON, 0, _doctor, ()),
+    "pin": ((), 0, _pin, ()),  # without a name: which pin applies here
     "restore": (("--list",) + JSON + WIDE, 0, _restore_list, ("--list",)),
 }
 

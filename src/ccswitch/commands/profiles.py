@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 
 from ccswitch.claude.models import is_alias
-from ccswitch.console import Output, escape, print_json, stdout
+from ccswitch.console import Output, escape, print_json, stderr, stdout
 from ccswitch.errors import CcswitchError, UsageError
 from ccswitch.profiles import describe
 from ccswitch.profiles.active import recorded_active
@@ -166,4 +166,18 @@ def which_profile(model: str, as_json: bool = False, *, out: Output = stdout) ->
             out.print(f"  [muted]also matches: {escape(other.reason())}[/]")
     if route is None:
         raise CcswitchError(f"no profile serves {model!r}; add `serves = [\"{model}\"]` to a profile")
+    return 0
+
+
+def show_pin(*, err: Output = stderr) -> int:
+    """`ccswitch pin` without a name: the pin that applies here, as `NAME<TAB>PATH`; 1 when none."""
+    from ccswitch.profiles.pins import PIN_FILENAME, find_pin_file, read_pin
+
+    cwd = os.getcwd()
+    nearest = find_pin_file(cwd)
+    if nearest is None:
+        err.print(f"no {PIN_FILENAME} pin from {escape(cwd)} upwards")
+        return 1
+    # Plain print: scripts read `NAME<TAB>PATH`, and rich would expand the tab.
+    print(f"{read_pin(nearest)}\t{nearest}")
     return 0
