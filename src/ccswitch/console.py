@@ -48,18 +48,19 @@ def segments(markup: str) -> list[Segment]:
     stack: list[str] = []
     position = 0
 
-    def add(text: str) -> None:
+    def add(text: str, literal: bool = False) -> None:
         if text:
-            out.append((text, " ".join(stack) or None))
+            # As rich: a backslash before a bracket that opens no tag shows just the bracket.
+            out.append((text if literal else text.replace("\\[", "["), " ".join(stack) or None))
 
     for match in _TAG.finditer(markup):
         backslashes, tag = match.groups()
         add(markup[position : match.start()])
         position = match.end()
         if backslashes:
-            add(backslashes[: len(backslashes) // 2])
+            add(backslashes[: len(backslashes) // 2], literal=True)
             if len(backslashes) % 2:  # escaped: the tag is text
-                add(f"[{tag}]")
+                add(f"[{tag}]", literal=True)
                 continue
         if tag.startswith("/"):
             closing = tag[1:].strip()
@@ -136,15 +137,15 @@ class Output:
     def print(self, content: object = "", *, markup: bool = True, end: str = "\n") -> None:
         render = getattr(content, "render_lines", None)
         if render is not None:  # a ccswitch.tables.Table, laid out for this stream's width
-            for line in render(self.width):
-                self._line(line, end)
+            for line in render(self.width):  # a row stays one line, even when --wide is wider than the terminal
+                self._line(line, end, soft_wrap=True)
             return
         text = str(content)
         if not markup:
             text = escape(text)
         self._line(segments(text), end)
 
-    def _line(self, pieces: list[Segment], end: str) -> None:
+    def _line(self, pieces: list[Segment], end: str, soft_wrap: bool = False) -> None:
         if not self.is_terminal:
             self.file.write("".join(text for text, _ in pieces) + end)
             return
@@ -153,7 +154,7 @@ class Output:
         line = Text()
         for text, style in pieces:
             line.append(text, style)
-        self.rich().print(line, end=end)
+        self.rich().print(line, end=end, soft_wrap=soft_wrap)
 
 
 stdout = Output("stdout")
