@@ -27,7 +27,7 @@ def test_table(rows: list[dict], wide: bool = False) -> Table:
         Column("profile"),
         Column("model", priority=2, cut="right", min_width=10),
         Column("result"),
-        Column("reason", priority=1, cut="right", min_width=16),
+        Column("reason", priority=1, cut="right", min_width=24),
         Column("HTTP", priority=4, justify="right"),
         Column("connect", priority=6, justify="right"),
         Column("first byte", priority=5, justify="right"),
