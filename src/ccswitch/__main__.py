@@ -1,14 +1,20 @@
 """Entry point for the `ccswitch` script and `python -m ccswitch`.
 
-`run` and `env` go to the light launcher (no typer: every claude start passes through here);
-everything else, and any `--help`, to the typer app.
+Three doors, lightest first:
+- `run` and `env` go to the launcher (no typer: every claude start passes through here);
+- a shell's completion request (`_CCSWITCH_COMPLETE`, on every Tab) and the read-only commands in
+  their plain forms (`list`, `show NAME`, `status --json`, ...) are answered by `commands` without
+  typer, and without rich outside a terminal;
+- everything else, and any `--help`, goes to the typer app.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 FAST_COMMANDS = ("run", "env")
+COMPLETE_VARIABLE = "_CCSWITCH_COMPLETE"
 
 
 def main() -> None:
@@ -19,7 +25,19 @@ def main() -> None:
 
         if not front_door.wants_help(args[1:]):
             sys.exit(front_door.main(args))
-    # Everything else (and any --help) pays for typer and rich.
+    elif os.environ.get(COMPLETE_VARIABLE, "").startswith("complete_"):
+        from ccswitch.commands import completion
+
+        status = completion.main(os.environ[COMPLETE_VARIABLE], os.environ)
+        if status is not None:
+            sys.exit(status)
+    else:
+        from ccswitch.commands import front_door as read_only
+
+        status = read_only.main(args)
+        if status is not None:
+            sys.exit(status)
+    # Everything else (and any --help) pays for typer.
     from ccswitch.cli.app import app
 
     app(prog_name="ccswitch")

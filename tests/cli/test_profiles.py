@@ -83,9 +83,9 @@ def test_list_json_reports_token_status_never_the_value(runner, profiles_file, m
     assert list(rows)[-2:] == ["work", "myglm"] or list(rows)[-3:-1] == ["work", "myglm"]
 
 
-def test_list_table_shows_origin_and_plain_text_warning(runner, profiles_file):
+def test_list_wide_shows_origin_and_plain_text_warning(runner, profiles_file):
     profiles_file(EXAMPLE + '\n[profiles.lit]\nbase_url = "https://x.example"\ntoken = "' + TOKEN + '"\n')
-    result = invoke(runner, "list")
+    result = invoke(runner, "list", "--wide")
     assert result.exit_code == 0
     line = next(line for line in result.stdout.splitlines() if line.startswith("myglm"))
     assert "user extends glm" in line and "open.bigmodel.cn" in line and "glm-4.5-air" in line

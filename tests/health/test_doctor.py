@@ -107,13 +107,43 @@ def npm_claude(tmp_path, monkeypatch) -> Path:
     return bin_dir
 
 
-@pytest.mark.parametrize(("version", "status"), [("v20.20.2", WARN), ("v22.3.0", OK)])
-def test_node_version_for_npm_claude(npm_claude, version, status):
+def package_json(npm_claude: Path, engines: dict | None) -> None:
+    package = (npm_claude / "claude").resolve().parent.parent / "package.json"
+    data = {"name": "@anthropic-ai/claude-code", "version": "2.1.330", "bin": {"claude": "bin/claude.exe"}}
+    if engines is not None:
+        data["engines"] = engines
+    package.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(("version", "engines", "status", "says"), [
+    ("v20.20.2", {"node": ">=22.0.0"}, WARN, "below what claude 2.1.330 declares (package.json engines: node >=22.0.0)"),
+    ("v22.3.0", {"node": ">=22.0.0"}, OK, "node v22.3.0 (claude 2.1.330 asks for >=22.0.0)"),
+    ("v20.20.2", {"node": ">=18.0.0"}, OK, "node v20.20.2 (claude 2.1.330 asks for >=18.0.0)"),
+    ("v20.20.2", {"node": "^20.19.0 || >=22.12.0"}, OK, "asks for ^20.19.0 || >=22.12.0"),
+    ("v20.18.0", {"node": "^20.19.0 || >=22.12.0"}, WARN, "engines: node ^20.19.0 || >=22.12.0"),
+    ("v20.20.2", None, OK, "node v20.20.2"),
+])
+def test_node_is_checked_against_the_installed_packages_engines(npm_claude, version, engines, status, says):
+    """claude 2.1.330 installs and runs on Node 20 (npm only warns): the check reads the package's
+    own `engines` instead of a version remembered in ccswitch."""
     script(npm_claude / "node", version)
+    package_json(npm_claude, engines)
     check = one("node")
-    assert check.level == status and version in check.message
+    assert check.level == status and says in check.message, check.message
+    assert "2.1.197" not in check.message
     if status == WARN:
-        assert "2.1.197" in check.message and "22" in check.fix
+        assert check.fix == f"upgrade Node.js to {engines['node']}"
+
+
+@pytest.mark.parametrize(("version", "spec", "expected"), [
+    ("v22.0.0", ">=22.0.0", True), ("v21.9.9", ">=22.0.0", False), ("v18.4.1", "18.x", True),
+    ("v19.0.0", "18.x", False), ("v20.1.0", "~20.1.0", True), ("v20.2.0", "~20.1.0", False),
+    ("v20.5.0", ">=18 <21", True), ("v21.0.0", ">=18 <21", False), ("v20.0.0", "latest", None),
+])
+def test_engines_ranges(version, spec, expected):
+    from ccswitch.health.doctor import satisfies
+
+    assert satisfies(version, spec) is expected
 
 
 def test_node_missing_for_npm_claude(npm_claude):

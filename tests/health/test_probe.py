@@ -160,3 +160,14 @@ def test_probe_module_does_not_import_httpx_until_called():
     code = "import sys, ccswitch.health.probe, ccswitch.health.endpoint_checks; print('httpx' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_an_html_error_page_is_named_by_its_title_not_dumped():
+    page = (b"<!DOCTYPE html>\n<html><head><style>body{font:13px sans-serif} .x{}</style>"
+            b"<title>431 Request Header Fields Too Large</title></head><body><center><h1>431 Request Header "
+            b"Fields Too Large</h1></center><hr><center>nginx</center>" + b"<p>padding</p>" * 50 + b"</body></html>")
+    reason, detail = classify_response(431, page, "text/html; charset=utf-8", "glm-5.1", False)
+    assert detail == "an HTML page: 431 Request Header Fields Too Large"
+    _, untitled = classify_response(502, b"<html><body><div>\n</div></body></html>", "", "m", False)
+    assert untitled == "an HTML page, not an API answer"
+    assert classify_response(500, b"upstream connect error", "text/plain", "m", False)[1] == "upstream connect error"

@@ -102,9 +102,11 @@ def test_a_model_nobody_serves_without_default_is_an_error_naming_it(make_env):
         choose(env, model="zzz-1")
 
 
-def test_a_tie_is_an_error(make_env):
-    with pytest.raises(UsageError, match="'tie1', 'tie2'"):
-        choose(make_env(), model="tie-9")
+def test_a_tie_is_broken_not_an_error(make_env):
+    assert choose(make_env(), model="tie-9") == (
+        "tie1", "routed by model 'tie-9': user profile 'tie1' serves 'tie-*' (token found); chosen over 'tie2', "
+        "which matches as well: its name comes first")
+    assert choose(make_env(default='default = "tie2"'), model="tie-9")[0] == "tie2"
 
 
 @pytest.mark.parametrize(
@@ -265,3 +267,22 @@ def test_dry_run_with_everything_down_exits_1(make_env, capsys):
             front_door.run("alpha", ["claude"], dry_run=True, fallback=True, env=env, cwd=os.getcwd())
     assert caught.value.exit_status == 1
     assert "fallback check: beta: server error (HTTP 503: mock 503)" in capsys.readouterr().out
+
+
+def test_run_routes_a_glm_model_with_both_glm_and_zai_tokens_set(profiles_file, fake_claude, monkeypatch, capsys):
+    profiles_file("")
+    monkeypatch.setenv("ZHIPU_API_KEY", "zhipu-0123456789abcdef")
+    monkeypatch.setenv("ZAI_API_KEY", "zai-0123456789abcdef")
+    monkeypatch.setenv("CCSWITCH_CLAUDE", str(fake_claude))
+    assert front_door.main(["run", "--dry-run", "--", "claude", "--model", "glm-5.1"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("profile: glm (routed by model 'glm-5.1'") and "chosen over 'zai'" in first
+
+
+def test_env_without_a_name_hints_env_not_run(profiles_file, capsys):
+    profiles_file("")
+    assert front_door.main(["env"]) == 2
+    err = capsys.readouterr().err
+    assert "name one (ccswitch env NAME) or pin one (ccswitch pin NAME)" in err and "ccswitch run" not in err
+    assert front_door.main(["run", "--dry-run"]) == 2
+    assert "name one (ccswitch run NAME)" in capsys.readouterr().err

@@ -401,3 +401,18 @@ def test_a_session_the_user_names_or_continues_is_left_alone(env, args):
     plan = plan_for(env, ["claude", *args])
     assert plan.argv.count("--session-id") == args.count("--session-id")
     assert plan.session == (args[1] if args[0] == "--session-id" else None)
+
+
+def test_dry_run_shows_the_plan_when_claude_is_not_installed(profiles_file, monkeypatch, tmp_path, capsys):
+    profiles_file("")
+    monkeypatch.setenv("ZHIPU_API_KEY", "zhipu-0123456789abcdef")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no claude anywhere
+    assert front_door.main(["run", "--dry-run", "glm"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("profile: glm (named on the command line)\ncommand: claude --settings ")
+    assert "note: claude not found (PATH); install it with `npm install -g @anthropic-ai/claude-code`" in out
+    assert '"ANTHROPIC_BASE_URL": "https://open.bigmodel.cn/api/anthropic"' in out
+    assert not list((tmp_path / "home").rglob("glm-*.json"))  # a dry run writes no settings file
+    # A real run still stops, with the same words.
+    assert front_door.main(["run", "glm"]) == 1
+    assert "claude not found (PATH)" in capsys.readouterr().err

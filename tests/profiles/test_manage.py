@@ -90,7 +90,7 @@ def test_add_token_stdin_plain_text(config_dir: Path) -> None:
 def test_add_without_a_keyring_backend_fails_cleanly_and_writes_nothing(config_dir: Path) -> None:
     result = invoke("add", "mine", "--preset", "glm", "--token-stdin", input=CANARY + "\n")
     assert result.exit_code == 1
-    assert "no OS keyring is available" in result.stderr and "env:VAR" in result.stderr
+    assert "no OS keyring is available" in result.stderr and "--token-env MINE_API_KEY" in result.stderr
     assert not (config_dir / "profiles.toml").exists()
 
 
@@ -473,3 +473,78 @@ def test_edit_editor_failure_keeps_file(profiles_file, monkeypatch: pytest.Monke
     result = invoke("edit", "work")
     assert result.exit_code == 1 and "editor exited with status 1" in result.stderr
     assert path.read_text() == COMMENTED
+
+
+# -- names every command can handle ---------------------------------------------------------------
+
+
+def test_a_name_longer_than_64_characters_is_refused_everywhere(profiles_file, config_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    long = "n" * 230
+    result = invoke("add", long, "--extends", "glm", "--token-env", "X")
+    assert result.exit_code == 2
+    assert "is 230 characters long; at most 64" in result.stderr and "Traceback" not in result.output
+    assert not (config_dir / "profiles.toml").exists()
+    path = profiles_file('[profiles.ok]\nextends = "glm"\n')
+    result = invoke("rename", "ok", "m" * 65)
+    assert result.exit_code == 2 and "at most 64" in result.stderr
+    assert path.read_text() == '[profiles.ok]\nextends = "glm"\n'
+    profiles_file(f'[profiles.ok]\nextends = "glm"\n\n[profiles.{long}]\nextends = "glm"\n')
+    result = invoke("list")
+    assert result.exit_code == 2 and "profiles.toml:4:" in result.stderr and "at most 64" in result.stderr
+
+
+def test_a_64_character_name_works_with_run(profiles_file, fake_claude, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    name = "x" * 64
+    assert invoke("add", name, "--extends", "glm", "--token-env", "LONG_NAME_TOKEN").exit_code == 0
+    from ccswitch.launch import front_door
+
+    monkeypatch.setenv("LONG_NAME_TOKEN", "t-0123456789abcdef")
+    monkeypatch.setenv("CCSWITCH_CLAUDE", str(fake_claude))
+    monkeypatch.setattr("ccswitch.launch.front_door.exec_program", lambda path, argv, env: 0)
+    assert front_door.main(["run", name]) == 0  # the settings file named after it was written
+
+
+def test_rename_to_the_same_name_says_so(profiles_file) -> None:  # type: ignore[no-untyped-def]
+    path = profiles_file(COMMENTED)
+    result = invoke("rename", "work", "work")
+    assert result.exit_code == 2
+    assert result.stderr == "ccswitch: error: rename: 'work' is already called 'work'; nothing to do\n"
+    assert path.read_text() == COMMENTED
+
+
+# -- a config directory that cannot be written ----------------------------------------------------
+
+
+@pytest.fixture
+def unwritable(monkeypatch):  # type: ignore[no-untyped-def]
+    """As a config directory without write permission behaves (root ignores permission bits, so the
+    refusal is the file system's answer itself)."""
+    import tempfile
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", kwargs.get("dir"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+
+
+@pytest.mark.parametrize("args", [
+    ["add", "x", "--extends", "glm", "--token-env", "X"],
+    ["add", "k", "--extends", "glm", "--token-stdin"],
+    ["rename", "work", "job"],
+    ["remove", "work"],
+])
+def test_an_unwritable_config_dir_is_one_line_and_nothing_changes(profiles_file, config_dir, file_keyring, unwritable,
+                                                                  args) -> None:  # type: ignore[no-untyped-def]
+    path = profiles_file(COMMENTED.replace('token = "env:WORK_KEY"', 'token = "keyring"'))
+    file_keyring.set_password("ccswitch", "work", CANARY)
+    before = sorted(os.listdir(config_dir))
+    result = invoke(*args, input=CANARY + "\n")
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    assert result.stderr.startswith(f"ccswitch: error: cannot write {path}: Permission denied")
+    assert result.stderr.endswith("nothing was changed\n")
+    assert path.read_text() == COMMENTED.replace('token = "env:WORK_KEY"', 'token = "keyring"')
+    assert sorted(os.listdir(config_dir)) == before
+    assert file_keyring.get_password("ccswitch", "work") == CANARY
+    for other in ("x", "k", "job"):
+        assert file_keyring.get_password("ccswitch", other) is None

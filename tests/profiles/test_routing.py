@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 
 from ccswitch.claude.models import is_alias
 from ccswitch.cli.app import app
-from ccswitch.errors import UsageError
 from ccswitch.profiles.presets import presets_dir
 from ccswitch.profiles.routing import route_model, specificity
 from ccswitch.profiles.store import load_profile_set
@@ -56,10 +55,41 @@ def test_exact_name_beats_patterns(profiles_file):
     assert route_model("exact-model", profiles, {}).profile == "gw"
 
 
-def test_tie_between_user_profiles_names_both(profiles_file):
+def test_a_tie_between_user_profiles_goes_to_the_first_name_and_says_so(profiles_file):
     profiles = load(profiles_file(USER))
-    with pytest.raises(UsageError, match="'gw2', 'gw3'"):
-        route_model("tie-1", profiles, {"GW2_KEY": "a", "GW3_KEY": "b"})
+    route = route_model("tie-1", profiles, {"GW2_KEY": "a", "GW3_KEY": "b"})
+    assert route.profile == "gw2"
+    assert route.tie_break == "chosen over 'gw3', which matches as well: its name comes first"
+
+
+@pytest.mark.parametrize("tokens", [{}, {"ZHIPU_API_KEY": "a", "ZAI_API_KEY": "b"}])
+def test_out_of_the_box_glm_and_qwen_models_route_to_the_region_primary_preset(profiles_file, tokens):
+    """Both tokens set, or neither: the presets that serve the same models are told apart, not an error."""
+    profiles = load(profiles_file(""))
+    glm = route_model("glm-5.1", profiles, tokens)
+    assert glm.profile == "glm"
+    assert glm.tie_break == "chosen over 'zai', which matches as well: it has prefer_when_tied = true"
+    assert route_model("qwen3-coder", profiles, {}).profile == "qwen"
+
+
+def test_the_users_default_breaks_a_tie_first(profiles_file):
+    profiles = load(profiles_file('default = "zai"\n'))
+    route = route_model("glm-5.1", profiles, {})
+    assert route.profile == "zai" and route.tie_break.endswith("it is your `default`")
+    profiles = load(profiles_file('default = "gw3"\n' + USER))
+    assert route_model("tie-1", profiles, {}).profile == "gw3"
+
+
+def test_which_prints_the_tie_break(profiles_file):
+    profiles_file("")
+    result = CliRunner().invoke(app, ["which", "glm-5.1"], catch_exceptions=False)
+    assert result.exit_code == 0
+    first, *rest = result.stdout.splitlines()
+    assert first.startswith("glm  preset profile 'glm' serves 'glm-*' (token missing); chosen over 'zai'")
+    assert first.endswith("it has prefer_when_tied = true")
+    assert rest == ["  also matches: preset profile 'zai' serves 'glm-*' (token missing)"]
+    data = json.loads(CliRunner().invoke(app, ["which", "glm-5.1", "--json"]).stdout)
+    assert data["route"]["tie_break"].startswith("chosen over 'zai'")
 
 
 def test_token_presence_breaks_a_tie(profiles_file):

@@ -6,6 +6,7 @@ stderr and the error's exit code. Anything else is a bug and keeps its traceback
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -14,15 +15,20 @@ from ccswitch import __version__
 from ccswitch.cli import gateway, health, launch, manage, profiles, switching
 from ccswitch.console import stdout
 
+MARKUP_MODE = "rich" if sys.stdout.isatty() else None
+
 app = typer.Typer(
     name="ccswitch",
     help="Named provider profiles for Claude Code: GLM, Kimi, Qwen, DeepSeek, gateways, Anthropic.\n\n"
     "Example: ccswitch list",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion; answered by commands.completion
     # Locals can hold a token; never print them in a traceback.
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    # rich's help (panels, colours) in a terminal; plain click help in a pipe, where importing rich's
+    # markdown and traceback modules would cost more than all the rest of `--help` (bench/startup.py).
+    rich_markup_mode=MARKUP_MODE,
 )
 
 

@@ -1,16 +1,17 @@
-"""What every command module of the typer app shares: error reporting, `--json`, loading profiles.
+"""What every command module of the typer app shares: error reporting, `--json`, `--wide`, loading
+profiles, completing profile names.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import typer
 
+from ccswitch.console import print_json  # noqa: F401  (the commands' one JSON printer)
 from ccswitch.errors import CcswitchError, ExitStatus, report
 from ccswitch.profiles import cache
 from ccswitch.profiles.model import ProfileSet
@@ -31,14 +32,42 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def exit_with(status: int) -> None:
+    """A command body's exit status, as typer wants it."""
+    if status:
+        raise typer.Exit(status)
+
+
 def load_profiles(env: dict[str, str] | None = None) -> ProfileSet:
     """profiles.cache.load_profiles for the current environment."""
     return cache.load_profiles(dict(os.environ) if env is None else env)
 
 
+# Completion of values, for when typer answers a completion (the light path in commands.completion
+# usually does, from the same lists; tests/commands/test_completion.py compares the two).
+def profile_names(incomplete: str) -> list[str]:
+    from ccswitch.commands import completion
+
+    return completion.values("profile", incomplete, dict(os.environ))
+
+
+def shell_names(incomplete: str) -> list[str]:
+    from ccswitch.commands import completion
+
+    return completion.values("shell", incomplete, dict(os.environ))
+
+
+def scope_names(incomplete: str) -> list[str]:
+    from ccswitch.commands import completion
+
+    return completion.values("scope", incomplete, dict(os.environ))
+
+
+def auth_modes(incomplete: str) -> list[str]:
+    from ccswitch.commands import completion
+
+    return completion.values("auth", incomplete, dict(os.environ))
+
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-def print_json(data: object) -> None:
-    # Plain print, not rich: scripts read this and must get it byte for byte, uncoloured.
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+WideOption = Annotated[bool, typer.Option("--wide", "-w", help="Every column, nothing shortened (may be wider than the terminal).")]

@@ -8,11 +8,10 @@ import secrets
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 
 from ccswitch import paths
-from ccswitch.cli.common import load_profiles, reports_errors
-from ccswitch.console import stderr
+from ccswitch.cli.common import load_profiles, profile_names, reports_errors
+from ccswitch.console import escape, stderr
 from ccswitch.errors import UsageError
 from ccswitch.fsutil import PRIVATE_FILE, atomic_write_text, ensure_private_dir
 from ccswitch.profiles.tokens import TokenResolver
@@ -23,7 +22,8 @@ DEFAULT_PORT = 7654
 @reports_errors
 def run_gateway(
     name: Annotated[Optional[str], typer.Argument(help="Profile whose tiers claude's opus/sonnet/haiku/fable use "
-                                                  "(its `routes`, or itself); default: `default`.")] = None,
+                                                  "(its `routes`, or itself); default: `default`.",
+                                                  autocompletion=profile_names)] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on; anything but loopback must be given here.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)] = DEFAULT_PORT,
 ) -> None:
@@ -59,7 +59,7 @@ def run_gateway(
     stderr.print(f"ccswitch gateway on http://{host}:{port} for {', '.join(checked.upstreams)}\n"
                  f"  claude: ANTHROPIC_BASE_URL=http://{host}:{port} ANTHROPIC_AUTH_TOKEN=$(cat {paths.gateway_key_file(env)}) claude\n"
                  f"  tiers:  {'  '.join(f'{tier}={model}' for tier, model in names.items())}\n"
-                 "  any profile: /model PROFILE::MODEL; Ctrl-C stops it", markup=False, highlight=False)
+                 "  any profile: /model PROFILE::MODEL; Ctrl-C stops it", markup=False)
     run(checked)
 
 

@@ -6,29 +6,31 @@ import os
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from ccswitch.cli.common import JsonOption, load_profiles, print_json, reports_errors
+from ccswitch.cli.common import (
+    JsonOption,
+    WideOption,
+    exit_with,
+    load_profiles,
+    print_json,
+    profile_names,
+    reports_errors,
+)
 from ccswitch.console import stdout
 from ccswitch.errors import ExitStatus, UsageError
-from ccswitch.findings import FAIL, OK, SKIPPED, WARN
-from ccswitch.health import doctor as core
-from ccswitch.health import endpoint_checks
-from ccswitch.profiles.presets import presets_dir
 
 DEFAULT_TIMEOUT = 20.0
-RESULT_STYLE = {OK: "[ok]OK[/]", FAIL: "[error]FAIL[/]", SKIPPED: "[muted]SKIP[/]"}
-CHECK_STYLE = {OK: "[ok]OK[/]", WARN: "[warning]WARN[/]", FAIL: "[error]FAIL[/]"}
 
 
 @reports_errors
 def test_profiles(
-    names: Annotated[Optional[list[str]], typer.Argument(help="Profiles to test (default: the default profile).")] = None,
+    names: Annotated[Optional[list[str]], typer.Argument(help="Profiles to test (default: the default profile).",
+                                                         autocompletion=profile_names)] = None,
     all_profiles: Annotated[bool, typer.Option("--all", help="Every profile in your file, and each preset whose token is set.")] = False,
     stream: Annotated[bool, typer.Option("--stream", help="Send streaming requests, as claude does; first byte = first event.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for each endpoint.", min=0.1)] = DEFAULT_TIMEOUT,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Send one tiny real request per profile and model, and say what works: auth, model, latency.
 
@@ -36,6 +38,8 @@ def test_profiles(
 
     Example: ccswitch test glm kimi --stream --timeout 10
     """
+    from ccswitch.commands import health as commands
+    from ccswitch.health import endpoint_checks
 
     env = dict(os.environ)
     profile_set = load_profiles(env)
@@ -57,35 +61,9 @@ def test_profiles(
     if as_json:
         print_json({"passed": ok, "stream": stream, "timeout": timeout, "results": rows})
     else:
-        stdout.print(render_test_table(rows))
+        stdout.print(commands.test_table(rows, wide=wide))
     if not ok:
         raise typer.Exit(int(ExitStatus.FAILURE))
-
-
-def render_test_table(rows: list[dict]) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("profile", "model", "result", "reason", "HTTP", "connect", "first byte", "total"):
-        table.add_column(column, justify="right" if column in ("HTTP", "connect", "first byte", "total") else "left")
-    for row in rows:
-        model = escape(str(row["model"])) if row["model"] else "-"
-        if row["model"] and row["tiers"]:
-            model += f" [muted]({escape(', '.join(row['tiers']))})[/]"
-        reason = escape(str(row["reason"]))
-        if row["detail"] and row["result"] != "ok":
-            reason += f"[muted]: {escape(str(row['detail']))}[/]"
-        table.add_row(
-            f"[name]{escape(str(row['profile']))}[/]",
-            model,
-            RESULT_STYLE[str(row["result"])],
-            reason,
-            str(row["http_status"] or "-"),
-            *(_ms(row[key]) for key in ("connect_ms", "first_byte_ms", "total_ms")),
-        )
-    return table
-
-
-def _ms(value: object) -> str:
-    return f"{value:.0f} ms" if isinstance(value, (int, float)) else "-"
 
 
 @reports_errors
@@ -96,23 +74,9 @@ def doctor(as_json: JsonOption = False) -> None:
 
     Example: ccswitch doctor --json | jq '.checks[] | select(.status != "ok")'
     """
-    env = dict(os.environ)
-    checks = core.run_doctor(env, os.getcwd(), presets_dir())
-    failed = core.failed(checks)
-    if as_json:
-        print_json({"passed": not failed, "checks": [core.as_dict(check) for check in checks]})
-    else:
-        table = Table(box=None, pad_edge=False, header_style="bold", show_header=False)
-        for column in ("status", "check", "message"):
-            table.add_column(column)
-        for check in checks:
-            message = escape(check.message)
-            if check.fix and check.level != OK:
-                message += f"\n[muted]fix: {escape(check.fix)}[/]"
-            table.add_row(CHECK_STYLE[check.level], escape(check.check), message)
-        stdout.print(table)
-    if failed:
-        raise typer.Exit(int(ExitStatus.FAILURE))
+    from ccswitch.commands import health as commands
+
+    exit_with(commands.doctor(as_json))
 
 
 def register(app: typer.Typer) -> None:

@@ -10,22 +10,28 @@ import os
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
 
-from ccswitch.cli.common import load_profiles, reports_errors
-from ccswitch.console import stderr
+from ccswitch.cli.common import (
+    exit_with,
+    load_profiles,
+    profile_names,
+    reports_errors,
+    shell_names,
+)
+from ccswitch.console import escape, stderr
 from ccswitch.errors import UsageError
 from ccswitch.fsutil import atomic_write_text
 from ccswitch.launch import front_door
 from ccswitch.launch.shells import SHELLS
-from ccswitch.profiles.pins import PIN_FILENAME, find_pin_file, read_pin
+from ccswitch.profiles.pins import PIN_FILENAME, find_pin_file
 
 
 @reports_errors
 def run_profile(
     name: Annotated[
         Optional[str],
-        typer.Argument(help="Profile; default: the nearest .ccswitch pin, then the profile serving claude's --model, then `default`."),
+        typer.Argument(help="Profile; default: the nearest .ccswitch pin, then the profile serving claude's --model, then `default`.",
+                       autocompletion=profile_names),
     ] = None,
     command: Annotated[Optional[list[str]], typer.Argument(help="The command after --; default: claude.")] = None,
     dry_run: Annotated[
@@ -70,9 +76,9 @@ def run_profile(
 
 @reports_errors
 def env_profile(
-    name: Annotated[Optional[str], typer.Argument(help="Profile; default: the nearest .ccswitch pin, then `default`.")] = None,
+    name: Annotated[Optional[str], typer.Argument(help="Profile; default: the nearest .ccswitch pin, then `default`.", autocompletion=profile_names)] = None,
     shell: Annotated[
-        Optional[str], typer.Option("--shell", help=f"One of {', '.join(SHELLS)}; default from $SHELL.")
+        Optional[str], typer.Option("--shell", help=f"One of {', '.join(SHELLS)}; default from $SHELL.", autocompletion=shell_names)
     ] = None,
 ) -> None:
     """Print shell code that exports a profile's variables and unsets the provider variables it does not set.
@@ -86,7 +92,7 @@ def env_profile(
 
 @reports_errors
 def pin_profile(
-    name: Annotated[Optional[str], typer.Argument(help="Profile to pin to this directory.")] = None,
+    name: Annotated[Optional[str], typer.Argument(help="Profile to pin to this directory.", autocompletion=profile_names)] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove this directory's .ccswitch.")] = False,
 ) -> None:
     """Pin a profile to this directory (a `.ccswitch` file holding its name, never a secret).
@@ -110,12 +116,9 @@ def pin_profile(
         stderr.print(f"no {PIN_FILENAME} here; nothing to clear")
         return
     if name is None:
-        nearest = find_pin_file(cwd)
-        if nearest is None:
-            stderr.print(f"no {PIN_FILENAME} pin from {escape(cwd)} upwards")
-            raise typer.Exit(1)
-        # Plain print: scripts read `NAME<TAB>PATH`, and rich would expand the tab.
-        print(f"{read_pin(nearest)}\t{nearest}")
+        from ccswitch.commands.profiles import show_pin
+
+        exit_with(show_pin())
         return
     profile_set = load_profiles()
     

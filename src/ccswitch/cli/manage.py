@@ -7,26 +7,25 @@ hidden prompt or from stdin (`--token-stdin`), and goes to the OS keyring unless
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 from typing import Annotated, List, Optional
 
 import typer
 
 from ccswitch import paths
 from ccswitch.cli import common as cli_common
-from ccswitch.cli.common import reports_errors
+from ccswitch.cli.common import auth_modes, profile_names, reports_errors
 from ccswitch.console import stderr
 from ccswitch.errors import CcswitchError, UsageError, report
-from ccswitch.profiles import adding, manage, tokens
 from ccswitch.profiles.presets import presets_dir
-from ccswitch.profiles.store import open_for_change, save_profiles_text
+
+# The core of these commands (tomlkit edits, the keyring, subprocess) is imported inside each one:
+# `ccswitch --help` registers them all and should not pay for any (bench/startup.py).
 
 token_app = typer.Typer(
     help="Store or remove a profile's token in the OS keyring.\n\nExample: ccswitch token set glm",
     no_args_is_help=True,
+    rich_markup_mode="rich" if sys.stdout.isatty() else None,  # as the app's (cli.app)
 )
 
 
@@ -55,6 +54,8 @@ def _ask(question: str, check, secret: bool) -> str:  # type: ignore[no-untyped-
 
 def _read_secret(from_stdin: bool, what: str) -> str:
     """The token from stdin (one line) or a hidden prompt; never from an option."""
+    from ccswitch.profiles import tokens
+
     if from_stdin or not _stdin_is_terminal():
         if _stdin_is_terminal():
             raise UsageError("--token-stdin: stdin is a terminal; pipe the token in (e.g. `pass show glm | ccswitch …`)")
@@ -73,9 +74,9 @@ def _read_secret(from_stdin: bool, what: str) -> str:
 @reports_errors
 def add_profile(
     name: Annotated[str, typer.Argument(help="Name of the new profile.")],
-    extends: Annotated[Optional[str], typer.Option("--extends", "--preset", help="Start from this preset or profile.")] = None,
+    extends: Annotated[Optional[str], typer.Option("--extends", "--preset", help="Start from this preset or profile.", autocompletion=profile_names)] = None,
     base_url: Annotated[Optional[str], typer.Option("--base-url", help="Endpoint (claude appends /v1/messages).")] = None,
-    auth: Annotated[Optional[str], typer.Option("--auth", help="bearer, x-api-key or none.")] = None,
+    auth: Annotated[Optional[str], typer.Option("--auth", help="bearer, x-api-key or none.", autocompletion=auth_modes)] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Model `run` starts with.")] = None,
     opus: Annotated[Optional[str], typer.Option("--opus", help="Model behind the opus alias.")] = None,
     sonnet: Annotated[Optional[str], typer.Option("--sonnet", help="Model behind the sonnet alias.")] = None,
@@ -96,6 +97,8 @@ def add_profile(
 
     Example: pass show zhipu | ccswitch add myglm --extends glm --token-stdin
     """
+    from ccswitch.profiles import adding, manage, tokens
+
     env = dict(os.environ)
     request = adding.AddRequest(
         name, extends=extends, base_url=base_url, auth=auth, model=model, opus=opus, sonnet=sonnet, haiku=haiku,
@@ -107,15 +110,18 @@ def add_profile(
     known = cli_common.load_profiles(env).names() if interactive else []
     table, keyring_secret = adding.build_table(request, known, _ask if interactive else None, secret)
     profiles_path = paths.profiles_file(env)
-    done = manage.add_profile(profiles_path, presets_dir(), name, table, force=force, keyring_secret=keyring_secret,
-                              cache_path=paths.profiles_cache_file(env))
+    try:
+        done = manage.add_profile(profiles_path, presets_dir(), name, table, force=force,
+                                  keyring_secret=keyring_secret, cache_path=paths.profiles_cache_file(env))
+    except tokens.KeyringUnavailable:
+        raise CcswitchError(adding.no_keyring_message(name, table)) from None
     token_note = tokens.describe_token(table.get("token"), env, name).detail if "token" in table else "inherited or none"
     _say(f"{done} profile {name!r} in {profiles_path} (token: {token_note})")
 
 
 @reports_errors
 def remove_profile(
-    name: Annotated[str, typer.Argument(help="Profile to remove.")],
+    name: Annotated[str, typer.Argument(help="Profile to remove.", autocompletion=profile_names)],
     force: Annotated[bool, typer.Option("--force", help="Remove it even if it is active (default, pinned, in use).")] = False,
 ) -> None:
     """Remove one of your profiles, and its token from the OS keyring.
@@ -125,6 +131,8 @@ def remove_profile(
 
     Example: ccswitch remove oldgateway
     """
+    from ccswitch.profiles import manage
+
     env = dict(os.environ)
     notes = manage.remove_profile(paths.profiles_file(env), presets_dir(), name, cwd=os.getcwd(), env=env, force=force,
                                   cache_path=paths.profiles_cache_file(env))
@@ -133,31 +141,41 @@ def remove_profile(
 
 @reports_errors
 def rename_profile(
-    old: Annotated[str, typer.Argument(help="Current name.")],
+    old: Annotated[str, typer.Argument(help="Current name.", autocompletion=profile_names)],
     new: Annotated[str, typer.Argument(help="New name.")],
 ) -> None:
     """Rename one of your profiles; `default`, `extends`, `fallback` lists and its keyring entry follow.
 
     Example: ccswitch rename work work-gateway
     """
+    from ccswitch.profiles import manage
+
     env = dict(os.environ)
     _notes(manage.rename_profile(paths.profiles_file(env), presets_dir(), old, new, cwd=os.getcwd(), env=env,
                                 cache_path=paths.profiles_cache_file(env)))
 
 
 def _editor_command(env: dict[str, str]) -> list[str]:
+    import shlex
+
     editor = env.get("VISUAL") or env.get("EDITOR") or ("notepad" if sys.platform == "win32" else "vi")
     return shlex.split(editor, posix=sys.platform != "win32")
 
 
 @reports_errors
-def edit_profile(name: Annotated[str, typer.Argument(help="Profile to edit (a preset's name makes an override).")]) -> None:
+def edit_profile(name: Annotated[str, typer.Argument(help="Profile to edit (a preset's name makes an override).", autocompletion=profile_names)]) -> None:
     """Open a profile in $VISUAL/$EDITOR; on save it is checked, and re-opened with the error if wrong.
 
     Only that profile's tables are opened; the rest of profiles.toml stays byte for byte.
 
     Example: EDITOR=nano ccswitch edit work
     """
+    import subprocess
+    import tempfile
+
+    from ccswitch.profiles import manage
+    from ccswitch.profiles.store import open_for_change, save_profiles_text
+
     env = dict(os.environ)
     presets = presets_dir()
     opened = open_for_change(paths.profiles_file(env), presets, cache_path=paths.profiles_cache_file(env))
@@ -212,7 +230,7 @@ def edit_profile(name: Annotated[str, typer.Argument(help="Profile to edit (a pr
 
 @token_app.command("set")
 @reports_errors
-def token_set(name: Annotated[str, typer.Argument(help="Profile whose token to store.")]) -> None:
+def token_set(name: Annotated[str, typer.Argument(help="Profile whose token to store.", autocompletion=profile_names)]) -> None:
     """Store a profile's token in the OS keyring (hidden prompt, or stdin when piped).
 
     The profile is switched to `token = "keyring"` if it read its token elsewhere (a preset gets an
@@ -220,6 +238,8 @@ def token_set(name: Annotated[str, typer.Argument(help="Profile whose token to s
 
     Example: pass show zhipu | ccswitch token set glm
     """
+    from ccswitch.profiles import manage
+
     env = dict(os.environ)
     secret = _read_secret(False, f"Token for {name} (hidden)")
     _notes(manage.set_token(paths.profiles_file(env), presets_dir(), name, secret, cache_path=paths.profiles_cache_file(env)))
@@ -227,11 +247,13 @@ def token_set(name: Annotated[str, typer.Argument(help="Profile whose token to s
 
 @token_app.command("rm")
 @reports_errors
-def token_rm(name: Annotated[str, typer.Argument(help="Profile whose keyring token to delete.")]) -> None:
+def token_rm(name: Annotated[str, typer.Argument(help="Profile whose keyring token to delete.", autocompletion=profile_names)]) -> None:
     """Delete a profile's token from the OS keyring (profiles.toml is not changed).
 
     Example: ccswitch token rm glm
     """
+    from ccswitch.profiles import manage
+
     env = dict(os.environ)
     _notes(manage.remove_token(paths.profiles_file(env), presets_dir(), name))
 

@@ -3,25 +3,28 @@ undo it, and explain which setting wins."""
 
 from __future__ import annotations
 
-import difflib
 import os
 from typing import Annotated, Optional
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from ccswitch import paths
-from ccswitch.claude import precedence, sources
 from ccswitch.claude import settings as claude_settings
 from ccswitch.claude.models import DEFAULT_ALIAS
 from ccswitch.claude.precedence import SCOPE_SOURCE
 from ccswitch.claude.sources import rank, read_sources
 from ccswitch.claude.variables import CREDENTIAL_VARIABLES
-from ccswitch.cli.common import JsonOption, load_profiles, print_json, reports_errors
-from ccswitch.console import stderr, stdout
+from ccswitch.cli.common import (
+    JsonOption,
+    WideOption,
+    exit_with,
+    load_profiles,
+    profile_names,
+    reports_errors,
+    scope_names,
+)
+from ccswitch.console import escape, stderr
 from ccswitch.findings import Finding
-from ccswitch.profiles.active import stray_models
 from ccswitch.profiles.environment import (
     prepare_claude_state,
     profile_environment,
@@ -31,20 +34,19 @@ from ccswitch.profiles.model import Profile
 from ccswitch.profiles.routing import stray_model
 from ccswitch.profiles.tokens import TokenResolver
 from ccswitch.redact import mask
-from ccswitch.switching.backups import find_backup, list_backups
+from ccswitch.switching.backups import find_backup
 from ccswitch.switching.git import ensure_git_ignored, refuse_if_tracked
 from ccswitch.switching.records import (
     SCOPES,
     SettingsTarget,
-    active_records,
+    outside_git_note,
     target_for,
 )
-from ccswitch.switching.transaction import Change, off, restore, use
 
 ScopeOption = Annotated[
     str,
     typer.Option("--scope", help="user: your settings.json (or $CLAUDE_CONFIG_DIR's); "
-                 "project: .claude/settings.local.json at the git root (git-ignored)."),
+                 "project: .claude/settings.local.json at the git root (git-ignored).", autocompletion=scope_names),
 ]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Print the change as a diff (tokens masked); write nothing.")]
 
@@ -84,7 +86,9 @@ def _scope_label(target: SettingsTarget) -> str:
     return f"{target.scope} settings ({target.path})"
 
 
-def _print_diff(change: Change) -> None:
+def _print_diff(change) -> None:  # type: ignore[no-untyped-def]
+    import difflib
+
     style = change.style
 
     def text(data: dict | None, exists: bool) -> list[str]:
@@ -104,7 +108,7 @@ def _print_diff(change: Change) -> None:
 
 @reports_errors
 def use_profile(
-    name: Annotated[str, typer.Argument(help="Profile name.")],
+    name: Annotated[str, typer.Argument(help="Profile name.", autocompletion=profile_names)],
     scope: ScopeOption = "user",
     dry_run: DryRunOption = False,
     force: Annotated[bool, typer.Option("--force", help="Write the token even into a settings file that git tracks.")] = False,
@@ -119,6 +123,8 @@ def use_profile(
 
     Example: ccswitch use glm --dry-run && ccswitch use glm
     """
+    from ccswitch.switching.transaction import use
+
     env = dict(os.environ)
     profile = load_profiles(env).get(name)
     refuse_routes(profile, "use")
@@ -128,6 +134,9 @@ def use_profile(
     # override every `/model` choice in every later session (see README, "Switching the default").
     block = profile_environment(profile, token, include_model=False)
     note = None
+    outside_git = outside_git_note(target)
+    if outside_git:
+        stderr.print(f"[muted]{escape(outside_git)}[/]")
     if target.scope == "project" and not dry_run and target.root:
         note = ensure_git_ignored(target.root, target.path)
     elif any(block.get(variable) for variable in CREDENTIAL_VARIABLES) and not force:
@@ -161,6 +170,8 @@ def switch_off(scope: ScopeOption = "user", dry_run: DryRunOption = False) -> No
 
     Example: ccswitch off
     """
+    from ccswitch.switching.transaction import off
+
     env = dict(os.environ)
     target = _target(scope, env)
     change = off(target, paths.state_dir(env), paths.backups_dir(env), dry_run=dry_run, on_wait=_say_waiting)
@@ -190,6 +201,7 @@ def restore_backup(
     scope: ScopeOption = "user",
     dry_run: DryRunOption = False,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Bring back a settings file (and ccswitch's record of it) from the backup taken before a change.
 
@@ -197,23 +209,13 @@ def restore_backup(
 
     Example: ccswitch restore --list; ccswitch restore 20261122-0815
     """
+    from ccswitch.commands import switching as commands
+    from ccswitch.switching.transaction import restore
+
     env = dict(os.environ)
     backups = paths.backups_dir(env)
     if list_:
-        rows = list_backups(backups)
-        if as_json:
-            print_json(rows)
-            return
-        if not rows:
-            stderr.print("no backups yet (ccswitch takes one before every change it makes)")
-            return
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        for column in ("id", "created", "before", "file"):
-            table.add_column(column)
-        for row in rows:
-            table.add_row(escape(str(row["id"])), escape(str(row["created"])), escape(str(row["reason"])),
-                          escape(str(row["settings_path"])) + ("" if row["existed"] else " [muted](did not exist)[/]"))
-        stdout.print(table)
+        exit_with(commands.list_restore_points(as_json, wide))
         return
     target = _target(scope, env)
     backup = find_backup(backups, backup_id, target.path)
@@ -225,18 +227,10 @@ def restore_backup(
                  f"(taken before `{escape(str(backup['reason']))}`)\n[muted]the file as it was is in backup {change.backup_id}[/]")
 
 
-def _analysis(env: dict[str, str]) -> dict[str, object]:
-    cwd = os.getcwd()
-    active = active_records(paths.state_dir(env), paths.claude_user_settings(env), cwd)
-    situation = precedence.gather(env, cwd, active)
-    analysis = situation.analyze()
-    strays = stray_models(load_profiles(env), active, situation.sources)
-    analysis["warnings"] = [*analysis["warnings"], *(f.as_dict() for f in strays)]  # type: ignore[misc]
-    return analysis
-
-
 def _print_conflicts(env: dict[str, str], only_overrides: bool = False) -> None:
-    for warning in _analysis(env)["warnings"]:  # type: ignore[union-attr]
+    from ccswitch.commands import switching as commands
+
+    for warning in commands.analysis(env)["warnings"]:  # type: ignore[union-attr]
         if only_overrides and warning["code"] != "override":
             continue
         stderr.print(f"[warning]warning:[/] {escape(warning['message'])}")
@@ -247,43 +241,9 @@ def show_status(as_json: JsonOption = False) -> None:
 
     Example: ccswitch status
     """
-    env = dict(os.environ)
-    data = _analysis(env)
-    if as_json:
-        print_json(data)
-        return
-    for scope, active in data["active"].items():  # type: ignore[union-attr]
-        if active:
-            changed = f" [warning](changed since: {escape(', '.join(active['changed']))})[/]" if active["changed"] else ""
-            stdout.print(f"{scope} scope: [name]{escape(str(active['profile']))}[/] since {escape(str(active['since']))} "
-                         f"[muted]({escape(str(active['path']))})[/]{changed}")
-        else:
-            stdout.print(f"{scope} scope: [muted]no ccswitch profile[/]")
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("variable", "value", "from"):
-        table.add_column(column)
-    unset = 0
-    blanked: dict[str, list[str]] = {}
-    for row in data["variables"]:  # type: ignore[union-attr]
-        if row["source"] is None:
-            unset += 1
-        elif not row["set"]:
-            # A blank value wins like any other and counts as unset: one line per source is enough.
-            blanked.setdefault(sources.LABELS.get(row["source"], row["source"]), []).append(row["name"])
-        else:
-            table.add_row(escape(row["name"]), escape(row["value"]), escape(sources.LABELS.get(row["source"], row["source"])))
-    model = data["model"]
-    table.add_row("model (session)", escape(str(model["value"] or "-")), escape(str(model["source"])))  # type: ignore[index]
-    stdout.print(table)
-    for label, names in blanked.items():
-        stdout.print(f"[muted]blanked (unset for claude) by {escape(label)}: {escape(', '.join(names))}[/]")
-    if unset:
-        stdout.print(f"[muted]{unset} other managed variables are set nowhere[/]")
-    for source in data["sources"]:  # type: ignore[union-attr]
-        state = "error" if source["error"] else ("present" if source["exists"] else "absent")
-        stdout.print(f"[muted]{source['label']}: {escape(str(source['path']))} ({state})[/]")
-    for warning in data["warnings"]:  # type: ignore[union-attr]
-        stderr.print(f"[warning]warning:[/] {escape(warning['message'])}")
+    from ccswitch.commands import switching as commands
+
+    exit_with(commands.show_status(as_json))
 
 
 def register(app: typer.Typer) -> None:

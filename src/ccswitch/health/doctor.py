@@ -20,15 +20,15 @@ from ccswitch.claude.sources import SHELL, Source
 from ccswitch.claude.state import ONBOARDING_KEY
 from ccswitch.errors import CcswitchError, ProfileFileError
 from ccswitch.findings import FAIL, OK, WARN, Finding
-from ccswitch.profiles.active import stray_models
+from ccswitch.fsutil import read_json
+from ccswitch.profiles.active import missing_active, stray_models
 from ccswitch.profiles.model import ProfileSet
 from ccswitch.profiles.schema import validate_user_file
 from ccswitch.profiles.store import build_profile_set, read_toml
 from ccswitch.profiles.tokens import describe_token, reference_kind
 from ccswitch.switching.records import active_records
 
-# The first Node that npm can install current claude releases on (docs/claude-code.md).
-NODE_FOR_CURRENT_CLAUDE = 22
+CLAUDE_PACKAGE = "@anthropic-ai/claude-code"
 
 # Source names (claude.sources.SETTINGS_SOURCES) -> the short names of doctor's "<name> settings" checks.
 CHECK_LABELS = {"managed": "managed", "project-local": "local", "project": "project", "user": "user"}
@@ -112,24 +112,88 @@ def claude_checks(env: Mapping[str, str], which: Which, run: Runner) -> list[Fin
                       "reinstall claude: npm install -g @anthropic-ai/claude-code")]
     checks = [checked("claude", OK, f"{found}{override}: {version}")]
     if "node_modules" in os.path.realpath(found).split(os.sep):
-        checks.append(node_check(env, which, run))
+        checks.append(node_check(env, which, run, installed_package(found)))
     return checks
 
 
-def node_check(env: Mapping[str, str], which: Which, run: Runner) -> Finding:
+def installed_package(program: str) -> dict | None:
+    """The package.json of the npm package a claude binary belongs to (its `version`, `engines`)."""
+    directory = os.path.dirname(os.path.realpath(program))
+    for _ in range(4):
+        data = read_json(os.path.join(directory, "package.json"))
+        if isinstance(data, dict) and data.get("name") == CLAUDE_PACKAGE:
+            return data
+        directory = os.path.dirname(directory)
+    return None
+
+
+def node_check(env: Mapping[str, str], which: Which, run: Runner, package: dict | None = None) -> Finding:
+    """Node against what the installed claude package declares in `engines`: the package's own
+    word, not a version remembered here (npm installs a package whose `engines` the running Node
+    does not meet, with an EBADENGINE warning, and a native claude may well run)."""
+    engines = (package or {}).get("engines")
+    wanted = engines.get("node") if isinstance(engines, dict) else None
+    label = f"claude {package.get('version', '?')}" if package else "claude"
+    upgrade = f"install Node.js {wanted}" if isinstance(wanted, str) else "install Node.js"
     node = which("node", path=env.get("PATH", os.defpath))
     if not node:
         return checked("node", WARN, "claude came from npm, but node is not on PATH",
-                     "install Node.js 22 or later, or npm cannot update claude")
+                       f"{upgrade}, or npm cannot update claude")
     version, problem = _first_line(run, [node, "--version"], env)
     if problem:
-        return checked("node", WARN, f"{node} --version failed: {problem}", "reinstall Node.js 22 or later")
-    match = re.match(r"v?(\d+)", version)
-    if match and int(match.group(1)) < NODE_FOR_CURRENT_CLAUDE:
+        return checked("node", WARN, f"{node} --version failed: {problem}", f"reinstall Node.js ({upgrade})")
+    if not isinstance(wanted, str):
+        return checked("node", OK, f"node {version}")
+    meets = satisfies(version, wanted)
+    if meets is False:
         return checked("node", WARN,
-                     f"node {version}: npm installs and updates of claude stop at 2.1.197 below Node {NODE_FOR_CURRENT_CLAUDE}",
-                     f"upgrade Node.js to {NODE_FOR_CURRENT_CLAUDE} or later")
-    return checked("node", OK, f"node {version}")
+                       f"node {version} is below what {label} declares (package.json engines: node {wanted}); npm warns "
+                       f"(EBADENGINE) on installs and updates, and a release may stop running on it",
+                       f"upgrade Node.js to {wanted}")
+    return checked("node", OK, f"node {version}" + (f" ({label} asks for {wanted})" if meets else ""))
+
+
+_COMPARATOR = re.compile(r"(>=|<=|>|<|=|\^|~)?\s*v?(\d+)(?:\.(\d+|x|\*))?(?:\.(\d+|x|\*))?")
+
+
+def satisfies(version: str, spec: str) -> bool | None:
+    """Whether a Node version meets an npm `engines` range (`>=22.0.0`, `^20.19 || >=22`, `18.x`);
+    None when the range is not one of those forms (then doctor claims nothing)."""
+    match = re.match(r"v?(\d+)\.(\d+)\.(\d+)", version.strip())
+    if not match:
+        return None
+    have = tuple(int(part) for part in match.groups())
+    for alternative in spec.split("||"):
+        words = re.findall(r"(?:>=|<=|>|<|=|\^|~)?\s*v?[\dx*.]+", alternative.strip())
+        if not words or "".join(w.replace(" ", "") for w in words) != alternative.replace(" ", ""):
+            return None
+        if all(_meets(have, word) for word in words):
+            return True
+    return False
+
+
+def _meets(have: tuple[int, ...], word: str) -> bool:
+    match = _COMPARATOR.fullmatch(word.strip())
+    if not match:
+        return False
+    operator, major, minor, patch = match.groups()
+    parts = [int(major), *(int(p) if p and p not in "x*" else None for p in (minor, patch))]
+    low = tuple(p or 0 for p in parts)
+    if operator in (None, "=") and None in parts:  # 18.x: any 18
+        return have[:parts.index(None)] == tuple(parts[:parts.index(None)])
+    if operator in (None, "="):
+        return have == low
+    if operator == ">=":
+        return have >= low
+    if operator == ">":
+        return have > low
+    if operator == "<":
+        return have < low
+    if operator == "<=":
+        return have <= low
+    if operator == "^":
+        return have >= low and have[0] == low[0]
+    return have >= low and have[:2] == low[:2]  # ~
 
 
 def _first_line(run: Runner, argv: list[str], env: Mapping[str, str]) -> tuple[str, str | None]:
@@ -250,6 +314,8 @@ def run_doctor(env: Mapping[str, str], project_dir: str, presets_directory: str,
     checks.extend(conflict_checks(sources, env, situation.claude_state, situation.active, situation.claude_state_path))
     if any(active.values()) and (profile_set is not None or not os.path.exists(paths.profiles_file(env))):
         known = profile_set or build_profile_set({}, None, paths.profiles_file(env), presets_directory)
+        checks.extend(Finding(f.code, f.level, f.message, f.fix, check="active profile")
+                      for f in missing_active(known, active))
         checks.extend(Finding(f.code, f.level, f.message, f.fix, check="session model")
                       for f in stray_models(known, active, sources))
     checks.append(onboarding_check(situation.claude_state_path, situation.claude_state, situation.claude_state_error,

@@ -215,7 +215,7 @@ def classify_response(status: int, body: bytes, content_type: str, model: str, s
         if not isinstance(data, dict) or data.get("type") != "message":
             return Outcome.OTHER, f"HTTP {status} but the answer is not a Messages API message (is base_url right?)"
         return Outcome.OK, ""
-    detail = message or _snippet(body) or f"HTTP {status}"
+    detail = message or _snippet(body, content_type) or f"HTTP {status}"
     if status in (401, 403):
         return Outcome.AUTH, detail
     if status == 404:
@@ -307,8 +307,22 @@ def _error_message(body: bytes) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _snippet(body: bytes) -> str:
+def _snippet(body: bytes, content_type: str = "") -> str:
+    """A non-API answer in a few words. An HTML page (a proxy's or a CDN's error page) is named by
+    its title or first heading, never dumped: its markup says nothing and floods the table."""
     text = " ".join(body.decode("utf-8", "replace").split())
+    if "html" in content_type.lower() or text[:200].lstrip().lower().startswith(("<!doctype html", "<html", "<head", "<body")):
+        import html
+        import re
+
+        found = None
+        for tag in ("title", "h1", "h2"):
+            match = re.search(rf"<{tag}\b[^>]*>(.*?)</{tag}\s*>", text, re.IGNORECASE | re.DOTALL)
+            words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split()) if match else ""
+            if words:
+                found = words
+                break
+        return f"an HTML page: {found[:80]}" if found else "an HTML page, not an API answer"
     return text[:DETAIL_LIMIT]
 
 

@@ -19,6 +19,7 @@ def choose_profile(
     profile_set: ProfileSet,
     model: str | None = None,
     env: Mapping[str, str] | None = None,
+    command: str = "run",
 ) -> tuple[str, str]:
     """(profile name, why it was chosen). The one place that decides, first match wins:
 
@@ -27,7 +28,7 @@ def choose_profile(
     3. routing: the profile whose `serves` patterns match `model` (the `--model` passed to claude),
        unless it is a claude alias (`opus`, `sonnet[1m]`, ...), which names a tier, not a provider;
     4. `default` in profiles.toml;
-    5. otherwise an error.
+    5. otherwise an error, whose hint names `command` (`run` or `env`).
     """
     if name:
         return name, NAMED
@@ -50,5 +51,5 @@ def choose_profile(
     no_route = f", no profile whose `serves` matches model {model!r}," if routed_nowhere else ","
     raise UsageError(
         f"no profile named, no {PIN_FILENAME} pin from {cwd} upwards{no_route} and no `default` in "
-        f"{profile_set.path}; name one (ccswitch run NAME) or pin one (ccswitch pin NAME)"
+        f"{profile_set.path}; name one (ccswitch {command} NAME) or pin one (ccswitch pin NAME)"
     )

@@ -119,7 +119,8 @@ def run(
     cwd = os.getcwd() if cwd is None else cwd
     profile_set = load_profiles(env)
     tokens = TokenResolver(env)  # a password manager prompts once, even when a fallback is probed
-    plan = prepare(name, command, profile_set=profile_set, env=env, cwd=cwd, tokens=tokens, gateway=gateway)
+    plan = prepare(name, command, profile_set=profile_set, env=env, cwd=cwd, tokens=tokens, gateway=gateway,
+                   dry_run=dry_run)
     checked: list[str] = []
     # A gateway fails over on every request; the probe before launch is for a direct one.
     if (fallback or plan.profile.fallback_check) and plan.gateway is None:

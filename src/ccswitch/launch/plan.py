@@ -41,7 +41,7 @@ from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
 from ccswitch.errors import CcswitchError, UsageError
 from ccswitch.findings import WARN, Finding
 from ccswitch.launch.choice import NAMED, choose_profile
-from ccswitch.launch.program import resolve_command
+from ccswitch.launch.program import missing_program, resolve_command
 from ccswitch.launch.settings_file import (
     settings_file_name,
     settings_text,
@@ -110,8 +110,10 @@ def prepare(
     choice: tuple[str, str] | None = None,
     tokens: TokenResolver | None = None,
     gateway: bool = False,
+    dry_run: bool = False,
 ) -> Launch:
     """Work out the argv, environment and settings for `ccswitch run`; touches nothing on disk.
+    With `dry_run`, a program that is not installed still gets its plan (path None).
 
     `choice` is a (profile, reason) already decided (a fallback); otherwise choose_profile decides.
     `tokens` is the invocation's resolver (a `cmd:` or keyring token is fetched once per command).
@@ -122,7 +124,7 @@ def prepare(
     tokens = tokens or TokenResolver(env)
     profile, reason, token = _profile_and_token(choice, profile_set, env, tokens)
     base_env = child_base_environment(env)
-    argv, path, is_claude = resolve_command(command, base_env)
+    argv, path, is_claude = resolve_command(command, base_env, missing_ok=dry_run)
     # Name the claude session, so that `usage` (and the gateway's records) know which profile ran it.
     session = (given_session_id(argv[1:]) or (new_session_id() if session_id_to_add(argv[1:]) else None)
                if is_claude else None)
@@ -203,6 +205,8 @@ def describe_launch(launch: Launch, inherited: Mapping[str, str]) -> str:
     import shlex  # --dry-run only
 
     lines = [f"profile: {launch.profile.name} ({launch.reason})", f"command: {shlex.join(launch.argv)}"]
+    if launch.path is None:  # a dry run shows the plan even so
+        lines.append(f"note: {missing_program(launch.argv[0], launch.is_claude, launch.env)}; a real run stops here")
     if launch.settings is not None:
         lines.append(f"settings file {launch.settings_path} (0600; token masked here):")
         lines.append(json.dumps(launch.masked_settings(), indent=2, ensure_ascii=False, sort_keys=True))
@@ -237,7 +241,8 @@ def prepare_env(
     tokens: TokenResolver | None = None,
 ) -> tuple[str, list[Finding]]:
     """(what to eval, warnings). With `reveal` False the token is masked (output to a terminal)."""
-    profile, _, token = _profile_and_token(choose_profile(name, cwd, profile_set), profile_set, env, tokens)
+    choice = choose_profile(name, cwd, profile_set, command="env")
+    profile, _, token = _profile_and_token(choice, profile_set, env, tokens)
     refuse_routes(profile, "env")
     environment = profile_environment(profile, token)
     warnings = [

@@ -30,23 +30,28 @@ def find_program(command: str, env: Mapping[str, str]) -> str | None:
     return None
 
 
-def resolve_command(command: Sequence[str], env: Mapping[str, str]) -> tuple[list[str], str, bool]:
-    """(argv, executable path, is it claude). `claude` means $CCSWITCH_CLAUDE when that is set."""
+def resolve_command(command: Sequence[str], env: Mapping[str, str], *,
+                    missing_ok: bool = False) -> tuple[list[str], str | None, bool]:
+    """(argv, executable path, is it claude). `claude` means $CCSWITCH_CLAUDE when that is set.
+    A program that is not there is an error, or, with `missing_ok` (a dry run), a None path."""
     argv = list(command) or [DEFAULT_COMMAND]
-    override = env.get(paths.ENV_CLAUDE_PROGRAM)
     is_claude = is_claude_command(argv[0], env)
     if is_claude and argv[0] == DEFAULT_COMMAND:
         argv[0] = paths.claude_program(env)  # the same claude `doctor` checks
     path = find_program(argv[0], env)
-    if path is None:
-        if is_claude:
-            where = f"{paths.ENV_CLAUDE_PROGRAM}={override}" if override else "PATH"
-            raise CcswitchError(
-                f"claude not found ({where}); install it with `{INSTALL_HINT}`, "
-                f"or set {paths.ENV_CLAUDE_PROGRAM} to the claude binary"
-            )
-        raise CcswitchError(f"{argv[0]}: command not found")
+    if path is None and not missing_ok:
+        raise CcswitchError(missing_program(argv[0], is_claude, env))
     return argv, path, is_claude
+
+
+def missing_program(program: str, is_claude: bool, env: Mapping[str, str]) -> str:
+    """Why the program cannot be started, and what to do."""
+    if is_claude:
+        override = env.get(paths.ENV_CLAUDE_PROGRAM)
+        where = f"{paths.ENV_CLAUDE_PROGRAM}={override}" if override else "PATH"
+        return (f"claude not found ({where}); install it with `{INSTALL_HINT}`, "
+                f"or set {paths.ENV_CLAUDE_PROGRAM} to the claude binary")
+    return f"{program}: command not found"
 
 
 def exec_program(

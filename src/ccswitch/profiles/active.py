@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from ccswitch import paths
 from ccswitch.claude.sources import SHELL, Source
-from ccswitch.findings import Finding
+from ccswitch.findings import WARN, Finding
 from ccswitch.profiles.model import ProfileSet
 from ccswitch.profiles.pins import find_pin
 from ccswitch.profiles.routing import stray_model
@@ -50,3 +50,21 @@ def stray_models(profile_set: ProfileSet, active: Mapping[str, Mapping[str, obje
             stray = stray_model(profile_set.get(name), [s for s in sources if s.name != SHELL])
             return [stray[0]] if stray is not None else []
     return []
+
+
+def missing_active(profile_set: ProfileSet, active: Mapping[str, Mapping[str, object] | None]) -> list[Finding]:
+    """A scope whose settings file `use` filled from a profile that no longer exists (`remove
+    --force`, or a hand edit): its values are still in the file, and nothing names them any more."""
+    found = []
+    for scope in ("project", "user"):
+        record = active.get(scope)
+        name = record.get("profile") if record else None
+        if isinstance(name, str) and name not in profile_set:
+            where = record.get("settings_path") if record else None
+            off = "ccswitch off" + (" --scope project" if scope == "project" else "")
+            fix = f"`{off}` takes its values out, or `ccswitch use OTHER` replaces them"
+            found.append(Finding(
+                "active-profile-gone", WARN,
+                f"the {scope} settings{f' ({where})' if where else ''} still hold profile {name!r} from `ccswitch use`, "
+                f"but no profile of that name exists any more; {fix}", fix))
+    return found

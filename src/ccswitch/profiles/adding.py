@@ -141,3 +141,29 @@ def _url_problem(answer: str) -> str | None:
 def _no_problem(answer: str) -> str | None:
     return None
 
+
+
+def add_command(name: str, table: dict[str, object]) -> list[str]:
+    """`ccswitch add ...` that builds `table` again, without its token: for a message to copy from."""
+    argv = ["ccswitch", "add", name]
+    for key, option in (("extends", "--extends"), ("base_url", "--base-url"), ("auth", "--auth"),
+                        ("model", "--model"), ("description", "--description")):
+        if table.get(key):
+            argv += [option, str(table[key])]
+    for tier, model in dict(table.get("models") or {}).items():  # type: ignore[call-overload]
+        argv += [f"--{tier}", str(model)]
+    for var, value in dict(table.get("env") or {}).items():  # type: ignore[call-overload]
+        argv += ["--env", f"{var}={value}"]
+    return argv
+
+
+def no_keyring_message(name: str, table: dict[str, object]) -> str:
+    """What works on a machine with no OS keyring, as the exact commands for this profile."""
+    import shlex
+
+    base = shlex.join(add_command(name, table))
+    variable = "".join(c if c.isalnum() else "_" for c in name.upper()) + "_API_KEY"
+    return (f"no OS keyring is available here (headless system?), so the token cannot be stored there; nothing was "
+            f"written. What works on this machine: the token in a variable: `{base} --token-env {variable}` "
+            f"(then export {variable}); a command that prints it: `{base} --token-cmd 'pass show {name}'`; or the "
+            f"token in profiles.toml (0600): `pass show {name} | {base} --token-stdin --plain-text`")

@@ -27,6 +27,7 @@ from ccswitch.profiles.schema import (
 from ccswitch.profiles.store import (
     ProfilesFile,
     check_profiles_text,
+    ensure_writable,
     open_for_change,
     save_profiles_text,
 )
@@ -84,6 +85,7 @@ def add_profile(
     new_text = tomledit.add_profile(opened.text, name, table)
     check_profiles_text(opened, new_text, presets_directory)
     if keyring_secret is not None:
+        ensure_writable(profiles_path)  # the keyring entry must not outlive a write that fails
         tokens.keyring_set(tokens.keyring_entry(str(table.get("token", tokens.KEYRING_REF)), name), keyring_secret)
     save_profiles_text(opened, new_text, presets_directory)
     return "replaced" if name in opened.profile_set.user else "added"
@@ -144,6 +146,8 @@ def rename_profile(
     check_name(new)
     opened = open_for_change(profiles_path, presets_directory, cache_path=cache_path)
     _require_user_profile(opened, old, "rename")
+    if new == old:
+        raise UsageError(f"rename: {old!r} is already called {new!r}; nothing to do")
     if new in opened.profile_set.user:
         raise UsageError(f"profile {new!r} already exists; remove it first or pick another name")
     # `old` itself may extend the preset: renamed, it becomes the preset's override, which is fine.
@@ -161,6 +165,7 @@ def rename_profile(
         except CcswitchError as error:
             notes.append(f"warning: no keyring entry moved: {error.message}")
         else:
+            ensure_writable(profiles_path)  # the new entry must not outlive a write that fails
             tokens.keyring_set(new, value or "")
             moved_secret = True
     save_profiles_text(opened, new_text, presets_directory)

@@ -3,7 +3,11 @@ the model names it serves as shell-style patterns (`serves = ["kimi-k2*"]`).
 
 Ranking, best first: the most specific matching pattern (an exact name beats any pattern; then more
 literal characters); then a user profile over a preset; then a profile whose token is available
-over one whose token is missing. Two candidates still equal is an error that names both.
+over one whose token is missing. Candidates still equal (out of the box: `glm` and `zai` both serve
+`glm-*`, `qwen` and `qwen-coding` both `qwen*`) are told apart by a tie-break, never an error: the
+user's `default` first, then a profile with `prefer_when_tied = true` (the region-primary presets
+`glm` and `qwen` carry it), then the first name in alphabetical order. The route says which rule
+decided, and `which` prints it.
 Matching is case-sensitive, as providers' model ids are (`Qwen/...` on ModelScope is not
 OpenRouter's `qwen/...`), and `*`/`?` do not cross a `/`, as in paths: `qwen*` serves
 `qwen3-coder-plus` but not the vendor-prefixed slug `qwen/qwen3-coder`.
@@ -15,7 +19,6 @@ from collections.abc import Mapping, Sequence
 
 from ccswitch.claude.models import DEFAULT_ALIAS, is_alias, strip_context_suffix
 from ccswitch.claude.sources import Source
-from ccswitch.errors import UsageError
 from ccswitch.findings import WARN, Finding
 from ccswitch.profiles.environment import is_third_party, tier_models
 from ccswitch.profiles.model import Profile, ProfileSet
@@ -24,21 +27,27 @@ from ccswitch.profiles.tokens import describe_token
 
 
 class Route:
-    __slots__ = ("profile", "origin", "pattern", "token_found", "rank")
+    __slots__ = ("profile", "origin", "pattern", "token_found", "rank", "default", "preferred", "tie_break")
 
-    def __init__(self, profile: str, origin: str, pattern: str, token_found: bool) -> None:
+    def __init__(self, profile: str, origin: str, pattern: str, token_found: bool, default: bool = False,
+                 preferred: bool = False) -> None:
         self.profile = profile
         self.origin = origin
         self.pattern = pattern
         self.token_found = token_found
         self.rank = (*specificity(pattern), origin == "user", token_found)
+        self.default = default  # the user's `default`
+        self.preferred = preferred  # `prefer_when_tied = true`
+        self.tie_break: str | None = None  # why it won over candidates of equal rank, when there were some
 
     def as_dict(self) -> dict[str, object]:
-        return {"profile": self.profile, "origin": self.origin, "pattern": self.pattern, "token_found": self.token_found}
+        return {"profile": self.profile, "origin": self.origin, "pattern": self.pattern, "token_found": self.token_found,
+                "tie_break": self.tie_break}
 
     def reason(self) -> str:
         token = "token found" if self.token_found else "token missing"
-        return f"{self.origin} profile {self.profile!r} serves {self.pattern!r} ({token})"
+        tie = f"; {self.tie_break}" if self.tie_break else ""
+        return f"{self.origin} profile {self.profile!r} serves {self.pattern!r} ({token}){tie}"
 
 
 def candidates(model: str, profile_set: ProfileSet, env: Mapping[str, str]) -> list[Route]:
@@ -51,24 +60,31 @@ def candidates(model: str, profile_set: ProfileSet, env: Mapping[str, str]) -> l
             continue
         best = max(matching, key=specificity)
         found = profile.auth == "none" or describe_token(profile.token, env).found
-        routes.append(Route(name, profile.origin, best, found))
-    routes.sort(key=lambda r: r.rank, reverse=True)
+        routes.append(Route(name, profile.origin, best, found, default=name == profile_set.default,
+                            preferred=bool(profile.prefer_when_tied)))
+    # Names in order first: the sort below is stable, so the first name wins a tie nothing else breaks.
+    routes.sort(key=lambda r: r.profile)
+    routes.sort(key=lambda r: (r.rank, r.default, r.preferred), reverse=True)
     return routes
 
 
 def route_model(model: str, profile_set: ProfileSet, env: Mapping[str, str]) -> Route | None:
-    """The profile that serves `model`, None when none does; a tie is a UsageError naming both."""
+    """The profile that serves `model`, None when none does; equals are told apart by the tie-break."""
     routes = candidates(model, profile_set, env)
     if not routes:
         return None
-    if len(routes) > 1 and routes[0].rank == routes[1].rank:
-        tied = [r.profile for r in routes if r.rank == routes[0].rank]
-        raise UsageError(
-            f"model {model!r} is served equally well by profiles {', '.join(repr(t) for t in tied)} "
-            f"(pattern {routes[0].pattern!r}); name one (`ccswitch run {tied[0]} ...`) or give one a more "
-            "specific `serves` pattern"
-        )
-    return routes[0]
+    best = routes[0]
+    tied = [r for r in routes[1:] if r.rank == best.rank]
+    if tied:
+        others = ", ".join(repr(r.profile) for r in tied)
+        if best.default and not any(r.default for r in tied):
+            why = "it is your `default`"
+        elif best.preferred and not any(r.preferred for r in tied):
+            why = "it has prefer_when_tied = true"
+        else:
+            why = "its name comes first"
+        best.tie_break = f"chosen over {others}, which match{'es' if len(tied) == 1 else ''} as well: {why}"
+    return best
 
 
 def serves_model(profile: Profile, model: str) -> bool:

@@ -31,12 +31,15 @@ SCALAR_KEYS = (
 INT_KEYS = ("context_window",)  # tokens
 TABLE_KEYS = ("models", "env", "headers", "routes")
 LIST_KEYS = ("serves", "fallback")  # arrays of strings; a child's array replaces its parent's
-BOOL_KEYS = ("fallback_check",)
+BOOL_KEYS = ("fallback_check", "prefer_when_tied")
 PROFILE_KEYS = SCALAR_KEYS + INT_KEYS + TABLE_KEYS + LIST_KEYS + BOOL_KEYS
 # A context window claude could plan for: at least a few turns, at most what any model offers.
 CONTEXT_WINDOW_RANGE = (4_096, 100_000_000)
 TOP_LEVEL_KEYS = ("schema", "default", "profiles")
-NAME_RE = re.compile(r"[A-Za-z0-9._-]+\Z")
+# A name becomes part of file names (the settings file `run` hands claude, backups) and keyring
+# entries: 64 characters leave room under every file system's 255-byte limit.
+MAX_NAME_LENGTH = 64
+NAME_RE = re.compile(r"[A-Za-z0-9._-]{1,%d}\Z" % MAX_NAME_LENGTH)
 ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _HEADER_NAME_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 
@@ -71,10 +74,21 @@ def validate_user_file(data: Mapping[str, object], path: str, text: str = "") ->
     return profiles, default
 
 
+def name_problem(name: str) -> str | None:
+    """What is wrong with a profile name, or None."""
+    if len(name) > MAX_NAME_LENGTH:
+        return (f"profile name {name[:24]!r}... is {len(name)} characters long; at most {MAX_NAME_LENGTH} "
+                "(a name becomes part of file names and keyring entries)")
+    if not NAME_RE.match(name):
+        return f"bad profile name {name!r}: use only letters, digits, '.', '_' and '-'"
+    return None
+
+
 def check_name(name: str) -> None:
     """A name given on the command line for a new profile."""
-    if not NAME_RE.match(name):
-        raise UsageError(f"bad profile name {name!r}: use only letters, digits, '.', '_' and '-'")
+    problem = name_problem(name)
+    if problem:
+        raise UsageError(problem)
 
 
 class _Problem(Exception):
@@ -88,8 +102,9 @@ class _Problem(Exception):
 def validate_profile_table(name: str, raw: Mapping[str, object], path: str, text: str = "") -> None:
     """Check one profile's fields. Used for user profiles and presets alike."""
     try:
-        if not NAME_RE.match(name):
-            raise _Problem(None, f"bad profile name {name!r}: use only letters, digits, '.', '_' and '-'")
+        problem = name_problem(name)
+        if problem:
+            raise _Problem(None, problem)
         for key, value in raw.items():
             _check_type(key, value)
         for check in (_check_scalars, _check_references, _check_models, _check_routes, _check_env, _check_headers):
@@ -142,10 +157,10 @@ def _check_references(name: str, raw: Mapping[str, object]) -> None:
     only fail at launch, far from the line that is wrong."""
     extends = raw.get("extends")
     if isinstance(extends, str) and not NAME_RE.match(extends):
-        raise _Problem("extends", f"extends: bad profile name {extends!r}")
+        raise _Problem("extends", f"extends: {name_problem(extends)}")
     for fallback in raw.get("fallback", ()):  # type: ignore[union-attr]
         if not NAME_RE.match(fallback):
-            raise _Problem("fallback", f"fallback: bad profile name {fallback!r}")
+            raise _Problem("fallback", f"fallback: {name_problem(fallback)}")
         if fallback == name:
             raise _Problem("fallback", "fallback: a profile cannot fall back to itself")
     token = raw.get("token")

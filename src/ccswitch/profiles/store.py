@@ -12,7 +12,7 @@ import os
 import re
 import sys
 
-from ccswitch.errors import ProfileFileError
+from ccswitch.errors import CcswitchError, ProfileFileError
 from ccswitch.fsutil import PRIVATE_FILE, atomic_write_text, ensure_private_dir
 from ccswitch.profiles.model import ProfileSet
 from ccswitch.profiles.presets import preset_names, preset_path
@@ -150,11 +150,34 @@ def save_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: s
     if current != (opened.text if opened.exists else None):
         raise ProfileFileError(path, "changed on disk while ccswitch was changing it; nothing written, try again")
     directory = os.path.dirname(os.path.realpath(path))
-    # The directory holding tokens must not be listable by others: made so if it is ours.
-    ensure_private_dir(directory, tighten=True)
-    atomic_write_text(path, new_text, mode=PRIVATE_FILE)
+    try:
+        # The directory holding tokens must not be listable by others: made so if it is ours.
+        ensure_private_dir(directory, tighten=True)
+        atomic_write_text(path, new_text, mode=PRIVATE_FILE)
+    except OSError as error:
+        raise _unwritable(path, error) from None
     _drop_cache(opened.cache_path)
     return profile_set
+
+
+def ensure_writable(path: str) -> None:
+    """Fail now, with one line, if profiles.toml cannot be written: before a change that must not
+    happen alone (a token put into the keyring for a profile the file would then not name)."""
+    directory = os.path.dirname(os.path.realpath(path))
+    import tempfile  # only on the way to a write
+
+    try:
+        ensure_private_dir(directory, tighten=True)
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".ccswitch-write-check.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        raise _unwritable(path, error) from None
+
+
+def _unwritable(path: str, error: OSError) -> CcswitchError:
+    where = error.filename if isinstance(error.filename, str) else os.path.dirname(path)
+    return CcswitchError(f"cannot write {path}: {error.strerror or error} ({where}); nothing was changed")
 
 
 def _drop_cache(cache_path: str | None) -> None:

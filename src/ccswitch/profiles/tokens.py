@@ -149,6 +149,11 @@ class TokenResolver:
 NO_BACKEND_HINT = 'use token = "env:VAR" or token = "cmd:COMMAND" instead'
 
 
+class KeyringUnavailable(CcswitchError):
+    """No OS keyring here (a headless Linux box without Secret Service): `add` answers it with the
+    commands that do work (profiles.adding.no_keyring_message)."""
+
+
 def _keyring_module(profile_name: str | None):
     """The keyring library, or a CcswitchError when it (or a backend) is missing."""
     try:
@@ -166,7 +171,7 @@ def _keyring_failure(error: Exception, profile_name: str | None, action: str) ->
 
     where = f"profile {profile_name!r}: " if profile_name else ""
     if isinstance(error, keyring.errors.NoKeyringError):
-        return CcswitchError(
+        return KeyringUnavailable(
             f"{where}no OS keyring is available here (headless system?); {NO_BACKEND_HINT}")
     # The backend's message is about the backend (locked, denied), never the secret.
     return CcswitchError(f"{where}cannot {action} the OS keyring: {type(error).__name__}: {error}")

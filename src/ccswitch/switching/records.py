@@ -38,6 +38,15 @@ def target_for(scope: str, user_settings: str, cwd: str) -> SettingsTarget:
     raise UsageError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
 
 
+def outside_git_note(target: SettingsTarget) -> str | None:
+    """For project scope outside any git work tree: where the file goes, and why there."""
+    if target.scope != "project" or not target.root or os.path.exists(os.path.join(target.root, ".git")):
+        return None
+    return (f"{target.root} is not inside a git work tree, so the project is this directory: the settings go to "
+            f"{target.path}, which claude reads when started here (in a git repository they would go to its root, "
+            f"git-ignored)")
+
+
 def record_key(settings_path: str) -> str:
     return hashlib.sha256(os.path.abspath(settings_path).encode("utf-8")).hexdigest()[:20]
 

@@ -1,0 +1,42 @@
+"""console's markup without rich reads markup exactly as rich does, and escape() as rich's."""
+
+from __future__ import annotations
+
+import io
+
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.markup import escape as rich_escape
+from rich.text import Text
+
+from ccswitch.console import Output, escape, plain, segments
+
+PIECES = st.lists(st.sampled_from(["a", " ", "[", "]", "\\", "/", "ok", "[ok]", "[/]", "[/ok]", "[muted]", "x=1",
+                                   "[bold red]", "[0]", "é"]), max_size=12).map("".join)
+
+
+@given(PIECES)
+def test_escape_is_richs(text):
+    assert escape(text) == rich_escape(text)
+
+
+@given(PIECES)
+def test_escaped_text_shows_as_rich_shows_it(text):
+    # Not always `text` itself (rich shows "\\[0]" as "[0]"), but always what rich would show.
+    assert plain(escape(text)) == Text.from_markup(escape(text), emoji=False).plain
+
+
+@given(st.lists(st.tuples(st.sampled_from(["", "ok", "muted", "bold red"]), PIECES), max_size=5))
+def test_plain_is_what_rich_shows(parts):
+    markup = "".join(f"[{style}]{escape(text)}[/]" if style else escape(text) for style, text in parts)
+    assert plain(markup) == Text.from_markup(markup, emoji=False).plain
+
+
+def test_styles_nest_and_close():
+    assert segments("a [ok]b [muted]c[/] d[/] e") == [("a ", None), ("b ", "ok"), ("c", "ok muted"), (" d", "ok"), (" e", None)]
+
+
+def test_piped_output_has_no_colour_and_keeps_brackets():
+    buffer = io.StringIO()
+    Output("stdout", terminal=False, file=buffer).print("[warning]warning:[/] keep \\[this] and [0]")
+    assert buffer.getvalue() == "warning: keep [this] and [0]\n"
