@@ -14,7 +14,8 @@ from ccswitch.commands import front_door
     ["list"], ["list", "--json"], ["list", "--wide"], ["list", "-w"], ["presets"], ["presets", "--json"],
     ["show", "glm"], ["show", "--json", "glm"], ["which", "kimi-k2-0905-preview"], ["which", "gpt-9"],
     ["which", "sonnet"], ["show", "nope"], ["status"], ["current", "--json"], ["doctor"], ["restore", "--list"],
-    ["restore", "--list", "--json"], ["--version"], ["pin"],
+    ["restore", "--list", "--json"], ["--version"], ["pin"], ["usage"], ["usage", "--json", "--since", "7d"],
+    ["usage", "--by=day", "--until", "2026-01-01"], ["usage", "--since", "3x"], ["usage", "--by", "week"],
 ])
 def test_same_answer_as_typer(argv, capsys, monkeypatch, fake_claude):
     monkeypatch.setenv("COLUMNS", "80")
@@ -30,7 +31,8 @@ def test_same_answer_as_typer(argv, capsys, monkeypatch, fake_claude):
 @pytest.mark.parametrize("argv", [
     [], ["list", "--help"], ["list", "-h"], ["list", "extra"], ["list", "--jsn"], ["show"], ["show", "a", "b"],
     ["which"], ["restore"], ["restore", "ID"], ["restore", "--list", "--dry-run"], ["use", "glm"], ["doctor", "--"],
-    ["status", "--scope", "user"], ["pin", "glm"], ["pin", "--clear"],
+    ["status", "--scope", "user"], ["pin", "glm"], ["pin", "--clear"], ["usage", "--since"],
+    ["usage", "--since", "--json"], ["usage", "--by", "day", "--by", "model"], ["usage", "extra"],
 ])
 def test_everything_else_goes_to_typer(argv):
     assert front_door.parse(argv) is None

@@ -59,7 +59,7 @@ def tab(installed: tuple[Path, dict[str, str]], line: str) -> list[str]:
 
 @pytest.mark.parametrize("line,expected", [
     ("ccswitch ", ["list", "show", "presets", "which", "run", "env", "pin", "test", "gateway", "doctor", "add", "remove",
-                   "rename", "edit", "use", "off", "restore", "status", "current", "token"]),
+                   "rename", "edit", "use", "off", "restore", "status", "current", "token", "usage"]),
     ("ccswitch re", ["remove", "rename", "restore"]),
     ("ccswitch run work", ["work-gw"]),
     ("ccswitch use --scope ", ["user", "project"]),

@@ -52,8 +52,12 @@ class Recorded:
 class MockAnthropic:
     """Start with `with MockAnthropic() as server:`; `server.url` is the base URL to give claude."""
 
-    def __init__(self, *, status: int = 200, reply: str = "pong", delay: float = 0.0, prefix: str = "") -> None:
+    def __init__(self, *, status: int = 200, reply: str = "pong", delay: float = 0.0, prefix: str = "",
+                 usage: dict[str, int] | None = None) -> None:
         self.status = status
+        # What every answer reports as its usage (the output_tokens arrive in message_delta when streamed).
+        self.usage = usage or {"input_tokens": 1, "output_tokens": 1}
+        self.answered = 0  # numbers each answer's message id: msg_mock_1, msg_mock_2, ...
         self.reply = reply
         self.delay = delay
         self.prefix = prefix
@@ -128,10 +132,13 @@ class MockAnthropic:
                     self._send_json(mock.status, {"type": "error", "error": {"type": kind, "message": f"mock {mock.status}"}})
                     return
                 model = body.get("model", "unknown") if isinstance(body, dict) else "unknown"
+                with mock._lock:
+                    mock.answered += 1
+                    answer = message(model, mock.reply, f"msg_mock_{mock.answered}", mock.usage)
                 if isinstance(body, dict) and body.get("stream"):
-                    self._send_stream(model)
+                    self._send_stream(answer)
                 else:
-                    self._send_json(200, message(model, mock.reply))
+                    self._send_json(200, answer)
 
             def _send_json(self, status: int, payload: object) -> None:
                 data = json.dumps(payload).encode()
@@ -141,14 +148,15 @@ class MockAnthropic:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _send_stream(self, model: str) -> None:
+            def _send_stream(self, answer: dict) -> None:
+                start = {**answer, "content": [], "usage": {**answer["usage"], "output_tokens": 1}}
                 events = [
-                    ("message_start", {"type": "message_start", "message": {**message(model, ""), "content": []}}),
+                    ("message_start", {"type": "message_start", "message": start}),
                     ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
                     ("ping", {"type": "ping"}),
                     ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": mock.reply}}),
                     ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-                    ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 1}}),
+                    ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": answer["usage"]["output_tokens"]}}),
                     ("message_stop", {"type": "message_stop"}),
                 ]
                 data = "".join(f"event: {name}\ndata: {json.dumps(payload)}\n\n" for name, payload in events).encode()
@@ -162,16 +170,16 @@ class MockAnthropic:
         return Handler
 
 
-def message(model: str, text: str) -> dict:
+def message(model: str, text: str, message_id: str = "msg_mock", usage: dict[str, int] | None = None) -> dict:
     return {
-        "id": "msg_mock",
+        "id": message_id,
         "type": "message",
         "role": "assistant",
         "model": model,
         "content": [{"type": "text", "text": text}],
         "stop_reason": "end_turn",
         "stop_sequence": None,
-        "usage": {"input_tokens": 1, "output_tokens": 1},
+        "usage": dict(usage or {"input_tokens": 1, "output_tokens": 1}),
     }
 
 

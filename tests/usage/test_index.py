@@ -109,12 +109,15 @@ def test_run_records_attribute_each_part_of_a_resumed_session(claude_dir, write_
 
 
 def make_gateway(path, rows):
-    db = sqlite3.connect(path)
-    db.execute("CREATE TABLE requests (ts REAL, session TEXT, profile TEXT, upstream_host TEXT, model_requested TEXT, "
-               "model_sent TEXT, status INTEGER, input_tokens INT, output_tokens INT, cache_read_tokens INT, "
-               "cache_write_tokens INT, message_id TEXT, request_id TEXT, extra_column TEXT)")
-    db.executemany("INSERT INTO requests VALUES (?, ?, ?, 'h', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'x')", rows)
-    db.commit()
+    """Records written with the gateway's own schema (gateway/records.py): the reader must follow it."""
+    from ccswitch.gateway.records import COLUMNS, open_db
+
+    db = open_db(path)
+    names = ("time", "session", "profile", "model_requested", "model_sent", "status", "input_tokens",
+             "output_tokens", "cache_read_tokens", "cache_write_tokens", "message_id", "request_id")
+    full = [dict(zip(names, row), path="/v1/messages", outcome="ok") for row in rows]
+    db.executemany(f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                   [tuple(row.get(column) for column in COLUMNS) for row in full])
     db.close()
 
 

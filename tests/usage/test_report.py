@@ -25,6 +25,16 @@ def utc(monkeypatch):
     time.tzset()
 
 
+def preset_prices():
+    """The presets' price tables, as `ccswitch usage` builds them (profiles/<preset>.toml)."""
+    import os
+
+    from ccswitch.profiles.cache import load_profiles
+    from ccswitch.usage.providers import price_tables
+
+    return price_tables(load_profiles(os.environ))
+
+
 def entry(**extra):
     return p.parse_entry({"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75, "currency": "USD", **extra}, "t")
 
@@ -59,7 +69,7 @@ def test_one_hour_cache_writes_fast_mode_and_price_dates():
 
 
 def test_off_peak_hours_and_canonical_names():
-    deepseek = p.load_preset_prices()["deepseek"]
+    deepseek = preset_prices()["deepseek"]
     e = p.find_entry(deepseek, "deepseek-v4-pro", UTC_NOON)
     monday_2am = 0 * 24 + 2
     assert p.cost(e, input_tokens=1_000_000, output_tokens=0, hour_of_week=monday_2am) == pytest.approx(1.32)
@@ -82,7 +92,7 @@ def test_price_table_errors_name_the_place():
 
 
 def test_preset_prices_carry_sources_and_dates():
-    tables = p.load_preset_prices()
+    tables = preset_prices()
     assert {"zai", "kimi-intl", "deepseek", "minimax-intl", "qwen"} <= set(tables)
     for table in tables.values():
         for entries in table.values():
@@ -105,7 +115,7 @@ def test_report_rows_attribution_and_totals():
         seen.append((session, model))
         return "anthropic" if model.startswith("claude") else None
 
-    prices = {"zai": p.load_preset_prices()["zai"], "anthropic": p.ANTHROPIC}
+    prices = {"zai": preset_prices()["zai"], "anthropic": p.ANTHROPIC}
     report = build_report(buckets, prices=prices, attribute=attribute)
     got = {(r["profile"], r["model"]): (r["requests"], r["cost"], r["currency"]) for r in report.rows}
     assert got[("zai", "glm-5.1")] == (2, pytest.approx(2 * (1000 * 1.4 + 100 * 4.4) / 1e6), "USD")

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from ccswitch import __version__
-from ccswitch.cli import gateway, health, launch, manage, profiles, switching
+from ccswitch.cli import gateway, health, launch, manage, profiles, switching, usage
 from ccswitch.console import stdout
 
 MARKUP_MODE = "rich" if sys.stdout.isatty() else None
@@ -53,7 +53,7 @@ def main(
 
 def build() -> typer.Typer:
     """Register every command group on the app, in the order `--help` lists them."""
-    for group in (profiles, launch, gateway, health, manage, switching):
+    for group in (profiles, launch, gateway, health, manage, switching, usage):
         group.register(app)
     return app
 

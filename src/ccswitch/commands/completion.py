@@ -14,7 +14,7 @@ import shlex
 import sys
 from collections.abc import Mapping, Sequence
 
-PROFILE, SHELL, SCOPE, AUTH = "profile", "shell", "scope", "auth"
+PROFILE, SHELL, SCOPE, AUTH, GROUPING = "profile", "shell", "scope", "auth", "grouping"
 FLAG = None  # an option that takes no value
 VALUE = ""  # an option whose value is free text: nothing to complete
 
@@ -63,6 +63,8 @@ COMMANDS: dict[str, Command] = {
     "status": Command("what a plain claude here will use", JSON),
     "current": Command("alias of status", JSON),
     "token": Command("store or remove a profile's token in the keyring"),
+    "usage": Command("tokens and cost per profile and model",
+                     {"--since": VALUE, "--until": VALUE, "--by": GROUPING, **JSON}),
 }
 SUBCOMMANDS: dict[str, dict[str, Command]] = {
     "token": {
@@ -101,6 +103,10 @@ def values(kind: str | None, incomplete: str, env: Mapping[str, str]) -> list[st
         from ccswitch.profiles.schema import AUTH_MODES
 
         choices = list(AUTH_MODES)
+    elif kind == GROUPING:
+        from ccswitch.usage.report import BY_CHOICES
+
+        choices = list(BY_CHOICES)
     else:
         choices = []
     return [choice for choice in choices if choice.startswith(incomplete)]

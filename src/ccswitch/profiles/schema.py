@@ -29,7 +29,9 @@ SCALAR_KEYS = (
     "context_source",
 )
 INT_KEYS = ("context_window",)  # tokens
-TABLE_KEYS = ("models", "env", "headers", "routes")
+# `prices`: model -> price entry (or an array of them), the format of ccswitch.usage.prices, read
+# fully by `ccswitch usage`; a child's entry for a model replaces its parent's.
+TABLE_KEYS = ("models", "env", "headers", "routes", "prices")
 LIST_KEYS = ("serves", "fallback")  # arrays of strings; a child's array replaces its parent's
 BOOL_KEYS = ("fallback_check", "prefer_when_tied")
 PROFILE_KEYS = SCALAR_KEYS + INT_KEYS + TABLE_KEYS + LIST_KEYS + BOOL_KEYS
@@ -107,7 +109,8 @@ def validate_profile_table(name: str, raw: Mapping[str, object], path: str, text
             raise _Problem(None, problem)
         for key, value in raw.items():
             _check_type(key, value)
-        for check in (_check_scalars, _check_references, _check_models, _check_routes, _check_env, _check_headers):
+        for check in (_check_scalars, _check_references, _check_models, _check_routes, _check_env, _check_headers,
+                      _check_prices):
             check(name, raw)
     except _Problem as problem:
         where = f"[profiles.{name}]" if problem.table is None else f"[profiles.{name}.{problem.table}]"
@@ -121,7 +124,7 @@ def _check_type(key: str, value: object) -> None:
         raise _Problem(key, f"unknown key {key!r}{did_you_mean(key, PROFILE_KEYS)}")
     if key in TABLE_KEYS:
         if not isinstance(value, dict):
-            raise _Problem(key, f"{key}: must be a table of strings")
+            raise _Problem(key, f"{key}: must be a table" + (" of models" if key == "prices" else " of strings"))
     elif key in LIST_KEYS:
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise _Problem(key, f"{key}: must be an array of non-empty strings")
@@ -212,6 +215,14 @@ def _check_headers(name: str, raw: Mapping[str, object]) -> None:
             raise _Problem(header, f"{header}: header values must be one-line strings", "headers")
 
 
+def _check_prices(name: str, raw: Mapping[str, object]) -> None:
+    for model, entry in raw.get("prices", {}).items():  # type: ignore[union-attr]
+        entries = entry if isinstance(entry, list) else [entry]
+        if not entries or not all(isinstance(item, dict) for item in entries):
+            raise _Problem(model, f"{model}: must be a price table (input, output, currency, ...) or an array of "
+                                  "them", "prices")
+
+
 def base_url_problem(url: str) -> str | None:
     lowered = url.lower()
     if not (lowered.startswith("http://") or lowered.startswith("https://")) or len(url.split("://", 1)[1]) == 0:
@@ -241,12 +252,13 @@ def find_top_level_line(text: str, key: str) -> int | None:
     return None
 
 
-def find_line(text: str, profile: str, key: str | None, table: str | None = None) -> int | None:
-    """Best-effort line of `key` in `[profiles.<profile>(.<table>)]`, for error messages only."""
+def find_line(text: str, profile: str, key: str | None, table: str | tuple[str, ...] | None = None) -> int | None:
+    """Best-effort line of `key` in `[profiles.<profile>(.<table>)]` (a tuple: a nested table, such
+    as ("prices", "glm-5.1")), for error messages only."""
     if not text:
         return None
-    parts = ["profiles", profile] + ([table] if table else [])
-    header = re.compile(r"\s*\[\s*" + r"\s*\.\s*".join(rf"[\"']?{re.escape(p)}[\"']?" for p in parts) + r"\s*\]")
+    parts = ["profiles", profile] + ([table] if isinstance(table, str) else list(table or ()))
+    header = re.compile(r"\s*\[\[?\s*" + r"\s*\.\s*".join(rf"[\"']?{re.escape(p)}[\"']?" for p in parts) + r"\s*\]")
     in_section = False
     header_line = None
     for number, line in enumerate(text.splitlines(), 1):

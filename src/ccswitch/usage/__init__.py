@@ -8,13 +8,15 @@ What lives here, one module per job:
   gateway.py   reading the gateway's request records (its own SQLite file, maybe absent)
   sessions.py  `record_session`: which profile `ccswitch run` launched for which session (launch path)
   prices.py    price entries, Anthropic's list prices, the TOML price-table format, costing
+  providers.py what the profiles tell the engine: price tables, who served a model
   report.py    grouping, attribution and costing into the `ccswitch usage --json` shape
   render.py    the rich table and the daily bar chart (the only module that imports rich)
   collect.py   the front door: update the index, merge the gateway, build a report
 
-May import: the standard library, `ccswitch.fsutil`, and rich (render.py only). Everything
-else (paths, price tables, the attribution callable) comes in as arguments, so the engine can be
-wired to the CLI and to the profiles without knowing either. No token is ever read or written here.
+May import: the standard library, the ground floor (`fsutil`, `errors`), rich (render.py only),
+and `profiles` and `claude` (providers.py only). Everything else (paths, price tables, the
+attribution callable) comes in as arguments, so the engine itself knows neither the CLI nor the
+profiles. No token is ever read or written here (providers.py only asks whether one is set).
 """
 
 from __future__ import annotations

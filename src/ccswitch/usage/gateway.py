@@ -1,9 +1,10 @@
 """The gateway's request records: its own SQLite file, read-only, and maybe absent.
 
-The gateway writes one row per upstream request into a table `requests` (ts, session, profile,
-upstream_host, model_requested, model_sent, status, the four token counts, message_id,
-request_id, ...). The columns are taken by name and a missing one reads as empty, so a gateway a
-version ahead or behind still merges. Only answered requests (status 2xx, or no status) count.
+The gateway writes one row per upstream request into a table `requests` (its schema:
+gateway/records.py; time, session, profile, model_requested, model_sent, status, the four token
+counts, message_id, request_id, ...). The columns are taken by name and a missing one reads as
+empty, so a gateway a version ahead or behind still merges; tests/usage/test_index.py writes its
+records with the gateway's own schema. Only answered requests (status 2xx, or no status) count.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sqlite3
 from typing import NamedTuple
 
 WANTED = (
-    "ts", "session", "profile", "model_sent", "model_requested", "status", "input_tokens", "output_tokens",
+    "time", "session", "profile", "model_sent", "model_requested", "status", "input_tokens", "output_tokens",
     "cache_read_tokens", "cache_write_tokens", "message_id", "request_id",
 )
 
@@ -44,7 +45,7 @@ def load_requests(path: str | None, since: float | None = None, until: float | N
         if not columns:
             return [], None  # the gateway has not recorded anything yet
         select = ", ".join(name if name in columns else "NULL" for name in WANTED)
-        where, args = _window(since, until) if "ts" in columns else ("", [])
+        where, args = _window(since, until) if "time" in columns else ("", [])
         rows = db.execute(f"SELECT {select} FROM requests{where}", args).fetchall()
     except sqlite3.Error as exc:
         return [], f"gateway records {path}: {exc}"
@@ -56,10 +57,10 @@ def load_requests(path: str | None, since: float | None = None, until: float | N
 def _window(since: float | None, until: float | None) -> tuple[str, list[float]]:
     clauses, args = [], []
     if since is not None:
-        clauses.append("ts >= ?")
+        clauses.append("time >= ?")
         args.append(since)
     if until is not None:
-        clauses.append("ts < ?")
+        clauses.append("time < ?")
         args.append(until)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 

@@ -25,7 +25,8 @@ price units per million tokens (the unit every provider publishes):
                                     # ([[profiles.x.prices."m"]]), each with its start date (UTC)
 
 A model missing from a table, or a token kind the entry has no rate for, gives cost None: unknown,
-shown as such, never 0.
+shown as such, never 0. The presets' tables (profiles/<preset>.toml) follow the conventions of
+docs/usage.md, "Prices": nothing assumed silently.
 """
 
 from __future__ import annotations
@@ -288,22 +289,6 @@ def _parse_date(raw: Any, where: str) -> float:
     if not match:
         raise PriceError(f"{where}: effective_from must be a date, YYYY-MM-DD")
     return float(calendar.timegm((int(match[1]), int(match[2]), int(match[3]), 0, 0, 0)))
-
-
-def load_preset_prices(path: str | None = None) -> dict[str, dict[str, tuple[PriceEntry, ...]]]:
-    """preset_prices.toml (beside this module): preset name -> price table."""
-    import os
-
-    try:
-        import tomllib
-    except ImportError:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-
-    path = path or os.path.join(os.path.dirname(__file__), "preset_prices.toml")
-    with open(path, "rb") as handle:
-        data = tomllib.load(handle)
-    name = os.path.basename(path)
-    return {preset: parse_table(models, f"{name}: [{preset}]") for preset, models in data.items()}
 
 
 # --- Anthropic's list prices -------------------------------------------------------------------

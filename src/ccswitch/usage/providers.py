@@ -1,0 +1,109 @@
+"""What the profiles tell the usage engine: each profile's price table, and which profile served a
+model when neither a `run` record nor a gateway record says (docs/usage.md, "Attribution").
+
+The one module of `usage` that knows profiles; the rest of the engine gets these as arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from ccswitch.claude.variables import cloud_switch
+from ccswitch.errors import ProfileFileError
+from ccswitch.profiles.environment import tier_models
+from ccswitch.profiles.model import Profile, ProfileSet
+from ccswitch.profiles.routing import Route, candidates
+from ccswitch.profiles.schema import find_line
+from ccswitch.profiles.tokens import describe_token
+from ccswitch.usage.prices import (
+    ANTHROPIC,
+    PriceEntry,
+    PriceError,
+    PriceTable,
+    parse_entry,
+)
+from ccswitch.usage.report import Attribute
+
+# Endpoints that bill a Claude model at Anthropic's list prices: Anthropic itself, and OpenRouter,
+# which passes its providers' prices through (docs/usage.md, "Prices").
+LIST_PRICE_HOSTS = ("api.anthropic.com", "openrouter.ai")
+
+
+def bills_list_prices(profile: Profile) -> bool:
+    """Claude models reached through this profile cost Anthropic's list prices: claude's own login,
+    the Anthropic API, Bedrock, Vertex, Foundry (their global endpoints charge the same), OpenRouter."""
+    if profile.routes:
+        return False
+    if cloud_switch(profile.env) is not None or not profile.base_url:
+        return True
+    return (urlsplit(profile.base_url).hostname or "").lower() in LIST_PRICE_HOSTS
+
+
+def price_tables(profile_set: ProfileSet) -> dict[str, PriceTable]:
+    """profile name -> its price table: Anthropic's list prices where they apply, then the profile's
+    own `prices` (inherited along `extends`; a model's entry in a child replaces its parent's)."""
+    tables: dict[str, PriceTable] = {}
+    for name in profile_set.names():
+        profile = profile_set.get(name)
+        table: dict[str, tuple[PriceEntry, ...]] = dict(ANTHROPIC) if bills_list_prices(profile) else {}
+        for model, raw in (profile.prices or {}).items():
+            table[model] = _parse(profile_set, profile, model, raw)
+        if table:
+            tables[name] = table
+    return tables
+
+
+def _parse(profile_set: ProfileSet, profile: Profile, model: str, raw: object) -> tuple[PriceEntry, ...]:
+    items = raw if isinstance(raw, list) else [raw]
+    try:
+        entries = [parse_entry(item, f'prices."{model}"') for item in items]
+    except PriceError as error:
+        raise _price_file_error(profile_set, profile, model, str(error)) from None
+    if len(entries) > 1 and len({entry.effective_from for entry in entries}) < len(entries):
+        raise _price_file_error(profile_set, profile, model, f'prices."{model}": each entry of a price change '
+                                                             "needs its own effective_from date")
+    return tuple(sorted(entries, key=lambda entry: entry.effective_from))
+
+
+def _price_file_error(profile_set: ProfileSet, profile: Profile, model: str, message: str) -> ProfileFileError:
+    """The error names the file (or preset) that wrote this model's price, with the line when known."""
+    for name, origin in profile.chain:
+        if origin == "user" and model in (profile_set.user[name].get("prices") or {}):  # type: ignore[operator]
+            line = find_line(_read_text(profile_set.path), name, None, ("prices", model))
+            return ProfileFileError(profile_set.path, f"[profiles.{name}] {message}", line)
+        if origin == "preset" and model in (profile_set.get_preset(name).prices or {}):
+            return ProfileFileError(f"preset {name}", message, None)
+    return ProfileFileError(profile_set.path, f"[profiles.{profile.name}] {message}", None)
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return ""  # the error is still right; only its line is unknown
+
+
+def attribution(profile_set: ProfileSet, env: Mapping[str, str]) -> Attribute:
+    """`attribute(session, model)`: the one profile that maps `model` in a tier or serves it, ranked
+    as routing ranks (a mapped name is an exact match; then a user profile over a preset; then a
+    token that is set). Two equally good candidates, or none: None, reported as unknown."""
+    mapped: dict[str, list[str]] = {}
+    for name in profile_set.names():
+        profile = profile_set.get(name)
+        for model, _ in set(tier_models(profile).values()):
+            mapped.setdefault(model, []).append(name)
+
+    def attribute(session: str, model: str) -> str | None:
+        routes = {route.profile: route for route in candidates(model, profile_set, env)}
+        for name in mapped.get(model, ()):
+            profile = profile_set.get(name)
+            found = profile.auth == "none" or bool(describe_token(profile.token, env).found)
+            routes[name] = Route(name, profile.origin, model, found)  # the exact name beats any pattern
+        ranked = sorted(routes.values(), key=lambda route: route.rank, reverse=True)
+        if not ranked or (len(ranked) > 1 and ranked[0].rank == ranked[1].rank):
+            return None
+        return ranked[0].profile
+
+    return attribute
