@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 from collections.abc import Mapping
-from typing import IO
 
 # Kept so that Popen.__del__ does not warn about a child nobody waits for (the launcher execs next).
 _children: dict[int, subprocess.Popen] = {}
@@ -24,7 +23,7 @@ def listen_socket(host: str = "127.0.0.1", port: int = 0, backlog: int = 128) ->
     return socket.create_server((host, port), backlog=backlog)
 
 
-def spawn(config: Mapping[str, object], sock: socket.socket | int, *, stderr: int | IO | None = None,
+def spawn(config: Mapping[str, object], sock: socket.socket | int, *, stderr: int | object | None = None,
           python: str = sys.executable) -> int:
     """Start `python -m ccswitch.gateway` serving on `sock` and return its pid at once.
 

@@ -9,7 +9,6 @@ launch path of a plain `run` it is never imported.
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 from collections.abc import Mapping
 
@@ -61,6 +60,14 @@ class GatewayPlan:
         self.token_variables = token_variables
 
 
+def session_key() -> str:
+    """A random key for one session: 256 bits, URL-safe (os.urandom and base64, as
+    secrets.token_urlsafe does, without the hmac/hashlib imports on the launch path)."""
+    import base64
+
+    return base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode("ascii")
+
+
 def plan_gateway(profile: Profile, profile_set: ProfileSet, tokens: TokenResolver, *, session: str,
                  records: str | None, key: str | None = None, timeouts: dict[str, float] | None = None,
                  extra: dict[str, dict[str, object]] | None = None) -> GatewayPlan:
@@ -73,7 +80,7 @@ def plan_gateway(profile: Profile, profile_set: ProfileSet, tokens: TokenResolve
     upstreams = {name: _upstream(profile, profile_set.get(name, f"routed from profile {profile.name!r}"), tokens)
                  for name in names}
     upstreams.update((name, upstream) for name, upstream in (extra or {}).items() if name not in upstreams)
-    config = {"session": session, "key": key or secrets.token_urlsafe(32), "records": records, "upstreams": upstreams,
+    config = {"session": session, "key": key or session_key(), "records": records, "upstreams": upstreams,
               "tiers": routes, "timeouts": timeouts or {}}
     try:
         GatewayConfig.from_dict(config)

@@ -9,8 +9,19 @@ from __future__ import annotations
 
 import re
 
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """The regular expression of a pattern, compiled once per process (`usage` matches every
+    profile's patterns against every model it attributes)."""
+    compiled = _COMPILED.get(pattern)
+    if compiled is None:
+        compiled = _COMPILED[pattern] = _compile(pattern)
+    return compiled
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
     out, i = [], 0
     while i < len(pattern):
         char = pattern[i]
