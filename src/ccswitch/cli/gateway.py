@@ -29,7 +29,7 @@ def run_gateway(
 ) -> None:
     """Run the gateway in the foreground for every profile whose token is found, until Ctrl-C.
 
-    Point any claude (or SDK) at it with the URL and the key it prints once; `/model PROFILE::MODEL`
+    Point any claude (or SDK) at it with the URL and the key file it names; `/model PROFILE::MODEL`
     reaches any profile, and each profile fails over to its `fallback` list.
 
     Example: ccswitch gateway mix --port 7654
