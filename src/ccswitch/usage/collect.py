@@ -20,7 +20,7 @@ from contextlib import closing
 from ccswitch.usage import index as usage_index
 from ccswitch.usage.gateway import GatewayRequest, load_requests
 from ccswitch.usage.prices import PriceTable
-from ccswitch.usage.report import Attribute, Bucket, Report, build_report
+from ccswitch.usage.report import Attribute, Bucket, Report, build_report, time_window
 from ccswitch.usage.scan import FileRead, ScanStats, find_transcripts
 from ccswitch.usage.sessions import Launches, load_sessions
 
@@ -187,7 +187,7 @@ def query_buckets(
         hour = (f"CASE WHEN model IN ({names}) THEN ((CAST(strftime('%w', ts, 'unixepoch') AS INTEGER) + 6) % 7)"
                 " * 24 + CAST(strftime('%H', ts, 'unixepoch') AS INTEGER) ELSE -1 END")
     known = f"coalesce({_GATEWAY_PROFILE}, m.run_profile)" if requests else "m.run_profile"
-    window, args = _window(since, until)
+    window, args = time_window("m.ts", since, until)
     sql = f"""
         SELECT known_profile, session, model, date(ts, 'unixepoch', 'localtime') AS day, min(ts),
                {hour} AS how, min({prompt}), fast, count(*), sum(input_tokens), sum(output_tokens),
@@ -235,17 +235,6 @@ def _price_splits(prices: Mapping[str, PriceTable]) -> tuple[list[int], list[flo
                 if entry.peak_hours is not None:
                     hourly.add(model)
     return sorted(thresholds), sorted(starts), sorted(hourly)
-
-
-def _window(since: float | None, until: float | None) -> tuple[str, list[float]]:
-    clauses, args = ["1"], []
-    if since is not None:
-        clauses.append("m.ts >= ?")
-        args.append(since)
-    if until is not None:
-        clauses.append("m.ts < ?")
-        args.append(until)
-    return " AND ".join(clauses), args
 
 
 def _load_gateway(db: sqlite3.Connection, requests: list[GatewayRequest]) -> None:

@@ -13,6 +13,8 @@ import os
 import sqlite3
 from typing import NamedTuple
 
+from ccswitch.usage.report import time_window
+
 WANTED = (
     "time", "session", "profile", "model_sent", "model_requested", "status", "input_tokens", "output_tokens",
     "cache_read_tokens", "cache_write_tokens", "message_id", "request_id",
@@ -45,24 +47,13 @@ def load_requests(path: str | None, since: float | None = None, until: float | N
         if not columns:
             return [], None  # the gateway has not recorded anything yet
         select = ", ".join(name if name in columns else "NULL" for name in WANTED)
-        where, args = _window(since, until) if "time" in columns else ("", [])
-        rows = db.execute(f"SELECT {select} FROM requests{where}", args).fetchall()
+        where, args = time_window("time", since, until) if "time" in columns else ("1", [])
+        rows = db.execute(f"SELECT {select} FROM requests WHERE {where}", args).fetchall()
     except sqlite3.Error as exc:
         return [], f"gateway records {path}: {exc}"
     finally:
         db.close()
     return [request for row in rows if (request := _request(row)) is not None], None
-
-
-def _window(since: float | None, until: float | None) -> tuple[str, list[float]]:
-    clauses, args = [], []
-    if since is not None:
-        clauses.append("time >= ?")
-        args.append(since)
-    if until is not None:
-        clauses.append("time < ?")
-        args.append(until)
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), args
 
 
 def _request(row: tuple[object, ...]) -> GatewayRequest | None:

@@ -208,6 +208,18 @@ def parse_until(text: str) -> float:
     return _local_midnight(day.tm_year, day.tm_mon, day.tm_mday + 1)
 
 
+def time_window(column: str, since: float | None, until: float | None) -> tuple[str, list[float]]:
+    """The SQL condition (and its arguments) for `column` in [since, until); "1" when unbounded."""
+    clauses, args = ["1"], []
+    if since is not None:
+        clauses.append(f"{column} >= ?")
+        args.append(since)
+    if until is not None:
+        clauses.append(f"{column} < ?")
+        args.append(until)
+    return " AND ".join(clauses), args
+
+
 def _date_start(text: str, option: str) -> float:
     match = re.fullmatch(r"(\d{4})-?(\d{2})-?(\d{2})", text.strip())
     if not match:
