@@ -13,7 +13,6 @@ validates its keys, so a bookkeeping key of ours inside it could be dropped or w
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Mapping
@@ -217,13 +216,13 @@ def _entry(container: Mapping[str, object], key: str, earlier: Mapping[str, obje
     if earlier is not None and key in earlier:
         return dict(earlier[key])  # type: ignore[arg-type]
     if key in container:
-        return {"had": True, "before": copy.deepcopy(container[key])}
+        return {"had": True, "before": _deepcopy(container[key])}
     return {"had": False}
 
 
 def _put_back(container: dict, key: str, entry: Mapping[str, object]) -> None:
     if entry.get("had"):
-        container[key] = copy.deepcopy(entry.get("before"))
+        container[key] = _deepcopy(entry.get("before"))
     else:
         container.pop(key, None)
 
@@ -241,7 +240,7 @@ def apply(
     keys only the earlier profile set are put back, so `remove` always restores the state from
     before the first `use`. Inputs are not modified.
     """
-    result = copy.deepcopy(dict(settings))
+    result = _deepcopy(dict(settings))
     earlier_env = record.get("env", {}) if record else None
     earlier_top = record.get("top", {}) if record else None
     created_env = bool(record.get("created_env")) if record else ENV_KEY not in result
@@ -280,7 +279,7 @@ def apply(
 
 def remove(settings: Mapping[str, object], record: Mapping[str, object]) -> dict:
     """`settings` with every key the record holds put back as it was before the first `use`."""
-    result = copy.deepcopy(dict(settings))
+    result = _deepcopy(dict(settings))
     env = result.get(ENV_KEY)
     if record.get("env"):
         if not isinstance(env, dict):
@@ -309,10 +308,17 @@ def changed_since(settings: Mapping[str, object], record: Mapping[str, object]) 
 
 def masked(settings: Mapping[str, object], secret_keys: frozenset[str] | set[str], mask) -> dict:
     """A copy for display: the env values of `secret_keys` replaced by `mask(value)`."""
-    result = copy.deepcopy(dict(settings))
+    result = _deepcopy(dict(settings))
     env = result.get(ENV_KEY)
     if isinstance(env, dict):
         for key in env:
             if key in secret_keys and isinstance(env[key], str) and env[key]:
                 env[key] = mask(env[key])
     return result
+
+
+def _deepcopy(value: object):  # -> a copy of value
+    # copy (and weakref) only for the commands that change a settings file: not on claude's launch path.
+    import copy
+
+    return copy.deepcopy(value)

@@ -7,11 +7,10 @@ The one module of `usage` that knows profiles; the rest of the engine gets these
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 from ccswitch.claude.variables import cloud_switch
 from ccswitch.errors import ProfileFileError
-from ccswitch.profiles.environment import tier_models
+from ccswitch.profiles.environment import tier_models, url_host
 from ccswitch.profiles.model import Profile, ProfileSet
 from ccswitch.profiles.routing import Route, candidates
 from ccswitch.profiles.schema import find_line
@@ -37,7 +36,7 @@ def bills_list_prices(profile: Profile) -> bool:
         return False
     if cloud_switch(profile.env) is not None or not profile.base_url:
         return True
-    return (urlsplit(profile.base_url).hostname or "").lower() in LIST_PRICE_HOSTS
+    return url_host(profile.base_url) in LIST_PRICE_HOSTS
 
 
 def price_tables(profile_set: ProfileSet) -> dict[str, PriceTable]:
