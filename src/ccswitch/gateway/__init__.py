@@ -21,7 +21,7 @@ Modules:
     apierror   Anthropic-shaped error bodies and SSE error events
     server     aiohttp's low-level server, signals, parent watch, clean shutdown
     lifecycle  parent-death detection (prctl on Linux, plus a periodic check)
-    spawn      listen_socket() and spawn(config, sock) -> pid, for the launcher
+    spawn      listen_fd_socket() and spawn(config, sock) -> pid, for the launcher
     __main__   `python -m ccswitch.gateway`: config from stdin, serve
 
 The config (JSON, sent on the child's stdin; tokens never on argv or in the environment)::

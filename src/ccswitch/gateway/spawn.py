@@ -1,14 +1,14 @@
 """Start the gateway process for a session, without waiting for it.
 
-The launcher binds the listening socket itself (`listen_socket()`), so it knows the URL at once and
+The launcher binds the listening socket itself (`listen_fd_socket()`), so it knows the URL at once and
 can exec claude immediately: connections made before the gateway is ready wait in the kernel's
 accept queue. Stdlib only; nothing here is slower than a fork.
 """
 
 from __future__ import annotations
 
+import _socket
 import json
-import socket
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -17,13 +17,30 @@ from collections.abc import Mapping
 _children: dict[int, subprocess.Popen] = {}
 
 
-def listen_socket(host: str = "127.0.0.1", port: int = 0, backlog: int = 128) -> socket.socket:
-    """A bound, listening TCP socket (port 0: any free port; `.getsockname()[1]` tells which).
-    Python creates it non-inheritable, so a later exec (claude) does not keep the port open."""
-    return socket.create_server((host, port), backlog=backlog)
+def listen_fd_socket(host: str = "127.0.0.1", port: int = 0, backlog: int = 128) -> _socket.socket:
+    """A bound, listening IPv4 TCP socket (port 0: any free port; `.getsockname()[1]` tells which),
+    as the C module's object: enough to hand its fd to the gateway, and the launcher is spared the
+    `socket` module, whose enums cost 10 ms (bench/gateway.py). Python creates it non-inheritable,
+    so a later exec (claude) does not keep the port open."""
+    sock = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
-def spawn(config: Mapping[str, object], sock: socket.socket | int, *, stderr: int | object | None = None,
+def listen_socket(host: str = "127.0.0.1", port: int = 0, backlog: int = 128):  # -> socket.socket
+    """The same as a `socket.socket`, for a gateway served in this process (tests, the bench)."""
+    import socket
+
+    return socket.socket(fileno=listen_fd_socket(host, port, backlog).detach())
+
+
+def spawn(config: Mapping[str, object], sock: _socket.socket | int, *, stderr: int | object | None = None,
           python: str = sys.executable) -> int:
     """Start `python -m ccswitch.gateway` serving on `sock` and return its pid at once.
 

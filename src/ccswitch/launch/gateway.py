@@ -9,7 +9,6 @@ launch path of a plain `run` it is never imported.
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Mapping
 
 from ccswitch.claude.models import (
@@ -163,15 +162,15 @@ def session_environment(plan: GatewayPlan, port: int | str) -> dict[str, str]:
     return env
 
 
-def bind() -> socket.socket:
+def bind():  # -> a listening _socket.socket
     """The gateway's listening socket on a free loopback port: bound before the gateway starts, so
     the session can be told the port at once (connections wait in the kernel's queue)."""
-    from ccswitch.gateway.spawn import listen_socket
+    from ccswitch.gateway.spawn import listen_fd_socket
 
-    return listen_socket(HOST, 0)
+    return listen_fd_socket(HOST, 0)
 
 
-def spawn_on(plan: GatewayPlan, sock: socket.socket, remove_on_exit: list[str]) -> int:
+def spawn_on(plan: GatewayPlan, sock, remove_on_exit: list[str]) -> int:
     """Start the gateway on `sock` without waiting for it; it ends when this process (claude, after
     exec) does, and removes `remove_on_exit` then. The config reaches it on a pipe, never argv."""
     from ccswitch.gateway.spawn import spawn
