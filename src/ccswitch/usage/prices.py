@@ -202,6 +202,8 @@ def parse_table(data: Mapping[str, Any], where: str) -> dict[str, tuple[PriceEnt
         entries = [parse_entry(item, f"{here}[{i}]" if isinstance(value, list) else here) for i, item in enumerate(raw)]
         if not entries:
             raise PriceError(f"{here}: no price entry")
+        if len({e.effective_from for e in entries}) < len(entries):
+            raise PriceError(f"{here}: each entry of a price change needs its own effective_from date")
         entries.sort(key=lambda e: e.effective_from)
         table[model] = tuple(entries)
     return table

@@ -20,7 +20,7 @@ from ccswitch.usage.prices import (
     PriceEntry,
     PriceError,
     PriceTable,
-    parse_entry,
+    parse_table,
 )
 from ccswitch.usage.report import Attribute
 
@@ -54,15 +54,10 @@ def price_tables(profile_set: ProfileSet) -> dict[str, PriceTable]:
 
 
 def _parse(profile_set: ProfileSet, profile: Profile, model: str, raw: object) -> tuple[PriceEntry, ...]:
-    items = raw if isinstance(raw, list) else [raw]
     try:
-        entries = [parse_entry(item, f'prices."{model}"') for item in items]
+        return parse_table({model: raw}, "prices")[model]
     except PriceError as error:
         raise _price_file_error(profile_set, profile, model, str(error)) from None
-    if len(entries) > 1 and len({entry.effective_from for entry in entries}) < len(entries):
-        raise _price_file_error(profile_set, profile, model, f'prices."{model}": each entry of a price change '
-                                                             "needs its own effective_from date")
-    return tuple(sorted(entries, key=lambda entry: entry.effective_from))
 
 
 def _price_file_error(profile_set: ProfileSet, profile: Profile, model: str, message: str) -> ProfileFileError:
