@@ -90,10 +90,6 @@ def show_profile(name: str, as_json: bool = False, *, out: Output = stdout) -> i
         print_json(data)
         return 0
     chain = " -> ".join(f"{item['name']} ({item['origin']})" for item in data["chain"])
-    out.print(f"[name]{escape(profile.name)}[/]")
-    if data["routes"]:
-        _print_routes(profile.name, data, chain, out)
-        return 0
     token = data["token"]
     fields = [
         ("from", chain),
@@ -109,9 +105,13 @@ def show_profile(name: str, as_json: bool = False, *, out: Output = stdout) -> i
          or "  ".join(f"{k}={v}" for k, v in data["models"].items())),
         ("context window", _window_text(data)),
     ]
-    for label, value in fields:
+    out.print(f"[name]{escape(profile.name)}[/]")
+    for label, value in fields[:2] if data["routes"] else fields:  # a routes profile: its tiers say the rest
         if value:
             out.print(f"  {label:<15}{escape(str(value))}")
+    if data["routes"]:
+        _print_routes(profile.name, data, out)
+        return 0
     launch = f"claude --settings FILE --model {data['run_model_option']}" if data["run_model_option"] else "claude --settings FILE"
     out.print(f"`ccswitch run {escape(profile.name)}` starts {escape(launch)}; FILE's env "
               "(blank = cleared so nothing else leaks in):")
@@ -120,10 +120,7 @@ def show_profile(name: str, as_json: bool = False, *, out: Output = stdout) -> i
     return 0
 
 
-def _print_routes(name: str, data: dict, chain: str, out: Output) -> None:
-    for label, value in (("from", chain), ("description", data["description"])):
-        if value:
-            out.print(f"  {label:<15}{escape(str(value))}")
+def _print_routes(name: str, data: dict, out: Output) -> None:
     out.print(f"`ccswitch run {escape(name)}` starts a loopback gateway for the session; claude talks only to it, "
               "and it sends each tier to its profile with that profile's token:")
     for tier, route in data["routes"].items():
