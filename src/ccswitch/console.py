@@ -8,12 +8,14 @@ characters: tables (`ccswitch.tables`) are laid out here, not by rich.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
 from collections.abc import Mapping
-from typing import TextIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing (the status line prints through here)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 THEME = {
     "error": "bold red",
@@ -32,14 +34,18 @@ Segment = tuple[str, "str | None"]
 
 
 def escape(text: str) -> str:
-    """Text shown as is, never read as markup (rich.markup.escape, without importing rich)."""
+    r"""Text shown as is, never read as markup: rich.markup.escape (without importing rich), except
+    that a run of backslashes at the end is doubled. Before a tag that follows, rich reads a run of
+    n as n // 2 backslashes and, n odd, an escaped bracket: its own escape (which adds one only to a
+    single backslash) shows `a\\` as `a\` and breaks the tag after three."""
 
     def double(match: re.Match[str]) -> str:
         backslashes, tag = match.groups()
         return f"{backslashes}{backslashes}\\{tag}"
 
     text = _ESCAPE.sub(double, text)
-    return text + "\\" if text.endswith("\\") and not text.endswith("\\\\") else text
+    trailing = len(text) - len(text.rstrip("\\"))
+    return text + "\\" * trailing
 
 
 def segments(markup: str) -> list[Segment]:
@@ -163,4 +169,6 @@ stderr = Output("stderr")
 
 def print_json(data: object) -> None:
     # Plain print, not rich: scripts read this and must get it byte for byte, uncoloured.
+    import json  # not at the top: `--help` and the tables never need it
+
     print(json.dumps(data, indent=2, ensure_ascii=False))

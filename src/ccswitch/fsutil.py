@@ -8,8 +8,10 @@ On the launch path: tempfile is imported only when something is written.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -36,8 +38,13 @@ def read_json(path: str) -> object | None:
     try:
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
+
+
+class NotARegularFile(OSError):
+    """The path to write is a FIFO, a device, a directory or a socket: renaming a new file over it
+    would replace it (as root, /dev/null or /dev/full itself), so nothing is written."""
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | None = None) -> str:
@@ -45,17 +52,22 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | No
 
     A symlink is followed so that a dotfile manager's link stays a link and its target changes.
     The new file gets `mode` if given, else the old file's mode, else 0600. On any failure the old
-    file is untouched and no temp file is left behind.
+    file is untouched and no temp file is left behind. A target that is there but is not a regular
+    file is NotARegularFile (an OSError), and stays as it is.
     """
     target = os.path.realpath(os.fspath(path))
     directory = os.path.dirname(target)
     if not os.path.isdir(directory):
         ensure_private_dir(directory)
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise NotARegularFile(errno.EEXIST, f"not a regular file ({file_kind(info.st_mode)}), left as it is",
+                              target)
     if mode is None:
-        try:
-            mode = os.stat(target).st_mode & 0o777
-        except FileNotFoundError:
-            mode = PRIVATE_FILE
+        mode = info.st_mode & 0o777 if info is not None else PRIVATE_FILE
     import tempfile  # only when writing: `run` reads far more often than it writes
 
     fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
@@ -76,6 +88,32 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | No
     return target
 
 
+def create_private(path: str, text: str) -> None:
+    """Create `path` (0600) holding `text`; FileExistsError if anything is there (a symlink
+    included). For a file whose name no other process uses (it carries this process's pid), read
+    only after this returns: no rename is needed to be seen whole, nor fsync for a file that lives
+    as long as one process (`run`'s settings file); and no tempfile import on the launch path."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), PRIVATE_FILE)
+    try:
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data):]
+    except BaseException:
+        os.close(fd)
+        os.unlink(path)
+        raise
+    os.close(fd)
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words."""
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
 def _fsync_dir(directory: str) -> None:
     """Make the rename itself durable; not possible (nor needed) on every platform."""
     try:
@@ -88,3 +126,21 @@ def _fsync_dir(directory: str) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def use_wal(db, timeout: float = 5.0) -> None:
+    """Put a SQLite file in WAL mode (readers never wait for the writer). The switch wants the file to
+    itself and SQLite reports a concurrent one "database is locked" at once, without the busy timeout:
+    several gateways (or `usage` runs) opening the same new or old file at once retry for `timeout`."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)

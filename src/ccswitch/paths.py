@@ -141,7 +141,8 @@ def profiles_cache_file(env: Mapping[str, str]) -> str:
 
 
 def find_project_root(start: str) -> str:
-    """The git work tree containing `start` (claude reads .claude/ there, even from a subfolder), else `start`."""
+    """The git work tree containing `start`, else `start`: where claude (2.1.211 and later) reads
+    .claude/settings.local.json from, even in a subfolder (docs/claude-code.md)."""
     current = os.path.abspath(start)
     while True:
         if os.path.exists(os.path.join(current, ".git")):

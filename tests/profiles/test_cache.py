@@ -49,6 +49,45 @@ def test_a_broken_file_is_reported_even_with_a_cache(profiles_file):
         load()
 
 
+@pytest.mark.parametrize("break_it", ["loop", "dangling", "home is a file"])
+def test_a_cache_taken_without_a_file_does_not_hide_a_broken_path(config_dir, tmp_path, break_it):
+    """A cache from when profiles.toml was absent must not answer for a path that cannot be read."""
+    load()  # no profiles.toml yet: presets only, cached
+    assert os.path.exists(paths.profiles_cache_file(dict(os.environ)))
+    path = config_dir / "profiles.toml"
+    if break_it == "loop":
+        config_dir.mkdir(parents=True, exist_ok=True)
+        path.symlink_to("profiles.toml")
+    elif break_it == "dangling":
+        config_dir.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(tmp_path / "nowhere.toml")
+    else:
+        if config_dir.exists():
+            os.rmdir(config_dir)
+        config_dir.parent.mkdir(parents=True, exist_ok=True)
+        config_dir.write_text("")
+    with pytest.raises(ProfileFileError, match="cannot read"):
+        load()
+
+
+@pytest.mark.parametrize("args", [["list"], ["show", "glm"], ["env", "glm"], ["run", "glm", "--dry-run", "--", "true"],
+                                  ["add", "x", "--extends", "glm", "--token-env", "X"], ["use", "glm"], ["pin", "glm"],
+                                  ["restore", "--list"]])
+def test_ccswitch_home_naming_a_file_is_one_line_and_changes_nothing(config_dir, tmp_path, monkeypatch, args):
+    config_dir.parent.mkdir(parents=True, exist_ok=True)
+    config_dir.write_text("# not a directory\n")
+    monkeypatch.setenv("ZHIPU_API_KEY", "zk-0123456789abcdef")
+    before = sorted(p for p in tmp_path.rglob("*"))
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("ccswitch: error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert f"{config_dir} is a file, not a directory" in result.stderr or \
+        f"{config_dir}/backups: cannot list the backups: Not a directory" in result.stderr, result.stderr
+    assert sorted(p for p in tmp_path.rglob("*")) == before
+    assert config_dir.read_text() == "# not a directory\n"
+
+
 def test_a_corrupt_cache_is_ignored_and_rewritten(profiles_file):
     profiles_file('[profiles.a]\nbase_url = "http://one"\n')
     load()

@@ -376,6 +376,37 @@ def test_token_set_without_backend(profiles_file) -> None:  # type: ignore[no-un
     assert path.read_text() == COMMENTED
 
 
+NO_TOKEN = COMMENTED + """
+[profiles.mix]
+routes = { opus = "work" }
+
+[profiles.open]
+base_url = "http://127.0.0.1:9"
+auth = "none"
+"""
+
+
+@pytest.mark.parametrize(("name", "why"), [
+    ("mix", "routes its tiers to other profiles (work), each with its own token, and sends none itself"),
+    ("anthropic", "uses claude's own login (auth = \"none\") and sends no token"),
+    ("bedrock", "uses Amazon Bedrock with AWS credentials (auth = \"none\") and sends no token"),
+    ("open", "has auth = \"none\" and sends no token (set `auth` first: ccswitch edit open)"),
+])
+def test_token_set_refuses_a_profile_that_sends_no_token(profiles_file, file_keyring, name, why) -> None:  # type: ignore[no-untyped-def]
+    path = profiles_file(NO_TOKEN)
+    result = invoke("token", "set", name, input=CANARY + "\n")
+    assert (result.exit_code, result.stderr) == (2, f"ccswitch: error: profile {name!r} {why}: a stored token would "
+                                                    "never be used; nothing stored or changed\n")
+    assert path.read_text() == NO_TOKEN and file_keyring.get_password("ccswitch", name) is None
+
+
+def test_add_refuses_a_token_for_a_profile_that_sends_none(config_dir: Path, file_keyring) -> None:  # type: ignore[no-untyped-def]
+    result = invoke("add", "mybed", "--extends", "bedrock", "--token-stdin", input=CANARY + "\n")
+    assert result.exit_code == 2 and "profile 'mybed' uses Amazon Bedrock with AWS credentials" in result.stderr
+    assert not (config_dir / "profiles.toml").exists() and file_keyring.get_password("ccswitch", "mybed") is None
+    assert invoke("add", "mybed", "--extends", "bedrock").exit_code == 0  # without a token: fine
+
+
 # -- edit ---------------------------------------------------------------------------------------
 
 
@@ -433,13 +464,18 @@ def test_edit_reopens_with_the_error_then_saves(profiles_file, tmp_path: Path, m
 
 
 def test_edit_given_up_keeps_the_old_file(profiles_file, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+
     path = profiles_file(COMMENTED)
     monkeypatch.setenv("EDITOR", fake_editor(tmp_path, "https://=>ftp://"))
+    scratch = tmp_path / "tmp"  # this test's own: another test may be editing a `work` at the same moment
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     result = invoke("edit", "work", input="n\n")
     assert result.exit_code == 1
     assert "is not an http(s) URL" in result.stderr and "kept" in result.stderr
     assert path.read_text() == COMMENTED
-    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("ccswitch-edit-*/work.toml"))
+    assert list(scratch.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -448,6 +484,7 @@ def test_edit_given_up_keeps_the_old_file(profiles_file, tmp_path: Path, monkeyp
         ("[profiles.work]=>[profiles.job]", "expected only [profiles.work]"),
         ("# the gateway at work=>default = 'x'", "only [profiles.work] belongs here"),
         ("base_url = =>base_url = = ", "invalid TOML"),
+        ('opus = "big"=>opus = ' + "[" * 3000 + "]" * 3000, "invalid TOML: arrays or tables nested too deeply to read"),
     ],
 )
 def test_edit_rejects_what_does_not_belong(profiles_file, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str, message: str) -> None:  # type: ignore[no-untyped-def]

@@ -119,6 +119,45 @@ INVALID = {
     "token env no name": ('[profiles.a]\nextends = "glm"\n\ntoken = "env:"\n', "[profiles.a]: token: 'env:' does not name an environment variable", 4),
     "token cmd empty": ('[profiles.a]\nextends = "glm"\ntoken = "cmd:  "\n', "[profiles.a]: token: 'cmd:  ' names no command", 3),
     "profile not a table": ('profiles = { a = 1 }\n', "profiles.a: must be a table", None),
+    "base url with a space": ('[profiles.a]\nmodel = "m"\nbase_url = "https://x.example/my path"\n',
+                              "[profiles.a]: base_url: 'https://x.example/my path' holds a space, which a URL cannot "
+                              "hold (percent-encode it: %20)", 3),
+    "base url with a quote": ('[profiles.a]\nbase_url = \'https://x.example/"q"\'\n', "holds '\"', which a URL", 2),
+    "base url with a tab": ('[profiles.a]\nbase_url = "https://x.example\\t/"\n', "holds '\\t'", 2),
+    "base url bad port": ('[profiles.a]\nbase_url = "https://x.example:80a/"\n', "'80a' is not a port number", 2),
+    "base url no host": ('[profiles.a]\nbase_url = "https://:8080/"\n', "'https://:8080/' names no host", 2),
+    "base url with credentials": ('[profiles.a]\nbase_url = "http://user:sk-CANARY-0123456789@127.0.0.1:9/x"\n',
+                                  "[profiles.a]: base_url: 'http://***@127.0.0.1:9/x' holds a user name or password "
+                                  "(before the @), which claude never sends; put the credential in `token`", 2),
+    "base url with a token as user": ('[profiles.a]\nbase_url = "https://sk-CANARY-0123456789@h.example"\n',
+                                      "'https://***@h.example' holds a user name or password", 2),
+    "price nan": ('[profiles.a]\n[profiles.a.prices."m"]\ninput = nan\noutput = 1\ncurrency = "USD"\n',
+                  "[profiles.a]: prices.m.input: nan is not a number it can use", 3),
+    "price inf in a tier": ('[profiles.a]\n[profiles.a.prices.m]\ninput = 1\noutput = 1\ncurrency = "USD"\n'
+                            'tiers = [{ above = 5, input = inf, output = 1 }]\n',
+                            "[profiles.a]: prices.m.tiers[0].input: inf is not a number it can use", 6),
+    "price -inf in a dated entry": ('[profiles.a]\n[[profiles.a.prices.m]]\ninput = 1\noutput = -inf\ncurrency = "USD"\n',
+                                    "[profiles.a]: prices.m[0].output: -inf is not a number it can use", 4),
+    "env value with a NUL": ('[profiles.a]\nbase_url = "https://x.example"\n[profiles.a.env]\nFOO = "a\\u0000b"\n',
+                             "[profiles.a.env]: FOO: character 2 is NUL, which no process environment can carry", 4),
+    "tier model with a NUL": ('[profiles.a]\n[profiles.a.models]\nopus = "m\\u0000"\n',
+                              "[profiles.a.models]: opus: character 2 is a control character (NUL), which no model name "
+                              "holds", 3),
+    "model with a newline": ('[profiles.a]\nmodel = "m\\n"\n', "[profiles.a]: model: character 2 is a control "
+                             "character ('\\n'), which no model name holds", 2),
+    "serves with a tab": ('[profiles.a]\nserves = ["m*", "x\\ty"]\n', "[profiles.a]: serves[1]: character 2 is a "
+                          "control character ('\\t')", 2),
+    "header with a NUL": ('[profiles.a]\n[profiles.a.headers]\nX-Team = "a\\u0000"\n',
+                          "[profiles.a.headers]: X-Team: character 2 (NUL) cannot be sent in an HTTP header", 3),
+    "header beyond ascii": ('[profiles.a]\n[profiles.a.headers]\nX-Team = "café"\n',
+                            "[profiles.a.headers]: X-Team: character 4 ('é') cannot be sent in an HTTP header: a "
+                            "header value is one line of printable ASCII", 3),
+    "header with a line end": ('[profiles.a]\n\n[profiles.a.headers]\nX-Team = "a\\r\\nX-Evil: 1"\n',
+                               "X-Team: character 2 ('\\r') cannot be sent", 4),
+    "nested too deeply": ("[profiles.a]\nx = " + "[" * 5000 + "]" * 5000 + "\n",
+                          "invalid TOML: arrays or tables nested too deeply to read", None),
+    "inline tables nested too deeply": ("[profiles.a]\nx = " + "{a=" * 3000 + "1" + "}" * 3000 + "\n",
+                                        "nested too deeply", None),
 }
 
 
@@ -130,7 +169,7 @@ def test_validation_errors_name_file_profile_key_and_line(case, profiles_file):
     with pytest.raises(ProfileFileError) as info:
         load(path)
     message = info.value.message
-    assert fragment in message
+    assert fragment in message and "CANARY" not in message
     expected_prefix = f"{path}:{line}: " if line else f"{path}: "
     assert message.startswith(expected_prefix), message
     assert info.value.exit_status == ExitStatus.USAGE
@@ -184,6 +223,35 @@ def test_bom_is_accepted(profiles_file):
     assert load(path).default == "glm"
 
 
+@pytest.mark.parametrize("url", ["http://[::1]:8080/x", "https://h.example/a?x=1#y", "https://bücher.example/x",
+                                 "https://gw.example.com:8443/anthropic/u@x", "http://localhost:4000"])
+def test_urls_claude_can_use_are_accepted(profiles_file, url):
+    assert load(profiles_file(f'[profiles.a]\nbase_url = "{url}"\n')).get("a").base_url == url
+
+
+def test_a_symlink_loop_is_an_error_not_an_absent_file(config_dir):
+    config_dir.mkdir(parents=True)
+    path = config_dir / "profiles.toml"
+    path.symlink_to("profiles.toml")
+    with pytest.raises(ProfileFileError, match=r"profiles.toml: cannot read: a symlink loop$"):
+        load(path)
+
+
+def test_a_link_to_nothing_is_an_error_not_an_absent_file(config_dir, tmp_path):
+    config_dir.mkdir(parents=True)
+    path = config_dir / "profiles.toml"
+    path.symlink_to(tmp_path / "dotfiles" / "profiles.toml")
+    with pytest.raises(ProfileFileError, match=r"a symlink to .*dotfiles/profiles.toml, which does not exist"):
+        load(path)
+
+
+def test_a_config_dir_that_is_a_file_is_an_error(config_dir):
+    config_dir.parent.mkdir(parents=True)
+    config_dir.write_text("not a directory\n")
+    with pytest.raises(ProfileFileError, match=f"cannot read: {config_dir} is a file, not a directory"):
+        load(config_dir / "profiles.toml")
+
+
 def test_unreadable_file_is_a_clear_error(profiles_file):
     path = profiles_file(EXAMPLE)
     if os.geteuid() == 0:
@@ -193,3 +261,20 @@ def test_unreadable_file_is_a_clear_error(profiles_file):
         path.chmod(0)
     with pytest.raises(ProfileFileError, match="cannot read"):
         load(path)
+
+
+def test_a_nul_in_an_env_value_stops_use_and_run_before_anything_is_written(profiles_file, isolated_home, capsys):
+    from typer.testing import CliRunner
+
+    from ccswitch.cli.app import app
+    from ccswitch.launch import front_door
+
+    path = profiles_file('[profiles.x]\nbase_url = "http://127.0.0.1:9"\ntoken = "sk-xxxxxxxxxxxxxxxx"\n'
+                         '[profiles.x.env]\nFOO = "a\\u0000b"\n')
+    expected = f"ccswitch: error: {path}:5: [profiles.x.env]: FOO: character 2 is NUL, which no process environment " \
+               "can carry\n"
+    result = CliRunner().invoke(app, ["use", "x"])
+    assert (result.exit_code, result.stderr) == (2, expected)
+    assert front_door.main(["run", "x", "--", "true"]) == 2
+    assert capsys.readouterr().err == expected
+    assert not (isolated_home / ".claude").exists()

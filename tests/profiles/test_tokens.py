@@ -47,9 +47,37 @@ def test_describe_keyring_does_not_read_it(monkeypatch: pytest.MonkeyPatch) -> N
     assert "ccswitch/team" in tokens.describe_token("keyring:team", {}, "glm").detail
 
 
-def test_cmd_strips_exactly_one_trailing_newline(tmp_path: Path) -> None:
-    (tmp_path / "t").write_text(CANARY + " \n")
-    assert tokens.resolve_token(f"cmd:cat {tmp_path / 't'}", {"PATH": "/usr/bin:/bin"}, "p") == CANARY + " "
+@pytest.mark.parametrize("around", [("", "\r"), ("", "\r\n"), (" ", " \n"), ("\t", "\n\n"), ("", "\u00a0")])
+def test_a_resolved_token_loses_the_whitespace_around_it(tmp_path: Path, around: tuple[str, str]) -> None:
+    # A key file saved on Windows, read with $(cat key.txt), ends in \r: claude trims it, so do we.
+    value = around[0] + CANARY + around[1]
+    (tmp_path / "t").write_bytes(value.encode())
+    assert tokens.resolve_token(f"cmd:cat {tmp_path / 't'}", {"PATH": "/usr/bin:/bin"}, "p") == CANARY
+    assert tokens.resolve_token("env:T", {"T": value}, "p") == CANARY
+    assert tokens.resolve_token(value, {}, "p") == CANARY
+
+
+@pytest.mark.parametrize("bad", ["\x07", "\x00", "\x7f", "\u00e9", "\u20ac", "\n"])
+@pytest.mark.parametrize(("ref", "where"), [("env:T", "$T"), ("literal", "the profiles file")])
+def test_a_token_no_header_can_carry_is_one_line_naming_profile_and_source(bad: str, ref: str, where: str) -> None:
+    value = CANARY[:10] + bad + CANARY[10:]
+    with pytest.raises(CcswitchError) as caught:
+        tokens.resolve_token(value if ref == "literal" else ref, {"T": value}, "work")
+    message = caught.value.message
+    assert message.startswith(f"profile 'work': the token from {where} holds a control or non-ASCII character (character 11)")
+    assert "\n" not in message and CANARY[:10] not in message and CANARY[11:] not in message
+
+
+def test_a_token_command_printing_a_bad_character_is_refused_too() -> None:
+    with pytest.raises(CcswitchError, match="^profile 'p': the token from its token command's output holds a control"):
+        tokens.resolve_token("cmd:printf 'sk-abc\\001def'", {"PATH": "/usr/bin:/bin"}, "p")
+
+
+def test_describe_says_an_env_token_is_unusable_without_showing_it() -> None:
+    status = tokens.describe_token("env:T", {"T": CANARY + "\x01x"}, "p")
+    assert (status.found, status.detail) == (False, "unusable ($T holds a control or non-ASCII character)")
+    assert tokens.describe_token("env:T", {"T": CANARY + "\r"}, "p").found is True
+    assert tokens.describe_token("env:T", {"T": " \r"}, "p").detail == "missing (T is empty)"
 
 
 def test_cmd_sees_the_environment_and_keeps_the_token_off_argv(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -101,7 +129,7 @@ def test_a_timed_out_command_leaves_no_process_behind() -> None:
 def test_cmd_timeout_from_environment() -> None:
     with pytest.raises(CcswitchError, match="within 0.2 s"):
         tokens.resolve_token("cmd:sleep 5", {"PATH": "/usr/bin:/bin", tokens.ENV_CMD_TIMEOUT: "0.2"}, "p")
-    with pytest.raises(CcswitchError, match="not a number"):
+    with pytest.raises(CcswitchError, match="must be a number of seconds"):
         tokens.resolve_token("cmd:true", {tokens.ENV_CMD_TIMEOUT: "soon"}, "p")
 
 

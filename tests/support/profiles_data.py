@@ -24,3 +24,25 @@ REQUIRED_PRESETS = (
     "anthropic bedrock vertex foundry glm zai kimi kimi-coding qwen qwen-coding deepseek minimax "
     "openrouter siliconflow modelscope ollama vllm lmstudio litellm ai-gateway"
 ).split()
+
+# Two providers and a gateway profile routing between them (format with the mocks' URLs as pa, pb).
+PA_PB = """\
+[profiles.pa]
+base_url = "{pa}"
+token = "env:PA_T"
+[profiles.pa.models]
+opus = "pa-opus"
+sonnet = "pa-sonnet"
+haiku = "pa-haiku"
+
+[profiles.pb]
+base_url = "{pb}"
+token = "env:PB_T"
+[profiles.pb.models]
+opus = "pb-opus"
+sonnet = "pb-sonnet"
+haiku = "pb-haiku"
+
+[profiles.mix]
+routes = {{ opus = "pa", sonnet = "pb", haiku = "pb" }}
+"""

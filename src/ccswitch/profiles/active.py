@@ -11,9 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ccswitch import paths
-from ccswitch.claude.sources import SHELL, Source
+from ccswitch.claude.models import CLAUDE_MODEL_PREFIX, is_alias
+from ccswitch.claude.precedence import SCOPE_SOURCE
+from ccswitch.claude.sources import SHELL, Source, rank, resolve
+from ccswitch.claude.variables import cloud_switch
 from ccswitch.findings import WARN, Finding
+from ccswitch.profiles.environment import LOOPBACK_HOSTS, is_third_party, url_host
 from ccswitch.profiles.model import ProfileSet
+from ccswitch.profiles.patterns import split_qualified
 from ccswitch.profiles.pins import find_pin
 from ccswitch.profiles.routing import stray_model
 from ccswitch.switching.records import active_records
@@ -41,15 +46,63 @@ def active_scopes(name: str, default: str | None, cwd: str, env: Mapping[str, st
 
 def stray_models(profile_set: ProfileSet, active: Mapping[str, Mapping[str, object] | None],
                  sources: Sequence[Source]) -> list[Finding]:
-    """For the profile `use` made active (the project's before the user's): a settings file whose
-    "model" that profile does not serve, named. `status` and `doctor` report it."""
+    """The settings "model" a plain `claude` started here sends, when what is in force cannot serve
+    it (`status` and `doctor` report it): one the profile `use` made active (the project's before the
+    user's) does not serve; else a gateway's `profile::model` outside any gateway, or a model that is
+    not Claude's at Anthropic's own API. `/model` inside a `ccswitch run` session saves such names
+    into the user settings (docs/claude-code.md, "Models")."""
+    files = [s for s in sources if s.name != SHELL]
+    if resolve("ANTHROPIC_MODEL", sources)[1]:
+        return []  # it beats every "model" key
     for scope in ("project", "user"):
         record = active.get(scope)
         name = record.get("profile") if record else None
         if isinstance(name, str) and name in profile_set:
-            stray = stray_model(profile_set.get(name), [s for s in sources if s.name != SHELL])
-            return [stray[0]] if stray is not None else []
-    return []
+            profile = profile_set.get(name)
+            stray = stray_model(profile, files, then=f"a plain `claude` started here sends it to {name}'s endpoint, "
+                                                     "which does not serve it")
+            if stray is None:
+                if is_third_party(profile):
+                    return []
+                break  # Anthropic's own API or a cloud: the checks below
+            finding, source = stray
+            use = f"ccswitch use {name}" + (" --scope project" if scope == "project" else "")
+            if source.name != "managed" and rank(source.name) >= rank(SCOPE_SOURCE[scope]):
+                finding = Finding(finding.code, finding.level, finding.message,
+                                  f"`{use}` writes {name}'s model in its place ({_remove_model(source)})")
+            return [finding]
+    return _unservable_model(profile_set, files, sources)
+
+
+def _unservable_model(profile_set: ProfileSet, files: Sequence[Source], sources: Sequence[Source]) -> list[Finding]:
+    source = next((s for s in files if isinstance(s.data.get("model"), str) and s.data["model"].strip()), None)
+    if source is None:
+        return []
+    model = str(source.data["model"]).strip()
+    base_url = resolve("ANTHROPIC_BASE_URL", sources)[1] or ""
+    qualified = split_qualified(model)
+    if qualified is not None and qualified[0] in profile_set:
+        if url_host(base_url) in LOOPBACK_HOSTS:
+            return []  # perhaps a `ccswitch gateway` in the foreground, which routes such names
+        where = base_url or "Anthropic's API"
+        return [Finding("gateway-model", WARN,
+                        f"{source.path} sets \"model\": {model!r}, a name only a ccswitch gateway routes (`/model` "
+                        f"saved it in a `ccswitch run` session): a plain `claude` started here sends it to {where}, "
+                        "which does not serve it", _remove_model(source))]
+    if base_url or cloud_switch({k: v for s in reversed(sources) for k, v in s.env.items()}) is not None:
+        return []  # an endpoint ccswitch knows nothing of: what it serves is its business
+    if is_alias(model) or model.lower().startswith(CLAUDE_MODEL_PREFIX):
+        return []
+    return [Finding("stray-model", WARN,
+                    f"{source.path} sets \"model\": {model!r}, which is not a Claude model: a plain `claude` started "
+                    "here sends it to Anthropic's API, which does not serve it", _remove_model(source))]
+
+
+def _remove_model(source: Source) -> str:
+    """How to take a "model" out of a settings file: `/model default` rewrites the user's."""
+    if source.name == "user":
+        return f"`/model default` in a plain `claude` removes it from {source.path}"
+    return f"remove \"model\" from {source.path}"
 
 
 def missing_active(profile_set: ProfileSet, active: Mapping[str, Mapping[str, object] | None]) -> list[Finding]:

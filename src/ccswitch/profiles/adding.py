@@ -106,10 +106,10 @@ def _token(request: AddRequest, ask: Ask | None, secret: str | None) -> tuple[st
     if request.token_stdin:
         return None, secret
     if request.token_keyring:
-        typed = ask("Token (hidden; empty to keep what the keyring holds)", one_line_secret, True) if ask else ""
+        typed = ask("Token (hidden; empty to keep what the keyring holds)", one_line_secret, True).strip() if ask else ""
         return tokens.KEYRING_REF, typed or None
     if ask is not None and request.auth != "none":
-        typed = ask("Token (hidden; empty to keep the preset's or set none)", one_line_secret, True)
+        typed = ask("Token (hidden; empty to keep the preset's or set none)", one_line_secret, True).strip()
         return None, typed or None
     return None, None
 
@@ -125,7 +125,11 @@ def parse_env_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def one_line_secret(secret: str) -> str | None:
-    return "the token has more than one line" if "\n" in secret or "\r" in secret else None
+    secret = secret.strip()
+    if "\n" in secret or "\r" in secret:
+        return "the token has more than one line"
+    position = tokens.unsendable_at(secret)
+    return None if position is None else f"the token holds a control or non-ASCII character (character {position})"
 
 
 def _known_profile(answer: str, known: Collection[str]) -> str | None:
@@ -157,13 +161,20 @@ def add_command(name: str, table: dict[str, object]) -> list[str]:
     return argv
 
 
-def no_keyring_message(name: str, table: dict[str, object]) -> str:
-    """What works on a machine with no OS keyring, as the exact commands for this profile."""
+def no_keyring_message(name: str, table: dict[str, object], plain_text_backend=None) -> str:  # a keyrings.Backend
+    """What works on a machine with no OS keyring (or only a plain-text one, `plain_text_backend`),
+    as the exact commands for this profile."""
     import shlex
 
     base = shlex.join(add_command(name, table))
     variable = "".join(c if c.isalnum() else "_" for c in name.upper()) + "_API_KEY"
-    return (f"no OS keyring is available here (headless system?), so the token cannot be stored there; nothing was "
+    if plain_text_backend is not None:
+        file = f" in {plain_text_backend.file}" if plain_text_backend.file else ""
+        why = (f"the keyring backend here ({plain_text_backend.name}) keeps secrets in plain text{file}, so the token "
+               "was not stored there")
+    else:
+        why = "no OS keyring is available here (headless system?), so the token cannot be stored there"
+    return (f"{why}; nothing was "
             f"written. What works on this machine: the token in a variable: `{base} --token-env {variable}` "
             f"(then export {variable}); a command that prints it: `{base} --token-cmd 'pass show {name}'`; or the "
             f"token in profiles.toml (0600): `pass show {name} | {base} --token-stdin --plain-text`")

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from ccswitch.claude.variables import CLOUD_SWITCHES, cloud_switch
+from ccswitch.profiles.apis import ANTHROPIC, LABELS, PATHS, is_translated
 from ccswitch.profiles.environment import (
     context_window,
     is_third_party,
@@ -30,7 +31,8 @@ def endpoint_label(profile: Profile) -> str:
         return CLOUD_SWITCHES[switch][0]
     if profile.base_url:
         parts = urlsplit(profile.base_url)
-        return parts.netloc or profile.base_url
+        host = parts.netloc or profile.base_url
+        return f"{host} ({profile.api})" if is_translated(profile.api) else host
     return "api.anthropic.com"
 
 
@@ -40,11 +42,13 @@ def summarize(profile: Profile, env: Mapping[str, str], default: str | None = No
         "name": profile.name,
         "origin": profile.origin,
         "from": profile.origin_label(),
+        "file": profile.file,  # the profiles file or the included file it is in; None for a preset
         "extends": profile.extends,
         "default": profile.name == default,
         "description": profile.description,
         "endpoint": endpoint_label(profile),
         "base_url": profile.base_url,
+        "api": profile.api or ANTHROPIC,
         "auth": profile.auth,
         "model": profile.model,
         "models": dict(profile.models),
@@ -75,10 +79,27 @@ def details(profile: Profile, profile_set: ProfileSet, env: Mapping[str, str]) -
             "context_source": profile.context_source if third_party and profile.context_window else None,
             "run_model_option": profile.model,
             "routes": route_details(profile, profile_set, env) if profile.routes else {},
+            "format": LABELS[profile.api or ANTHROPIC],
+            "requests_to": (str(profile.base_url).rstrip("/") + PATHS[str(profile.api)]
+                            if is_translated(profile.api) and profile.base_url else None),
+            "openai": dict(profile.openai),
+            "plan": profile.plan,
+            "quota": _quota(profile),
             "environment": environment,
         }
     )
     return data
+
+
+def _quota(profile: Profile) -> dict[str, object] | None:
+    """The quota windows in force on the profile's plan (what the gateway and `usage --windows`
+    count), and the plans its entries name, for `show`; None without a `quota`."""
+    if profile.quota is None:
+        return None
+    from ccswitch.profiles.quota import as_table, in_force, parse_quotas, plans
+
+    quotas = parse_quotas(profile.quota)
+    return {"in_force": [as_table(quota) for quota in in_force(quotas, profile.plan)], "plans": plans(quotas)}
 
 
 def route_details(profile: Profile, profile_set: ProfileSet, env: Mapping[str, str]) -> dict[str, dict[str, object]]:
@@ -97,10 +118,12 @@ def route_details(profile: Profile, profile_set: ProfileSet, env: Mapping[str, s
     return routed
 
 
-def _masked_token(ref: str | None, env: Mapping[str, str]) -> str | None:
+def _masked_token(ref: str | tuple[str, ...] | None, env: Mapping[str, str]) -> str | None:
     if not ref:
         return None
     kind = reference_kind(ref)
+    if kind == "pool":
+        return "<the pool's first key that resolves>"  # not resolved: describing never resolves
     if kind == "env":
         return mask(env.get(ref[4:]))
     if kind == "keyring":
@@ -110,8 +133,10 @@ def _masked_token(ref: str | None, env: Mapping[str, str]) -> str | None:
     return mask(ref)
 
 
-def _safe_reference(ref: str | None) -> str | None:
-    """The token reference as written, unless it is the token itself."""
+def _safe_reference(ref: str | tuple[str, ...] | None) -> str | list[str] | None:
+    """The token reference as written, unless it is the token itself (a pool: each of its keys)."""
+    if ref is not None and not isinstance(ref, str):
+        return [str(_safe_reference(member)) for member in ref]
     if ref is None or reference_kind(ref) in ("env", "keyring", "cmd"):
         return ref
     return f"plain text ({mask(ref)})"

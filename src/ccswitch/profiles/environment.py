@@ -15,6 +15,7 @@ from ccswitch.claude.state import prepare_state
 from ccswitch.claude.variables import (
     API_KEY,
     AUTO_COMPACT_WINDOW,
+    CLOUD_SWITCHES,
     DISABLE_1M_CONTEXT,
     MANAGED_VARIABLES,
     MAX_CONTEXT_TOKENS,
@@ -24,9 +25,12 @@ from ccswitch.claude.variables import (
     cloud_switch,
 )
 from ccswitch.errors import UsageError
+from ccswitch.profiles.apis import LABELS, is_translated
 from ccswitch.profiles.model import Profile
 
 ANTHROPIC_HOST = "api.anthropic.com"
+# Hosts naming this machine, as a base URL spells them (a local gateway or model server).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def is_third_party(profile: Profile) -> bool:
@@ -131,12 +135,39 @@ def third_party_model_environment(profile: Profile) -> dict[str, str]:
     return env
 
 
-def refuse_routes(profile: Profile, command: str) -> None:
-    """A profile with `routes` exists only through a per-session gateway that `run` starts."""
+def needs_gateway(profile: Profile) -> bool:
+    """A profile that exists only through a gateway: one with `routes`, or one whose endpoint speaks
+    an OpenAI format (the gateway translates; docs/translation.md, "Profiles")."""
+    return bool(profile.routes) or is_translated(profile.api)
+
+
+def refuse_gateway_only(profile: Profile, command: str) -> None:
+    """`use` and `env` only set variables: a profile that needs a gateway is refused in one line."""
     if profile.routes:
         raise UsageError(f"profile {profile.name!r} routes its tiers to other profiles through a gateway, which "
                          f"`{command}` cannot start: use `ccswitch run {profile.name}`, or run `ccswitch gateway "
                          f"{profile.name}` and point claude at it")
+    if is_translated(profile.api):
+        raise UsageError(f"profile {profile.name!r} speaks the {LABELS[str(profile.api)]} API, which claude reaches only "
+                         f"through ccswitch's translating gateway, which `{command}` cannot start: use `ccswitch run "
+                         f"{profile.name}` (or `ccswitch gateway {profile.name}`)")
+
+
+def sends_no_token(profile: Profile) -> str | None:
+    """Why no token of this profile would ever reach claude (a `routes` profile, `auth = "none"`:
+    claude's own login, a cloud's credentials, an endpoint that takes none), or None when one would."""
+    if profile.routes:
+        targets = ", ".join(dict.fromkeys(profile.routes.values()))
+        return f"routes its tiers to other profiles ({targets}), each with its own token, and sends none itself"
+    if profile.token_variable() is not None:
+        return None
+    switch = cloud_switch(profile.env)
+    if switch is not None:
+        cloud, credentials = CLOUD_SWITCHES[switch]
+        return f"uses {cloud} with {credentials} credentials (auth = \"none\") and sends no token"
+    if not profile.base_url:
+        return "uses claude's own login (auth = \"none\") and sends no token"
+    return f"has auth = \"none\" and sends no token (set `auth` first: ccswitch edit {profile.name})"
 
 
 def needs_onboarding_fix(profile: Profile) -> bool:

@@ -9,7 +9,6 @@ written (store.save_profiles_text); secrets go to the keyring before the file na
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 
 from ccswitch.errors import (
@@ -17,8 +16,9 @@ from ccswitch.errors import (
     ProfileFileError,
     UsageError,
 )
-from ccswitch.profiles import tokens, tomledit
+from ccswitch.profiles import keyrings, tokens, tomledit
 from ccswitch.profiles.active import active_scopes, recorded_active
+from ccswitch.profiles.environment import sends_no_token
 from ccswitch.profiles.pins import find_pin
 from ccswitch.profiles.schema import (
     check_name,
@@ -29,35 +29,35 @@ from ccswitch.profiles.store import (
     check_profiles_text,
     ensure_writable,
     open_for_change,
+    parse_toml,
     save_profiles_text,
 )
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 
 def _require_user_profile(opened: ProfilesFile, name: str, verb: str) -> None:
     profile_set = opened.profile_set
     if name in profile_set.user:
         return
+    if name in profile_set.included:
+        raise UsageError(f"{name!r} comes from {profile_set.included_from[name]} (an included file), not from your "
+                         f"profiles; there is nothing to {verb} here (`ccswitch edit {name}` makes your own override)")
     if name in profile_set.preset_names:
         raise UsageError(f"{name!r} is a built-in preset, not one of your profiles; there is nothing to {verb}")
     raise profile_set.unknown(name)
 
 
 def _refuse_shadowing_a_preset(opened: ProfilesFile, name: str, exclude: str, doing: str) -> None:
-    """A new user profile named after a preset replaces that preset for every profile that
-    `extends` it: they would inherit its endpoint and send their own token there. Refuse."""
+    """A new user profile named after a preset (or an included profile) replaces it for every
+    profile that `extends` it: they would inherit its endpoint and send their own token there. Refuse."""
     profile_set = opened.profile_set
-    if name not in profile_set.preset_names or name in profile_set.user:
+    if (name not in profile_set.preset_names and name not in profile_set.included) or name in profile_set.user:
         return
-    followers = sorted(n for n, raw in profile_set.user.items() if n != exclude and raw.get("extends") == name)
+    followers = sorted(n for n, raw in (*profile_set.included.items(), *profile_set.user.items())
+                       if n != exclude and raw.get("extends") == name)
     if followers:
         one = len(followers) == 1
         raise UsageError(
-            f"{doing}: {name!r} is a built-in preset that {', '.join(repr(f) for f in followers)} "
+            f"{doing}: {name!r} is {'an included profile' if name in profile_set.included else 'a built-in preset'} that {', '.join(repr(f) for f in followers)} "
             f"{'extends' if one else 'extend'}; a profile of that name would replace the preset for "
             f"{'it' if one else 'them'} ({'its' if one else 'their'} token could go to another endpoint); pick another name"
         )
@@ -83,7 +83,10 @@ def add_profile(
     _refuse_shadowing_a_preset(opened, name, name, f"cannot add {name!r}")
     validate_profile_table(name, table, "the new profile")
     new_text = tomledit.add_profile(opened.text, name, table)
-    check_profiles_text(opened, new_text, presets_directory)
+    unused = sends_no_token(check_profiles_text(opened, new_text, presets_directory).get(name)) if table.get("token") else None
+    if unused:
+        raise UsageError(f"profile {name!r} {unused}: a token for it would never be used; nothing written (leave the "
+                         "token out)")
     if keyring_secret is not None:
         ensure_writable(profiles_path)  # the keyring entry must not outlive a write that fails
         tokens.keyring_set(tokens.keyring_entry(str(table.get("token", tokens.KEYRING_REF)), name), keyring_secret)
@@ -99,7 +102,7 @@ def remove_profile(
     opened = open_for_change(profiles_path, presets_directory, cache_path=cache_path)
     _require_user_profile(opened, name, "remove")
     profile_set = opened.profile_set
-    is_preset = name in profile_set.preset_names
+    is_preset = name in profile_set.preset_names or name in profile_set.included  # the override goes, they stay
     if not is_preset:
         followers = sorted(n for n, raw in profile_set.user.items() if n != name and raw.get("extends") == name)
         if followers:
@@ -127,13 +130,14 @@ def remove_profile(
     if drop_default:
         notes.append(f"{name!r} was the default; there is no default now")
     if is_preset:
-        notes.append(f"{name!r} is now the built-in preset again")
+        again = "the built-in preset" if name not in profile_set.included else f"the profile from {profile_set.included_from[name]}"
+        notes.append(f"{name!r} is now {again} again")
     # The entry is named after the profile; a preset never reads the keyring, so an override's
     # entry goes with the override.
-    if token_ref == tokens.KEYRING_REF:
+    if tokens.KEYRING_REF in tokens.token_references(token_ref):
         try:
             if tokens.keyring_delete(name):
-                notes.append(f"removed its token from the OS keyring ({tokens.KEYRING_SERVICE}/{name})")
+                notes.append(f"removed its token from the OS keyring ({keyrings.KEYRING_SERVICE}/{name})")
         except CcswitchError as error:
             notes.append(f"warning: its keyring entry was not removed: {error.message}")
     return notes
@@ -159,14 +163,14 @@ def rename_profile(
     # The keyring entry is named after the profile: copy it before the file points at the new name.
     moved_secret = False
     notes = []
-    if token_ref == tokens.KEYRING_REF:
+    if tokens.KEYRING_REF in tokens.token_references(token_ref):
         try:
-            value = tokens.resolve_token(token_ref, env, old)
+            value = tokens.resolve_token(tokens.KEYRING_REF, env, old)
         except CcswitchError as error:
             notes.append(f"warning: no keyring entry moved: {error.message}")
         else:
             ensure_writable(profiles_path)  # the new entry must not outlive a write that fails
-            tokens.keyring_set(new, value or "")
+            tokens.keyring_set(new, value or "", plain_text=True)  # where it already was: nothing new is exposed
             moved_secret = True
     save_profiles_text(opened, new_text, presets_directory)
     notes.insert(0, f"renamed profile {old!r} to {new!r}")
@@ -175,7 +179,7 @@ def rename_profile(
             tokens.keyring_delete(old)
         except CcswitchError as error:
             notes.append(f"warning: the old keyring entry stays: {error.message}")
-        notes.append(f"moved its token in the OS keyring to {tokens.KEYRING_SERVICE}/{new}")
+        notes.append(f"moved its token in the OS keyring to {keyrings.KEYRING_SERVICE}/{new}")
     if profile_set.default == old:
         notes.append(f"the default is now {new!r}")
     pin = find_pin(cwd)
@@ -194,13 +198,24 @@ def token_entry(
     if name not in opened.profile_set:
         raise opened.profile_set.unknown(name)
     ref = opened.profile_set.get(name).token
+    if tokens.reference_kind(ref) == "pool":
+        # One secret cannot stand for a pool, and replacing the pool by it would drop the others.
+        raise UsageError(
+            f"profile {name!r} has a key pool of {len(ref)} (token = [...]); `ccswitch token` handles one token. "  # type: ignore[arg-type]
+            f"Give each key its own reference in the pool (env:VAR, cmd:..., keyring:ENTRY) and store a keyring "
+            f"entry with `keyring set {keyrings.KEYRING_SERVICE} ENTRY`, or `ccswitch edit {name}`")
     entry = tokens.keyring_entry(ref, name) if tokens.reference_kind(ref) == "keyring" else name
     return opened, entry, ref
 
 
-def set_token(profiles_path: str, presets_directory: str, name: str, secret: str, *, cache_path: str | None) -> list[str]:
-    """Store the token in the keyring and make the profile read it from there."""
+def set_token(profiles_path: str, presets_directory: str, name: str, secret: str, *, cache_path: str | None,
+              plain_text: bool = False) -> list[str]:
+    """Store the token in the keyring and make the profile read it from there. A keyring backend
+    that keeps it in a plain-text file is refused unless `plain_text` (profiles.keyrings)."""
     opened, entry, ref = token_entry(profiles_path, presets_directory, name, cache_path=cache_path)
+    unused = sends_no_token(opened.profile_set.get(name))
+    if unused:
+        raise UsageError(f"profile {name!r} {unused}: a stored token would never be used; nothing stored or changed")
     notes = []
     new_text = None
     if tokens.reference_kind(ref) != "keyring":
@@ -209,8 +224,8 @@ def set_token(profiles_path: str, presets_directory: str, name: str, secret: str
         else:
             new_text = tomledit.add_profile(opened.text, name, {"extends": name, "token": tokens.KEYRING_REF})
         check_profiles_text(opened, new_text, presets_directory)
-    tokens.keyring_set(entry, secret)
-    notes.append(f"stored the token for {name!r} in the OS keyring ({tokens.KEYRING_SERVICE}/{entry})")
+    backend = tokens.keyring_set(entry, secret, plain_text=plain_text)
+    notes.append(f"stored the token for {name!r} as {keyrings.KEYRING_SERVICE}/{entry} {backend.where()}")
     if new_text is not None:
         save_profiles_text(opened, new_text, presets_directory)
         was = f" (was {ref})" if tokens.reference_kind(ref) in ("env", "cmd") else ""
@@ -221,8 +236,8 @@ def set_token(profiles_path: str, presets_directory: str, name: str, secret: str
 def remove_token(profiles_path: str, presets_directory: str, name: str) -> list[str]:
     _, entry, ref = token_entry(profiles_path, presets_directory, name, cache_path=None)  # writes no file
     if not tokens.keyring_delete(entry):
-        raise CcswitchError(f"no token for {name!r} in the OS keyring ({tokens.KEYRING_SERVICE}/{entry})")
-    notes = [f"removed the token for {name!r} from the OS keyring ({tokens.KEYRING_SERVICE}/{entry})"]
+        raise CcswitchError(f"no token for {name!r} in the OS keyring ({keyrings.KEYRING_SERVICE}/{entry})")
+    notes = [f"removed the token for {name!r} from the OS keyring ({keyrings.KEYRING_SERVICE}/{entry})"]
     if tokens.reference_kind(ref) == "keyring":
         notes.append(f"profile {name!r} still reads its token from the keyring; `ccswitch token set {name}` stores a new one")
     return notes
@@ -235,10 +250,11 @@ def edit_start(opened: ProfilesFile, name: str) -> str:
     """The text the editor opens: the profile as written, or a new override of a preset."""
     if name in opened.profile_set.user:
         return tomledit.profile_text(opened.text, name)
-    if name in opened.profile_set.preset_names:
-        preset = opened.profile_set.get_preset(name)
+    if name in opened.profile_set.preset_names or name in opened.profile_set.included:
+        preset = opened.profile_set.get_below_user(name)
+        what = "the built-in preset" if preset.origin == "preset" else f"the profile included from {preset.file}"
         lines = [
-            f"# A new profile {name!r} that overrides the built-in preset; keep what you change.",
+            f"# A new profile {name!r} that overrides {what}; keep what you change.",
             f"[profiles.{tomledit.quote_key(name)}]",
             f'extends = "{name}"',
         ]
@@ -261,10 +277,7 @@ def strip_error_marks(text: str) -> str:
 def edit_apply(opened: ProfilesFile, name: str, edited: str, presets_directory: str) -> str:
     """The whole new file for an edited profile, validated; a CcswitchError says what is wrong."""
     where = f"profile {name!r} as edited"
-    try:
-        data = tomllib.loads(edited)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileFileError(where, f"invalid TOML: {exc}") from None
+    data = parse_toml(edited, where, with_line=False)
     extra = sorted(key for key in data if key != "profiles")
     if extra:
         raise ProfileFileError(where, f"only [profiles.{name}] belongs here, not {', '.join(extra)}")

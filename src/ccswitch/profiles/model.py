@@ -16,6 +16,7 @@ from ccswitch.profiles.schema import (
     INT_KEYS,
     LIST_KEYS,
     PROFILE_KEYS,
+    QUOTA_KEYS,
     SCALAR_KEYS,
     TABLE_KEYS,
     did_you_mean,
@@ -27,8 +28,9 @@ from ccswitch.profiles.schema import (
 class Profile:
     """A fully resolved profile. Immutable by convention; build a new one with `replace`."""
 
-    # Every profile key but `extends` (resolved into `chain`), plus where the profile comes from.
-    __slots__ = ("name", "origin", "chain", *(k for k in PROFILE_KEYS if k != "extends"))
+    # Every profile key but `extends` (resolved into `chain`), plus where the profile comes from
+    # (`file`: the profiles file or included file its own table is in; None for a preset).
+    __slots__ = ("name", "origin", "file", "chain", *(k for k in PROFILE_KEYS if k != "extends"))
 
     def __init__(self, **fields: object) -> None:
         for slot in self.__slots__:
@@ -52,8 +54,9 @@ class Profile:
     def __repr__(self) -> str:
         return f"Profile(name={self.name!r}, origin={self.origin!r}, base_url={self.base_url!r})"
 
-    # name: str; origin: "preset" | "user"; chain: tuple of (name, origin) from self to the root
-    # models/env/headers: dict[str, str]; everything else str | None.
+    # name: str; origin: "preset" | "included" | "user"; chain: tuple of (name, origin) from self to the root
+    # models/env/headers: dict[str, str]; token: str, or a tuple of references (a key pool), or
+    # None; everything else str | None.
 
     @property
     def extends(self) -> str | None:
@@ -62,19 +65,35 @@ class Profile:
     def origin_label(self) -> str:
         if self.origin == "preset":
             return "preset"
+        who = "user" if self.origin == "user" else f"included ({_basename(self.file)})"
         if self.extends:
-            return f"user extends {self.extends}"
-        return "user"
+            return f"{who} extends {self.extends}"
+        return who
+
+    @property
+    def auth_mode(self) -> str:
+        """How the token is sent: `auth`, or Bearer when the profile does not say (schema.AUTH_MODES)."""
+        return self.auth or "bearer"
 
     def token_variable(self) -> str | None:
         """The variable that receives the token, or None when the profile sends no credential."""
         if self.token_var:
             return self.token_var
-        return AUTH_VARIABLE.get(self.auth or "bearer")
+        return AUTH_VARIABLE.get(self.auth_mode)
+
+
+def _basename(path: object) -> str:
+    text = str(path or "")
+    return text.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+# The layers a name is looked up in, highest first: the user's file, included (team) files, presets.
+LAYERS = ("user", "included", "preset")
 
 
 class ProfileSet:
-    """The user's profiles file, parsed and validated, plus a loader for the built-in presets."""
+    """The user's profiles file, parsed and validated, the profiles of the files it includes, and a
+    loader for the built-in presets."""
 
     def __init__(
         self,
@@ -84,6 +103,13 @@ class ProfileSet:
         preset_names: tuple[str, ...],
         load_preset: Callable[[str], Mapping[str, object]],
         text: str = "",
+        *,
+        included: Mapping[str, Mapping[str, object]] | None = None,
+        included_from: Mapping[str, str] | None = None,
+        included_texts: Mapping[str, str] | None = None,
+        warnings: tuple[str, ...] | list[str] = (),
+        include_specs: tuple[str, ...] | list[str] = (),
+        include_key: list[object] | None = None,
     ) -> None:
         self.user = dict(user)
         self.default = default
@@ -91,16 +117,23 @@ class ProfileSet:
         self.preset_names = preset_names
         self._load_preset = load_preset
         self._text = text
+        self.included = dict(included or {})
+        self.included_from = dict(included_from or {})  # profile name -> the file it is in
+        self._included_texts = dict(included_texts or {})  # file -> text, for line numbers (cold loads only)
+        self.warnings = list(warnings)  # includes that are not there: one line each
+        self.include_specs = list(include_specs)  # `include` as written in profiles.toml
+        self.include_key = include_key  # the included files' stats, taken before they were read (the cache's key)
         self._resolved: dict[str, Profile] = {}
 
     def names(self) -> list[str]:
-        """Every profile name, presets first in their order, then user-only profiles."""
+        """Every profile name, presets first in their order, then included, then user-only profiles."""
         names = list(self.preset_names)
-        names.extend(n for n in self.user if n not in self.preset_names)
+        names.extend(n for n in self.included if n not in names)
+        names.extend(n for n in self.user if n not in self.preset_names and n not in self.included)
         return names
 
     def __contains__(self, name: object) -> bool:
-        return name in self.user or name in self.preset_names
+        return name in self.user or name in self.included or name in self.preset_names
 
     def get(self, name: str, why: str | None = None) -> Profile:
         """The resolved profile; an unknown name is an UnknownProfileError, saying `why` that name
@@ -117,57 +150,102 @@ class ProfileSet:
 
     def get_preset(self, name: str) -> Profile:
         """The built-in preset itself, even when a user profile shadows its name."""
-        return self._resolve(name, (), presets_only=True)
+        return self._resolve(name, (), start=LAYERS.index("preset"))
+
+    def get_below_user(self, name: str) -> Profile:
+        """What a user profile of this name overrides: the included profile, else the preset."""
+        return self._resolve(name, (), start=LAYERS.index("included"))
+
+    def _layer_has(self, origin: str, name: str) -> bool:
+        if origin == "user":
+            return name in self.user
+        if origin == "included":
+            return name in self.included
+        return name in self.preset_names
 
     def _raw(self, name: str, origin: str) -> Mapping[str, object]:
         if origin == "user":
             return self.user[name]
+        if origin == "included":
+            return self.included[name]
         return self._load_preset(name)
+
+    def file_of(self, name: str, origin: str) -> str | None:
+        if origin == "user":
+            return self.path
+        if origin == "included":
+            return self.included_from.get(name)
+        return None
+
+    def _where(self, name: str, origin: str) -> tuple[str, int | None]:
+        """(file, line of `extends`) for an error about this profile's own table."""
+        if origin == "preset":
+            return f"preset {name}", None
+        path = self.file_of(name, origin) or self.path
+        text = self._text if origin == "user" else self._included_texts.get(path, "")
+        return path, find_line(text, name, "extends")
+
+    def written_models(self, name: str) -> set[str]:
+        """The model names the user wrote for profile `name` (its `models` and `model`, in its own
+        table and the user's or included tables it extends), not those a preset gave it."""
+        written: set[str] = set()
+        for link, origin in self.get(name).chain:
+            if origin == "preset":
+                continue
+            raw = self._raw(link, origin)
+            models, model = raw.get("models"), raw.get("model")
+            if isinstance(models, Mapping):
+                written.update(v for v in models.values() if isinstance(v, str))
+            if isinstance(model, str):
+                written.add(model)
+        return written
 
     def preset_tables(self) -> dict[str, Mapping[str, object]]:
         """Every preset's table as written (for the launch cache)."""
         return {name: self._load_preset(name) for name in self.preset_names}
 
-    def _resolve(self, name: str, seen: tuple[tuple[str, str], ...], presets_only: bool = False) -> Profile:
-        if not presets_only and name in self.user:
-            origin = "user"
-        elif name in self.preset_names:
-            origin = "preset"
-        else:
+    def _resolve(self, name: str, seen: tuple[tuple[str, str], ...], start: int = 0) -> Profile:
+        origin = next((o for o in LAYERS[start:] if self._layer_has(o, name)), None)
+        if origin is None:
             raise self.unknown(name)
         key = (name, origin)
         if key in seen:
             cycle = " -> ".join(n for n, _ in (*seen, key))
-            raise ProfileFileError(self.path, f"[profiles.{seen[0][0]}]: extends cycle: {cycle}", None)
+            first_name, first_origin = seen[0]
+            raise ProfileFileError(self._where(first_name, first_origin)[0],
+                                   f"[profiles.{first_name}]: extends cycle: {cycle}", None)
         raw = self._raw(name, origin)
         parent_name = raw.get("extends")
         if isinstance(parent_name, str):
-            if parent_name == name and (origin == "preset" or name not in self.preset_names):
+            # `[profiles.glm] extends = "glm"` means "the glm one layer down, with my changes".
+            below = LAYERS.index(origin) + 1
+            lower = any(self._layer_has(o, name) for o in LAYERS[below:])
+            if parent_name == name and not lower:
+                path, line = self._where(name, origin)
                 raise ProfileFileError(
-                    self.path if origin == "user" else f"preset {name}",
-                    f"[profiles.{name}]: extends: a profile cannot extend itself (and there is no preset {name!r})",
-                    find_line(self._text, name, "extends") if origin == "user" else None,
-                )
-            if parent_name not in self and not (origin == "user" and parent_name in self.preset_names):
+                    path, f"[profiles.{name}]: extends: a profile cannot extend itself (and there is no "
+                          f"{'included profile or ' if origin == 'user' else ''}preset {name!r})", line)
+            if parent_name not in self:
+                path, line = self._where(name, origin)
                 raise ProfileFileError(
-                    self.path if origin == "user" else f"preset {name}",
-                    f"[profiles.{name}]: extends: unknown profile {parent_name!r}"
-                    + did_you_mean(parent_name, self.names()),
-                    find_line(self._text, name, "extends") if origin == "user" else None,
-                )
-            # `[profiles.glm] extends = "glm"` means "the preset glm, with my changes".
-            parent = self._resolve(parent_name, (*seen, key), presets_only=(parent_name == name))
+                    path, f"[profiles.{name}]: extends: unknown profile {parent_name!r}"
+                          + did_you_mean(parent_name, self.names()), line)
+            parent = self._resolve(parent_name, (*seen, key), start=below if parent_name == name else 0)
         else:
             parent = None
-        return merge_profile(name, origin, raw, parent)
+        return merge_profile(name, origin, raw, parent, self.file_of(name, origin))
 
 
-def merge_profile(name: str, origin: str, raw: Mapping[str, object], parent: Profile | None) -> Profile:
+def merge_profile(name: str, origin: str, raw: Mapping[str, object], parent: Profile | None,
+                  file: str | None = None) -> Profile:
     fields: dict[str, object] = {}
     for key in SCALAR_KEYS:
         if key == "extends":
             continue
         value = raw.get(key, getattr(parent, key) if parent else None)
+        if isinstance(value, (list, tuple)):  # a key pool (`token = [...]`)
+            fields[key] = tuple(value)
+            continue
         fields[key] = str(value) if value is not None else None
     for key in TABLE_KEYS:
         merged = dict(getattr(parent, key)) if parent else {}
@@ -179,7 +257,9 @@ def merge_profile(name: str, origin: str, raw: Mapping[str, object], parent: Pro
         fields[key] = raw.get(key, getattr(parent, key) if parent else None)
     for key in BOOL_KEYS:
         fields[key] = bool(raw.get(key, getattr(parent, key) if parent else False))
+    for key in QUOTA_KEYS:
+        fields[key] = raw.get(key, getattr(parent, key) if parent else None)
     if not fields["auth"]:
         fields["auth"] = "bearer"
     chain = ((name, origin),) + (parent.chain if parent else ())
-    return Profile(name=name, origin=origin, chain=chain, **fields)
+    return Profile(name=name, origin=origin, file=file, chain=chain, **fields)

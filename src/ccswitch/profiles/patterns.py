@@ -1,6 +1,8 @@
 """The `serves` pattern language: shell-style, case-sensitive, and `*`/`?` do not cross a `/`, as in
 paths (`qwen*` serves `qwen3-coder-plus` but not the vendor-prefixed slug `qwen/qwen3-coder`: on
 ModelScope `Qwen/...` is not OpenRouter's `qwen/...`). Used by `run`'s routing and by the gateway.
+Also the profile-qualified model names (`kimi::kimi-k2`) the gateway routes, which `run`, `status`
+and `doctor` must recognise outside it.
 
 Imports only `re`: the gateway process reads it too.
 """
@@ -10,6 +12,9 @@ from __future__ import annotations
 import re
 
 _COMPILED: dict[str, re.Pattern[str]] = {}
+# `PROFILE::MODEL`, a model qualified with the profile that serves it (docs/gateway.md): profile
+# names cannot contain ':', so the first `::` splits it, and no provider's model id has one.
+SEP = "::"
 
 
 def compile_pattern(pattern: str) -> re.Pattern[str]:
@@ -49,3 +54,9 @@ def specificity(pattern: str) -> tuple[int, int]:
     wildcard = any(c in pattern for c in "*?[")
     literal = sum(1 for c in pattern if c not in "*?[]")
     return (0 if wildcard else 1, literal)
+
+
+def split_qualified(model: str) -> tuple[str, str] | None:
+    """(profile, model) of a `PROFILE::MODEL` name, None for any other (the profile is not checked)."""
+    prefix, sep, rest = model.partition(SEP)
+    return (prefix, rest) if sep and prefix and rest else None

@@ -8,12 +8,14 @@ there and only by commands that write.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import sys
 
 from ccswitch.errors import CcswitchError, ProfileFileError
 from ccswitch.fsutil import PRIVATE_FILE, atomic_write_text, ensure_private_dir
+from ccswitch.profiles import includes
 from ccswitch.profiles.model import ProfileSet
 from ccswitch.profiles.presets import preset_names, preset_path
 from ccswitch.profiles.schema import (
@@ -44,20 +46,77 @@ def read_toml(path: str) -> tuple[dict, str]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ProfileFileError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return parse_toml(text, path), text
+
+
+def parse_toml(text: str, where: str, *, with_line: bool = True) -> dict:
+    """tomllib.loads, its failures a ProfileFileError naming `where` (and the line when known and
+    `with_line`: text being edited gets comment lines above it, which would shift the number)."""
     try:
-        return tomllib.loads(text), text
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = _TOML_LINE_RE.search(str(exc))
-        raise ProfileFileError(path, f"invalid TOML: {exc}", int(match.group(1)) if match else None) from None
+        line = int(match.group(1)) if match and with_line else None
+        raise ProfileFileError(where, f"invalid TOML: {exc}", line) from None
+    except RecursionError:  # tomllib reads nested arrays and inline tables recursively
+        raise ProfileFileError(where, "invalid TOML: arrays or tables nested too deeply to read") from None
 
 
-def load_profile_set(profiles_path: str, presets_directory: str) -> ProfileSet:
-    """Read and validate the user's profiles file (absent is fine) together with the presets."""
-    if os.path.exists(profiles_path):
+def profiles_file_exists(path: str) -> bool:
+    """Whether profiles.toml is there: False only when it is plainly absent. A path that cannot
+    lead to a file (a symlink loop, a link to nothing, CCSWITCH_HOME naming a file) is an error, not
+    a missing file: reading on without the user's profiles would hide them without a word."""
+    try:
+        os.stat(path)
+        return True
+    except FileNotFoundError:
+        if not os.path.islink(path):
+            return False
+        problem = f"a symlink to {os.readlink(path)}, which does not exist"
+    except NotADirectoryError:
+        problem = f"{_first_file_above(path)} is a file, not a directory"
+    except OSError as error:
+        problem = "a symlink loop" if error.errno == errno.ELOOP else (error.strerror or str(error))
+    raise ProfileFileError(path, f"cannot read: {problem}")
+
+
+def _first_file_above(path: str) -> str:
+    parts = os.path.abspath(path).split(os.sep)
+    for count in range(2, len(parts)):
+        above = os.sep.join(parts[:count]) or os.sep
+        if os.path.exists(above) and not os.path.isdir(above):
+            return above
+    return os.path.dirname(path)
+
+
+def load_profile_set(profiles_path: str, presets_directory: str, home: str | None = None) -> ProfileSet:
+    """Read and validate the user's profiles file (absent is fine), the files it includes (`~` is
+    `home`) and the presets."""
+    if profiles_file_exists(profiles_path):
         data, text = read_toml(profiles_path)
     else:
         data, text = {}, ""
-    return profile_set_from(data, text, profiles_path, presets_directory)
+    return profile_set_from(data, text, profiles_path, presets_directory, home)
+
+
+def read_included(specs: list[str], profiles_path: str, home: str | None) -> dict:
+    """The profiles of the included files, checked (includes.validate_included), as ProfileSet's
+    keyword arguments; a name in two included files is an error naming both."""
+    key = includes.include_key(specs, profiles_path, includes.home_or_default(home))  # before reading: a change meanwhile shows next time
+    files, warnings = includes.files_of(specs, profiles_path, includes.home_or_default(home))
+    included: dict[str, dict] = {}
+    included_from: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for path in files:
+        data, text = read_toml(path)
+        texts[path] = text
+        for name, table in includes.validate_included(data, path, text).items():
+            if name in included:
+                raise ProfileFileError(path, f"[profiles.{name}]: also in {included_from[name]}; a profile may come "
+                                             "from one included file only", find_line(text, name, None))
+            included[name], included_from[name] = table, path
+    return {"included": included, "included_from": included_from, "included_texts": texts, "warnings": warnings,
+            "include_specs": specs, "include_key": key}
 
 
 def load_preset(directory: str, name: str) -> dict:
@@ -67,8 +126,10 @@ def load_preset(directory: str, name: str) -> dict:
     return data
 
 
-def build_profile_set(user: dict, default: str | None, profiles_path: str, presets_directory: str, text: str = "") -> ProfileSet:
-    """A ProfileSet over validated user tables; each preset file is read once, when first needed."""
+def build_profile_set(user: dict, default: str | None, profiles_path: str, presets_directory: str, text: str = "",
+                      **layers: object) -> ProfileSet:
+    """A ProfileSet over validated user (and included: `layers`, from read_included) tables; each
+    preset file is read once, when first needed."""
     loaded: dict[str, dict] = {}
 
     def preset(name: str) -> dict:
@@ -76,29 +137,34 @@ def build_profile_set(user: dict, default: str | None, profiles_path: str, prese
             loaded[name] = load_preset(presets_directory, name)
         return loaded[name]
 
-    return ProfileSet(user, default, profiles_path, preset_names(presets_directory), preset, text)
+    return ProfileSet(user, default, profiles_path, preset_names(presets_directory), preset, text, **layers)  # type: ignore[arg-type]
 
 
-def profile_set_from(data: dict, text: str, profiles_path: str, presets_directory: str) -> ProfileSet:
-    """Validate parsed profiles data completely (fields, `extends`, `default`)."""
+def profile_set_from(data: dict, text: str, profiles_path: str, presets_directory: str,
+                     home: str | None = None) -> ProfileSet:
+    """Validate parsed profiles data completely (fields, includes, `extends`, `default`)."""
     user, default = validate_user_file(data, profiles_path, text)
-    profile_set = build_profile_set(user, default, profiles_path, presets_directory, text)
-    # Resolve every user profile now, so a broken `extends` is reported whatever command runs.
-    for name in user:
+    specs = includes.check_specs(data[includes.INCLUDE_KEY], profiles_path, text) if includes.INCLUDE_KEY in data else []
+    layers = read_included(specs, profiles_path, home) if specs else {}
+    profile_set = build_profile_set(user, default, profiles_path, presets_directory, text, **layers)
+    # Resolve every user and included profile now, so a broken `extends` is reported whatever command runs.
+    for name in [*user, *(n for n in profile_set.included if n not in user)]:
         profile = profile_set.get(name)
+        path = profile.file or profiles_path
+        own_text = text if profile.origin == "user" else layers["included_texts"].get(path, "")  # type: ignore[index]
         for fallback in profile.fallback:
             if fallback not in profile_set:
                 raise ProfileFileError(
-                    profiles_path,
+                    path,
                     f"[profiles.{name}]: fallback: {unknown_profile_message(fallback, profile_set.names())}",
-                    find_line(text, name, "fallback"),
+                    find_line(own_text, name, "fallback"),
                 )
         for tier, target in profile.routes.items():
             if target not in profile_set:
                 raise ProfileFileError(
-                    profiles_path,
+                    path,
                     f"[profiles.{name}.routes]: {tier}: {unknown_profile_message(target, profile_set.names())}",
-                    find_line(text, name, tier, "routes"),
+                    find_line(own_text, name, tier, "routes"),
                 )
     if default is not None and default not in profile_set:
         raise ProfileFileError(
@@ -113,29 +179,32 @@ class ProfilesFile:
     """profiles.toml opened for a change: its text as read, what that text means, and the JSON
     cache of it (profile_cache) that a write must drop."""
 
-    __slots__ = ("path", "text", "profile_set", "exists", "cache_path")
+    __slots__ = ("path", "text", "profile_set", "exists", "cache_path", "home")
 
-    def __init__(self, path: str, text: str, profile_set: ProfileSet, exists: bool, cache_path: str | None = None) -> None:
+    def __init__(self, path: str, text: str, profile_set: ProfileSet, exists: bool, cache_path: str | None = None,
+                 home: str | None = None) -> None:
         self.path = path
         self.text = text
         self.profile_set = profile_set
         self.exists = exists
         self.cache_path = cache_path
+        self.home = home  # where `~` in `include` points
 
 
-def open_for_change(profiles_path: str, presets_directory: str, *, cache_path: str | None) -> ProfilesFile:
+def open_for_change(profiles_path: str, presets_directory: str, *, cache_path: str | None,
+                    home: str | None = None) -> ProfilesFile:
     """Read and fully validate the file before any change: a malformed file is never rewritten.
 
     `cache_path` (paths.profiles_cache_file) is required, even if None, so that no writer can
     forget the cache: it may hold a copy of a token the change removes.
     """
-    exists = os.path.exists(profiles_path)
+    exists = profiles_file_exists(profiles_path)
     if exists:
         data, text = read_toml(profiles_path)
     else:
         data, text = {}, ""
-    profile_set = profile_set_from(data, text, profiles_path, presets_directory)
-    return ProfilesFile(profiles_path, text, profile_set, exists, cache_path)
+    profile_set = profile_set_from(data, text, profiles_path, presets_directory, home)
+    return ProfilesFile(profiles_path, text, profile_set, exists, cache_path, home)
 
 
 def save_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: str) -> ProfileSet:
@@ -197,10 +266,12 @@ def check_profiles_text(opened: ProfilesFile, new_text: str, presets_directory: 
     path = opened.path
     try:
         data = tomllib.loads(new_text)
-        profile_set = profile_set_from(data, new_text, path, presets_directory)
+        profile_set = profile_set_from(data, new_text, path, presets_directory, opened.home)
     except tomllib.TOMLDecodeError as exc:  # pragma: no cover - tomledit checks its output parses
         raise ProfileFileError(path, f"the change would make invalid TOML ({exc}); nothing written") from None
     except ProfileFileError as exc:
+        if exc.path != path:  # an included file: its lines are on disk as they are
+            raise
         raise ProfileFileError(path, f"{_after_path(exc)} (in the changed file; nothing written)") from None
     return profile_set
 

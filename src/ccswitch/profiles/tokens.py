@@ -7,8 +7,16 @@ A reference is one of:
 - `cmd:COMMAND`   run a password-manager command through the shell; its stdout is the token;
 - anything else   the token itself, in plain text in the profiles file.
 
+`token` may also be a key pool, an array of references (`["env:KEY_A", "keyring:team-b"]`): a
+launch without the gateway uses the first key that resolves; the gateway gets every key that
+resolves, with its index in the array (`TokenResolver.resolve_pool`).
+
 Resolving happens only when a command needs the token, at most once per invocation (`TokenResolver`);
-describing never resolves anything: it reads no keychain and runs no command.
+describing never resolves anything: it reads no keychain and runs no command. A resolved token is
+stripped of surrounding whitespace, as claude strips it
+(docs/claude-code.md, "Credentials and requests"), and one that still holds a character no HTTP
+header can carry is an error naming the profile and where the token came from: no library
+downstream ever gets to quote it back.
 
 On the launch path of `ccswitch run`: imports only the standard library; `keyring` (~120 ms) and
 `subprocess` are imported when a reference of that kind is resolved.
@@ -21,21 +29,24 @@ import sys
 from collections.abc import Mapping
 
 from ccswitch.errors import CcswitchError, UsageError
+from ccswitch.profiles.keyrings import KEYRING_SERVICE
 
 ENV_PREFIX = "env:"
 CMD_PREFIX = "cmd:"
 KEYRING_REF = "keyring"
 KEYRING_PREFIX = "keyring:"
-KEYRING_SERVICE = "ccswitch"
 # A password manager may wait for a passphrase or a fingerprint; a hung command must still end.
 CMD_TIMEOUT_SECONDS = 60.0
 ENV_CMD_TIMEOUT = "CCSWITCH_TOKEN_CMD_TIMEOUT"
+UNUSABLE = "unusable"  # how a TokenStatus's detail starts for a token that is there but cannot be sent
 
 
-def reference_kind(ref: str | None) -> str:
-    """"none", "env", "keyring", "cmd" or "literal"."""
+def reference_kind(ref: str | list[str] | tuple[str, ...] | None) -> str:
+    """"none", "env", "keyring", "cmd", "literal", or "pool" for an array of references."""
     if not ref:
         return "none"
+    if not isinstance(ref, str):
+        return "pool"
     if ref.startswith(ENV_PREFIX):
         return "env"
     if ref == KEYRING_REF or ref.startswith(KEYRING_PREFIX):
@@ -58,28 +69,39 @@ class TokenStatus:
     `found` is None when finding out would mean reading the keychain or running a command.
     """
 
-    __slots__ = ("kind", "source", "found", "detail")
+    __slots__ = ("kind", "source", "found", "detail", "members")
 
-    def __init__(self, kind: str, source: str, found: bool | None, detail: str) -> None:
-        self.kind = kind  # "env" | "keyring" | "cmd" | "literal" | "none"
+    def __init__(self, kind: str, source: str, found: bool | None, detail: str,
+                 members: list[TokenStatus] | None = None) -> None:
+        self.kind = kind  # "env" | "keyring" | "cmd" | "literal" | "none" | "pool"
         self.source = source  # e.g. "$ZHIPU_API_KEY", "keyring ccswitch/glm", "command", "profiles file", ""
         self.found = found
         self.detail = detail  # human text, never the value
+        self.members = members  # a pool's keys, in order
 
     def as_dict(self) -> dict[str, object]:
-        return {"kind": self.kind, "source": self.source, "found": self.found, "detail": self.detail}
+        data: dict[str, object] = {"kind": self.kind, "source": self.source, "found": self.found, "detail": self.detail}
+        if self.members is not None:
+            data["pool"] = [member.as_dict() for member in self.members]
+        return data
 
 
-def describe_token(ref: str | None, env: Mapping[str, str], profile_name: str | None = None) -> TokenStatus:
+def describe_token(ref: str | list[str] | tuple[str, ...] | None, env: Mapping[str, str],
+                   profile_name: str | None = None) -> TokenStatus:
     kind = reference_kind(ref)
     if kind == "none":
         return TokenStatus("none", "", False, "none configured")
+    if kind == "pool":
+        return _describe_pool(token_references(ref), env, profile_name)
     assert ref is not None
     if kind == "env":
         var = ref[len(ENV_PREFIX) :]
-        if env.get(var):
+        value = (env.get(var) or "").strip()
+        if value and unsendable_at(value) is not None:
+            return TokenStatus("env", f"${var}", False, f"{UNUSABLE} (${var} holds a control or non-ASCII character)")
+        if value:
             return TokenStatus("env", f"${var}", True, f"found in ${var}")
-        return TokenStatus("env", f"${var}", False, f"missing ({var} is not set)")
+        return TokenStatus("env", f"${var}", False, f"missing ({var} is {'empty' if env.get(var) else 'not set'})")
     if kind == "keyring":
         # Not looked up: reading a keychain item can pop up an unlock or access dialog (macOS
         # Keychain, Secret Service), and `list` must stay silent and fast.
@@ -90,30 +112,73 @@ def describe_token(ref: str | None, env: Mapping[str, str], profile_name: str | 
     return TokenStatus("literal", "profiles file", True, "plain text in the profiles file")
 
 
+def unsendable_at(token: str) -> int | None:
+    """The 1-based position of the first character an HTTP header value cannot carry (a control
+    character, or anything but printable ASCII: httpx sends headers as ASCII, and no provider issues
+    other tokens), or None."""
+    for index, char in enumerate(token):
+        if not " " <= char <= "~":
+            return index + 1
+    return None
+
+
+class InvalidToken(UsageError):
+    """A token that is there but cannot be sent (a control or non-ASCII character): not "missing"."""
+
+
+def clean_token(value: str, where: str) -> str:
+    """`value` as it can go into a header: surrounding whitespace stripped; a character that
+    stripping cannot fix is a UsageError saying `where` (e.g. "profile 'glm': the token from $VAR"),
+    never the value."""
+    token = value.strip()
+    position = unsendable_at(token)
+    if position is not None:
+        raise InvalidToken(f"{where} holds a control or non-ASCII character (character {position}), which no HTTP "
+                           "header can carry; copy the token again")
+    return token
+
+
+def token_source(ref: str, profile_name: str) -> str:
+    """Where a reference's token comes from, in words for an error: "$VAR", "the OS keyring (ccswitch/glm)"..."""
+    kind = reference_kind(ref)
+    if kind == "env":
+        return f"${ref[len(ENV_PREFIX):]}"
+    if kind == "keyring":
+        return f"the OS keyring ({KEYRING_SERVICE}/{keyring_entry(ref, profile_name)})"
+    if kind == "cmd":
+        return "its token command's output"
+    return "the profiles file"
+
+
 def resolve_token(
-    ref: str | None,
+    ref: str | list[str] | tuple[str, ...] | None,
     env: Mapping[str, str],
     profile_name: str,
     *,
     timeout: float | None = None,
 ) -> str | None:
-    """The token's value, or a CcswitchError naming the profile (never the value nor a command's output)."""
+    """The token's value (a pool's first key that resolves), stripped (clean_token), or a
+    CcswitchError naming the profile (never the value nor a command's output)."""
     kind = reference_kind(ref)
     if kind == "none":
         return None
+    if kind == "pool":
+        return TokenResolver(env, timeout=timeout).resolve(ref, profile_name)
     assert ref is not None
     if kind == "env":
         var = ref[len(ENV_PREFIX) :]
         value = env.get(var)
-        if not value:
+        if not value or not value.strip():
+            state = "is empty" if value else "is not set"
             raise UsageError(
-                f"profile {profile_name!r}: token: {var} is not set (export it, or change the profile's token)")
-        return value
-    if kind == "keyring":
-        return _from_keyring(keyring_entry(ref, profile_name), profile_name)
-    if kind == "cmd":
-        return _from_command(ref[len(CMD_PREFIX) :], env, profile_name, timeout)
-    return ref
+                f"profile {profile_name!r}: token: {var} {state} (export it, or change the profile's token)")
+    elif kind == "keyring":
+        value = _from_keyring(keyring_entry(ref, profile_name), profile_name)
+    elif kind == "cmd":
+        value = _from_command(ref[len(CMD_PREFIX) :], env, profile_name, timeout)
+    else:
+        value = ref
+    return clean_token(value, f"profile {profile_name!r}: the token from {token_source(ref, profile_name)}")
 
 
 class TokenResolver:
@@ -126,9 +191,12 @@ class TokenResolver:
         self._done: dict[tuple[str, str], str | None] = {}
         self._failed: dict[tuple[str, str], CcswitchError] = {}
 
-    def resolve(self, ref: str | None, profile_name: str) -> str | None:
+    def resolve(self, ref: str | list[str] | tuple[str, ...] | None, profile_name: str) -> str | None:
+        """The token; for a key pool, the first key that resolves."""
         if not ref:
             return None
+        if not isinstance(ref, str):
+            return self.resolve_pool(ref, profile_name, first_only=True)[0][1]
         # Keyring entries default to the profile's name, so the same reference means different
         # secrets for different profiles; env and cmd references do not depend on the profile.
         key = (ref, profile_name if reference_kind(ref) == "keyring" else "")
@@ -145,6 +213,54 @@ class TokenResolver:
     def resolve_profile(self, profile: object) -> str | None:
         return self.resolve(getattr(profile, "token"), getattr(profile, "name"))
 
+    def resolve_pool(self, ref: str | list[str] | tuple[str, ...] | None, profile_name: str, *,
+                     first_only: bool = False) -> list[tuple[int, str]]:
+        """(index in the pool, value) of every key that resolves, in order (a single reference is a
+        pool of one); a CcswitchError when none does. A key that does not resolve is left out: the
+        others still serve, and its index keeps naming the same key in records."""
+        refs = token_references(ref)
+        if not refs:
+            return []
+        found: list[tuple[int, str]] = []
+        errors: list[tuple[int, CcswitchError]] = []
+        for index, member in enumerate(refs):
+            try:
+                value = self.resolve(member, profile_name)
+            except CcswitchError as error:
+                errors.append((index, error))
+                continue
+            if value:
+                found.append((index, value))
+                if first_only:
+                    break
+        if not found:
+            if len(refs) == 1 and errors:
+                raise errors[0][1]
+            prefix = f"profile {profile_name!r}: "
+            reasons = "; ".join(f"key {index}: {error.message.removeprefix(prefix)}" for index, error in errors)
+            raise UsageError(f"profile {profile_name!r}: token: no key of its pool of {len(refs)} resolves ({reasons})")
+        return found
+
+
+def token_references(ref: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """A token field as a tuple of references: () for none, one for a single reference, a pool's in order."""
+    if not ref:
+        return ()
+    if isinstance(ref, str):
+        return (ref,)
+    return tuple(ref)
+
+
+def _describe_pool(refs: tuple[str, ...], env: Mapping[str, str], profile_name: str | None) -> TokenStatus:
+    """A pool described key by key, without resolving any (as describe_token)."""
+    members = [describe_token(ref, env, profile_name) for ref in refs]
+    states = [member.found for member in members]
+    found = True if True in states else (None if None in states else False)
+    usable = sum(1 for state in states if state)
+    parts = "; ".join(f"{index}: {member.detail}" for index, member in enumerate(members))
+    detail = f"pool of {len(refs)} keys, {usable} found ({parts})"
+    return TokenStatus("pool", ", ".join(member.source for member in members), found, detail, members)
+
 
 NO_BACKEND_HINT = 'use token = "env:VAR" or token = "cmd:COMMAND" instead'
 
@@ -155,14 +271,21 @@ class KeyringUnavailable(CcswitchError):
 
 
 def _keyring_module(profile_name: str | None):
-    """The keyring library, or a CcswitchError when it (or a backend) is missing."""
+    """The keyring library with its backend loaded, or a CcswitchError when either is missing."""
+    where = f"profile {profile_name!r}: " if profile_name else ""
     try:
         import keyring  # ~120 ms: only when a keyring reference is resolved
         import keyring.errors  # noqa: F401  (used by the callers)
     except ImportError:
-        where = f"profile {profile_name!r}: " if profile_name else ""
         raise CcswitchError(
             f"{where}the keyring library is not installed (pip install keyring); {NO_BACKEND_HINT}") from None
+    # As keyring itself: only when a keyring is used.
+    from ccswitch.profiles import keyrings
+
+    try:
+        keyrings.loaded_backend()
+    except keyrings.BackendNotLoaded as error:
+        raise CcswitchError(f"{where}{error.message}") from None
     return keyring
 
 
@@ -190,12 +313,39 @@ def _from_keyring(entry: str, profile_name: str) -> str:
     return value
 
 
-def keyring_set(entry: str, secret: str) -> None:
+def check_keyring_storable(entry: str, *, plain_text: bool = False):  # -> keyrings.Backend
+    """Raise what `keyring_set(entry, ..., plain_text=plain_text)` would raise for the backend
+    itself, without storing anything: a dry run refuses what the real run would refuse."""
+    return _storing_backend(entry, plain_text)[1]
+
+
+def _storing_backend(entry: str, plain_text: bool):  # -> (the keyring module, keyrings.Backend)
+    # Imported here, as `keyring` itself: only when a secret is stored (or a dry run checks it could be).
+    from ccswitch.profiles import keyrings
+
     keyring = _keyring_module(entry)
+    backend = keyrings.current_backend()
+    if backend.kind == keyrings.NULL:
+        raise KeyringUnavailable(f"profile {entry!r}: no OS keyring is available here ({backend.name} stores nothing); "
+                                 f"{NO_BACKEND_HINT}")
+    if backend.kind == keyrings.NONE:  # the fail backend: set_password would raise NoKeyringError
+        raise KeyringUnavailable(f"profile {entry!r}: no OS keyring is available here (headless system?); "
+                                 f"{NO_BACKEND_HINT}")
+    if backend.kind == keyrings.PLAIN_TEXT and not plain_text:
+        raise keyrings.PlainTextKeyring(backend)
+    return keyring, backend
+
+
+def keyring_set(entry: str, secret: str, *, plain_text: bool = False):  # -> keyrings.Backend
+    """Store `secret` as ccswitch/ENTRY and return the backend it went to (profiles.keyrings). A
+    backend that keeps nothing is KeyringUnavailable; one that keeps it in a plain-text file is
+    keyrings.PlainTextKeyring, unless `plain_text` (the user said so)."""
+    keyring, backend = _storing_backend(entry, plain_text)
     try:
         keyring.set_password(KEYRING_SERVICE, entry, secret)
     except keyring.errors.KeyringError as error:
         raise _keyring_failure(error, entry, "write to") from None
+    return backend
 
 
 def keyring_delete(entry: str) -> bool:
@@ -231,8 +381,8 @@ def _from_command(command: str, env: Mapping[str, str], profile_name: str, timeo
         text = output.decode("utf-8")
     except UnicodeDecodeError:
         raise CcswitchError(f"{where} printed something that is not UTF-8 text") from None
-    text = strip_one_newline(text)
-    if not text.strip():
+    text = text.strip()  # the line end, and a Windows key file's \r
+    if not text:
         raise CcswitchError(f"{where} printed nothing")
     if "\n" in text or "\r" in text:
         raise CcswitchError(
@@ -296,23 +446,7 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def strip_one_newline(text: str) -> str:
-    """A secret as printed by a tool or piped in: without the one line end that closes it."""
-    if text.endswith("\r\n"):
-        return text[:-2]
-    if text.endswith("\n"):
-        return text[:-1]
-    return text
-
-
 def _timeout_from(env: Mapping[str, str]) -> float:
-    raw = env.get(ENV_CMD_TIMEOUT, "").strip()
-    if not raw:
-        return CMD_TIMEOUT_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        raise UsageError(f"{ENV_CMD_TIMEOUT}={raw!r} is not a number of seconds") from None
-    if value <= 0:
-        raise UsageError(f"{ENV_CMD_TIMEOUT}={raw!r} must be more than 0 seconds")
-    return value
+    from ccswitch.seconds import seconds_from  # cmd: tokens only (see _from_command)
+
+    return seconds_from(env, ENV_CMD_TIMEOUT, CMD_TIMEOUT_SECONDS)

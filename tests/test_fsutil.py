@@ -1,0 +1,70 @@
+"""Writing files: atomically, privately, following symlinks, and never replacing what is not a
+regular file (a FIFO, a device: as root a rename over /dev/null replaces the device itself)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ccswitch.fsutil import NotARegularFile, atomic_write_text
+
+
+def test_a_fifo_or_a_directory_is_left_as_it_is(tmp_path: Path):
+    fifo, folder = tmp_path / "fifo", tmp_path / "folder"
+    os.mkfifo(fifo)
+    folder.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(fifo)  # a symlink is followed, and what it leads to is checked
+    for path, kind in ((fifo, "a FIFO"), (folder, "a directory"), (link, "a FIFO")):
+        with pytest.raises(NotARegularFile) as raised:
+            atomic_write_text(path, "x")
+        assert raised.value.strerror == f"not a regular file ({kind}), left as it is"
+    assert fifo.is_fifo() and folder.is_dir() and link.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "folder", "home", "link"]  # no temp file left
+
+
+def test_a_regular_file_through_a_symlink_is_replaced_and_keeps_its_mode(tmp_path: Path):
+    target = tmp_path / "dotfiles" / "settings.json"
+    target.parent.mkdir()
+    target.write_text("old")
+    target.chmod(0o640)
+    link = tmp_path / "settings.json"
+    link.symlink_to(target)
+    assert atomic_write_text(link, "new") == str(target)
+    assert link.is_symlink() and target.read_text() == "new" and target.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="making a device node takes root")
+def test_use_leaves_a_settings_file_that_is_a_device(setup, isolated_home: Path):
+    """A settings.json linked to a null device (as to /dev/null): as root, the rename replaced the
+    device itself. The device here is one the test makes, so a regression harms nothing."""
+    import stat
+
+    from typer.testing import CliRunner
+
+    from ccswitch.cli.app import app
+
+    device = isolated_home / "null"
+    os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    setup.unlink()
+    setup.symlink_to(device)
+    result = CliRunner().invoke(app, ["use", "alpha"])
+    assert result.exit_code != 0 and "not a regular file (a character device), left as it is" in result.stderr
+    assert "Traceback" not in result.output and stat.S_ISCHR(device.stat().st_mode)
+
+
+def test_create_private_makes_a_new_0600_file_and_never_follows_or_replaces(tmp_path: Path):
+    from ccswitch.fsutil import create_private
+
+    path = tmp_path / "new.json"
+    create_private(str(path), "{}\n")
+    assert path.read_text() == "{}\n" and path.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(FileExistsError):
+        create_private(str(path), "other")
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "elsewhere.json")
+    with pytest.raises(FileExistsError):
+        create_private(str(link), "x")
+    assert path.read_text() == "{}\n" and not (tmp_path / "elsewhere.json").exists()
