@@ -49,6 +49,18 @@ def test_malformed_input_is_refused_with_file_line_and_column(text, where, messa
     assert message in info.value.message
 
 
+DEEP = '{"a":' * 5000 + "1" + "}" * 5000
+
+
+def test_nesting_too_deep_for_python_is_refused_not_a_traceback(tmp_path):
+    with pytest.raises(SettingsFileError, match=r"^/x/settings.json: invalid JSON: objects or arrays nested too deeply"):
+        parse(DEEP, P)
+    path = tmp_path / "settings.json"
+    path.write_text(DEEP)
+    data, problem, exists = claude_settings.read_object(str(path))
+    assert (data, problem, exists) == (None, "invalid JSON: objects or arrays nested too deeply to read", True)
+
+
 def test_bom_and_crlf_are_read_and_written_back_as_they_were():
     text = '\ufeff{\r\n\t"a": 1,\r\n\t"env": {\r\n\t\t"X": "y"\r\n\t}\r\n}'
     data = parse(text, P)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -160,6 +159,13 @@ def test_no_profiles_file_is_fine(fake_bin):
     assert check.level == OK and "not present" in check.message
 
 
+def test_a_profiles_file_symlink_loop_fails(fake_bin, config_dir):
+    config_dir.mkdir(parents=True)
+    (config_dir / "profiles.toml").symlink_to("profiles.toml")
+    check = one("profiles file")
+    assert check.level == FAIL and check.message == f"{config_dir / 'profiles.toml'}: cannot read: a symlink loop"
+
+
 def test_profiles_file_syntax_error_fails_with_line(fake_bin, profiles_file):
     path = profiles_file('[profiles.a]\nbase_url = "http://x"\nauth = \n')
     check = one("profiles file")
@@ -231,21 +237,26 @@ def test_keyring_check_only_when_a_profile_uses_it(fake_bin, profiles_file, monk
     assert check.level == FAIL and "keyring package is missing" in check.message
 
 
-def test_keyring_backend_reported(fake_bin, profiles_file, monkeypatch):
+def test_keyring_backend_reported(fake_bin, profiles_file, monkeypatch, file_keyring, isolated_home):
+    import keyring
+    from keyring.backends import fail, null
+    from support.keyring_backend import use_test_keyring
+
     profiles_file('[profiles.a]\nextends = "glm"\ntoken = "keyring:ccswitch/a"\n')
-    fake = types.ModuleType("keyring")
-
-    class SecretService:
-        pass
-
-    class FailKeyring:
-        pass
-
-    fake.get_keyring = lambda: SecretService()  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "keyring", fake)
-    assert one("keyring").level == OK
-    fake.get_keyring = lambda: FailKeyring()  # type: ignore[attr-defined]
-    assert one("keyring").level == FAIL
+    check = one("keyring")
+    assert (check.level, check.message) == (OK, "backend support.keyring_backend.FileKeyring")
+    keyring.set_keyring(fail.Keyring())
+    check = one("keyring")
+    assert check.level == FAIL and "its backend (keyring.backends.fail.Keyring) is no keyring at all" in check.message
+    assert "Secret Service" in check.fix and "env:VAR" in check.fix
+    keyring.set_keyring(null.Keyring())
+    assert "(keyring.backends.null.Keyring) stores nothing" in one("keyring").message
+    plain = use_test_keyring(monkeypatch, isolated_home, "PlaintextKeyring")  # as keyrings.alt's is named
+    check = one("keyring")
+    assert check.level == WARN and check.message == (
+        f"the keyring backend support.keyring_backend.PlaintextKeyring keeps tokens in plain text (not encrypted) in "
+        f"{plain.file_path}: anyone who can read it can use them")
+    assert "pip uninstall keyrings.alt" in check.fix
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,8 +285,10 @@ def test_settings_env_must_be_an_object(fake_bin, isolated_home):
 
 
 def test_home_as_project_reports_the_user_file_once(fake_bin, isolated_home, monkeypatch):
+    from ccswitch.profiles.presets import presets_dir
+
     monkeypatch.chdir(isolated_home)
-    names = [c.check for c in doctor.run_doctor(dict(os.environ), str(isolated_home), "profiles")]
+    names = [c.check for c in doctor.run_doctor(dict(os.environ), str(isolated_home), presets_dir())]
     assert names.count("user settings") == 1 and "project settings" not in names
 
 
@@ -362,7 +375,9 @@ def test_conflicts_read_from_crafted_home(fake_bin, isolated_home, monkeypatch):
     write_json(user_settings(isolated_home), {"env": {"ANTHROPIC_BASE_URL": "https://gw.example/v1"}})
     write_json(managed_settings(), {"env": {"ANTHROPIC_API_KEY": "k"}})
     monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "t")
-    names = {c.check: c.level for c in doctor.run_doctor(dict(os.environ), os.getcwd(), "profiles")}
+    from ccswitch.profiles.presets import presets_dir
+
+    names = {c.check: c.level for c in doctor.run_doctor(dict(os.environ), os.getcwd(), presets_dir())}
     assert names["base URL"] == FAIL and names["managed override"] == WARN and names["managed settings"] == OK and names["auth variables"] == FAIL
 
 
@@ -443,3 +458,25 @@ def test_keyring_and_cmd_tokens_are_neither_missing_nor_plain_text(fake_bin, pro
     assert one("token").level == OK
     assert one("profiles private").level == WARN  # untidy, but no token in the file
     assert not marker.exists()  # doctor never runs a token command
+
+
+def test_an_env_token_no_header_can_carry_is_reported_without_its_value(fake_bin, profiles_file, monkeypatch):
+    monkeypatch.setenv("ZHIPU_API_KEY", "sk-0123456789\x07abcdef")
+    profiles_file('default = "a"\n[profiles.a]\nextends = "glm"\n')
+    check = one("token")
+    assert check.level == FAIL and check.message == (
+        "profile 'a': token unusable ($ZHIPU_API_KEY holds a control or non-ASCII character)")
+    monkeypatch.setenv("ZHIPU_API_KEY", "sk-0123456789abcdef\r")  # a Windows line end is stripped, as claude does
+    assert one("token").level == OK
+
+
+def test_a_price_usage_cannot_read_fails_naming_the_line(fake_bin, profiles_file):
+    profiles_file('[profiles.a]\nextends = "glm"\n')
+    assert checks_named("prices") == []  # no prices of yours: not even looked at
+    path = profiles_file('[profiles.a]\nextends = "glm"\n[profiles.a.prices."m-1"]\ninput = "cheap"\noutput = 1\n'
+                         'currency = "USD"\n')
+    check = one("prices")
+    assert check.level == FAIL and check.message == (f"{path}:3: [profiles.a] prices.\"m-1\": input must be a number "
+                                                     ">= 0, not 'cheap'")
+    profiles_file('[profiles.a]\nextends = "glm"\n[profiles.a.prices."m-1"]\ninput = 1\noutput = 2\ncurrency = "USD"\n')
+    assert one("prices").level == OK

@@ -211,3 +211,11 @@ def test_routes_profile_tests_the_profiles_it_routes_to_each_once(profiles_file)
     assert [(row["profile"], row["model"]) for row in data["results"]] == [
         ("b", "b-1"), ("a", "big-1"), ("a", "small-1")]
     assert len(first.requests) == 2 and len(second.requests) == 1
+
+
+def test_a_token_that_is_there_but_cannot_be_sent_is_invalid_not_missing(profiles_file, monkeypatch):
+    monkeypatch.setenv("ZHIPU_API_KEY", "sk-0123\x01456789abcdef")
+    result, data = run_json("glm")
+    [row] = data["results"]
+    assert result.exit_code == 1 and (row["result"], row["reason"]) == ("fail", "token invalid")
+    assert row["detail"].startswith("profile 'glm': the token from $ZHIPU_API_KEY holds a control or non-ASCII")

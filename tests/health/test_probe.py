@@ -121,7 +121,7 @@ def test_error_inside_a_stream():
 def test_token_echoed_by_server_is_masked():
     body = f'{{"error": {{"type": "authentication_error", "message": "bad key {TOKEN}"}}}}'.encode()
     reason, detail = classify_response(401, body, "application/json", "m", False)
-    scrubbed = probes._scrub(detail, TOKEN)
+    scrubbed = probes._scrub(detail, [TOKEN])
     assert reason == "auth rejected" and TOKEN not in scrubbed and "sk-…6789" in scrubbed
 
 
@@ -171,3 +171,33 @@ def test_an_html_error_page_is_named_by_its_title_not_dumped():
     _, untitled = classify_response(502, b"<html><body><div>\n</div></body></html>", "", "m", False)
     assert untitled == "an HTML page, not an API answer"
     assert classify_response(500, b"upstream connect error", "text/plain", "m", False)[1] == "upstream connect error"
+
+
+@pytest.mark.parametrize(("token", "headers"), [
+    (TOKEN + "\r", {}), (TOKEN[:8] + "\n" + TOKEN[8:], {}), (TOKEN + "\u00e9", {}), (TOKEN, {"X-Secret": TOKEN + "\r"}),
+])
+def test_a_header_that_cannot_be_sent_is_named_never_quoted(token, headers):
+    # httpx/h11 say "Illegal header value b'Bearer sk-…\r'": the probe passes on words of its own.
+    with MockAnthropic() as server:
+        result = probe(server.url, "ANTHROPIC_AUTH_TOKEN", token, "m", 5, headers=headers)
+    assert (result.ok, result.reason) == (False, "other") and not server.messages
+    assert result.detail == probes.UNSENDABLE_HEADER
+    assert TOKEN[:8] not in repr(result.as_dict()) and TOKEN[-8:] not in repr(result.as_dict())
+
+
+def test_a_proxy_url_httpx_refuses_is_not_quoted():
+    result = probe("https://api.example.com", None, None, "m", 5, env={"HTTPS_PROXY": "ftp://user:pw-secret-123@proxy:21"})
+    assert result.reason == "proxy" and "pw-secret-123" not in result.detail and "HTTPS_PROXY" in result.detail
+
+
+def test_an_unreadable_ca_file_is_named_by_its_variable(tmp_path):
+    result = probe("https://api.example.com", None, None, "m", 5, env={"SSL_CERT_FILE": str(tmp_path / "missing.pem")})
+    assert result.reason == "other" and result.detail == (
+        "cannot read a CA file (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS): No such file or directory")
+
+
+def test_refused_and_tls_failures_are_in_the_systems_words():
+    assert probe(closed_port_url(), None, None, "m", 5).detail == "Connection refused"
+    with MockAnthropic() as server:
+        result = probe(server.url.replace("http://", "https://"), None, None, "m", 5)
+    assert result.detail.startswith("the TLS handshake failed (")

@@ -155,7 +155,7 @@ def test_parse_run_knows_fallback():
 
 def test_only_provider_failures_fall_back():
     assert FAIL_OVER == {Outcome.REFUSED, Outcome.TIMEOUT, Outcome.DNS, Outcome.TLS, Outcome.SERVER, Outcome.RATE_LIMIT,
-                         Outcome.AUTH, Outcome.TOKEN_MISSING}
+                         Outcome.AUTH, Outcome.TOKEN_MISSING, Outcome.TOKEN_INVALID}
 
 
 def test_health_of_a_probe_result_names_the_status():
@@ -183,7 +183,7 @@ def test_a_fallback_drops_a_model_it_does_not_serve(make_env):
 
 
 def fake_probe(results: dict[str, tuple[str, int | None]], calls: list[tuple[str, str]]):
-    def probe(base_url, auth_variable, token, model, timeout, stream, *, headers, env):
+    def probe(base_url, auth_variable, token, model, timeout, stream, *, headers, env, api="anthropic", options=None):
         calls.append((base_url, model))
         reason, status = results[base_url]
         return probes.ProbeResult(ok=reason == Outcome.OK, reason=reason, url=base_url, model=model, stream=stream, status=status)

@@ -7,10 +7,12 @@ import os
 import re
 import signal
 import stat
+import sys
 from pathlib import Path
 
 import pytest
 
+from ccswitch import paths
 from ccswitch.claude.variables import MANAGED_VARIABLES
 from ccswitch.errors import CcswitchError, ConfigError, UnknownProfileError, UsageError
 from ccswitch.launch import front_door
@@ -98,7 +100,10 @@ def test_claude_gets_settings_and_model_and_never_the_token_on_argv(env, fake_cl
                          "-p", "hi"]
     assert all(TOKEN not in arg for arg in plan.argv)
     profile = front_door.load_profiles(env).get("gw")
-    assert plan.settings == {"env": profile_environment(profile, TOKEN, include_model=False)}
+    hook = {"matcher": "clear|resume", "hooks": [{"type": "command", "command": " ".join(
+        f"'{arg}'" for arg in [sys.executable, "-P", "-m", "ccswitch.usage.session_start", paths.user_state_dir(env), "gw"])}]}
+    assert plan.settings == {"env": profile_environment(profile, TOKEN, include_model=False),
+                             "hooks": {"SessionStart": [hook]}}
     assert plan.settings["env"]["ANTHROPIC_AUTH_TOKEN"] == TOKEN
     assert plan.settings["env"]["ANTHROPIC_API_KEY"] == "" and plan.settings["env"]["ANTHROPIC_MODEL"] == ""
     # Inherited provider variables are dropped from the child; the settings file decides them all.
@@ -136,6 +141,8 @@ def test_users_inline_settings_are_merged(env):
         (["--settings", "missing.json"], "missing.json: cannot read"),
         (["--settings", "[1, 2]"], "must be a JSON object"),
         (["--settings"], "needs a value"),
+        # Too deep for Python's json: read as a path, named in short (it was a RecursionError).
+        (["--settings", "[" * 5000], r"^--settings \[{60}…: cannot read \(File name too long\)$"),
     ],
 )
 def test_bad_user_settings_are_refused(env, args, message):
@@ -265,10 +272,11 @@ def test_a_checksum_collision_never_overwrites_another_file(env):
     plan = plan_for(env)
     os.makedirs(os.path.dirname(plan.settings_path), mode=0o700)
     Path(plan.settings_path).write_text("someone else's content")
+    first = plan.settings_path
     path = write_settings_file(plan)
-    assert path != plan.settings_path.replace("-1.json", ".json") and path.endswith("-1.json")
+    assert path == first.replace(f"-pid{os.getpid()}.json", f"-1-pid{os.getpid()}.json") != first
     assert plan.argv[plan.argv.index("--settings") + 1] == path
-    assert Path(path.replace("-1.json", ".json")).read_text() == "someone else's content"
+    assert Path(first).read_text() == "someone else's content"
 
 
 # --- exec --------------------------------------------------------------------------------------
@@ -401,6 +409,49 @@ def test_a_session_the_user_names_or_continues_is_left_alone(env, args):
     plan = plan_for(env, ["claude", *args])
     assert plan.argv.count("--session-id") == args.count("--session-id")
     assert plan.session == (args[1] if args[0] == "--session-id" else None)
+
+
+S1 = "11111111-2222-4333-8444-555555555555"
+
+
+@pytest.mark.parametrize("args", [["--resume", S1], ["-r", S1, "-p", "again"], [f"--resume={S1}"]])
+def test_a_resume_by_id_is_recorded_under_that_id(env, args):
+    plan = plan_for(env, ["claude", *args])
+    assert plan.session == S1 and "--session-id" not in plan.argv and plan.picked_in is None
+
+
+def test_a_fork_gets_its_own_session_id(env):
+    plan = plan_for(env, ["claude", "--resume", S1, "--fork-session"])
+    assert plan.session != S1 and plan.argv[plan.argv.index("--session-id") + 1] == plan.session
+
+
+def test_continue_is_recorded_under_the_transcript_claude_continues(env, tmp_path, monkeypatch):
+    from ccswitch.claude.transcripts import project_dir
+
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    folder = Path(project_dir(env, str(cwd)))
+    folder.mkdir(parents=True)
+    (folder / f"{S1}.jsonl").write_text("{}\n")
+    later = "99999999-2222-4333-8444-555555555555"
+    (folder / f"{later}.jsonl").write_text("{}\n")
+    os.utime(folder / f"{later}.jsonl", (1e9, 1e9))  # older mtime: not the one claude continues
+    plan = plan_for(env, ["claude", "-c", "-p", "more"], cwd=str(cwd))
+    assert plan.session == S1 and "--session-id" not in plan.argv
+    assert folder.name == re.sub(r"[^A-Za-z0-9]", "-", str(cwd.resolve()))  # docs/claude-code.md, "Sessions and transcripts"
+
+
+def test_a_resume_through_the_picker_records_the_project(env, execs, monkeypatch, tmp_path):
+    from ccswitch.claude.transcripts import project_dir
+    from ccswitch.usage.sessions import load_sessions
+
+    assert run_cli(["gw", "--", "claude", "--resume"], env, monkeypatch) == 0
+    assert run_cli(["gw", "--", "claude", "--resume", S1], env, monkeypatch) == 0
+    assert run_cli(["gw", "--", "claude", "mcp", "list"], env, monkeypatch) == 0
+    launches, picked, bad = load_sessions(str(Path(env["HOME"]) / ".local" / "state" / "ccswitch"))
+    assert bad == 0 and [profile for _, profile in launches[S1]] == ["gw"] and len(launches) == 1
+    [(started, project, profile)] = picked
+    assert (project, profile) == (project_dir(env, os.getcwd()), "gw")
 
 
 def test_dry_run_shows_the_plan_when_claude_is_not_installed(profiles_file, monkeypatch, tmp_path, capsys):

@@ -76,21 +76,61 @@ def map_option_values(args: Sequence[str], option: str, change: Callable[[str], 
 SUBCOMMANDS = frozenset({"agents", "attach", "auth", "auto-mode", "doctor", "gateway", "import", "install", "kill", "logs",
                          "mcp", "plugin", "plugins", "project", "purge", "respawn", "rm", "setup-token", "stop",
                          "ultrareview", "update", "upgrade"})
-# Options that name or continue a session of the user's own choosing.
-SESSION_OPTIONS = ("--session-id", "-r", "--resume", "-c", "--continue", "--from-pr", "--teleport", "--fork-session")
+RESUME_OPTIONS = ("-r", "--resume")
+CONTINUE_OPTIONS = ("-c", "--continue")
+# Sessions ccswitch cannot name nor follow (another machine's, a pull request's).
+FOREIGN_OPTIONS = ("--from-pr", "--teleport")
 
 
-def session_id_to_add(args: Sequence[str]) -> bool:
-    """Whether `claude ARGS` starts a new session that ccswitch may name with `--session-id`."""
+def launch_session(args: Sequence[str]) -> tuple[str, str | None]:
+    """Which session `claude ARGS` runs (docs/claude-code.md, "Sessions and transcripts"):
+
+    ("new", None)       a new session ccswitch may name with `--session-id` (also a `--fork-session`
+                        of a resume or continue: claude takes a `--session-id` for the fork);
+    ("id", ID)          the session is named: `--session-id ID`, or `--resume ID` with an id;
+    ("continue", None)  `--continue`: the project's transcript modified last (claude.transcripts);
+    ("pick", None)      `--resume` without an id: claude's picker (or a search term) chooses;
+    ("none", None)      a subcommand, or a session from elsewhere (`--from-pr`, `--teleport`).
+    """
     if args and args[0] in SUBCOMMANDS:
-        return False
-    before_end = args[: args.index("--")] if "--" in args else args
-    return not any(arg == option or arg.startswith(option + "=") for arg in before_end for option in SESSION_OPTIONS)
+        return "none", None
+    before = list(args[: args.index("--")]) if "--" in args else list(args)
+    given = option_values(before, "--session-id")[1]
+    if given:
+        return "id", given[-1]
+    if any(arg == option or arg.startswith(option + "=") for arg in before for option in FOREIGN_OPTIONS):
+        return "none", None
+    resume = _resume_value(before)
+    resumes = resume is not None or any(arg in CONTINUE_OPTIONS for arg in before)
+    if not resumes:
+        return "new", None
+    if "--fork-session" in before:
+        return "new", None
+    if resume and is_session_id(resume):
+        return "id", resume
+    if resume is None:
+        return "continue", None
+    return "pick", None
 
 
-def given_session_id(args: Sequence[str]) -> str | None:
-    values = option_values(args, "--session-id")[1]
-    return values[-1] if values else None
+def _resume_value(args: Sequence[str]) -> str | None:
+    """The value of `-r`/`--resume` ("" for none: the picker), or None when it is not given. The
+    value is optional: the next argument is it unless it is an option."""
+    found = None
+    for index, arg in enumerate(args):
+        if arg.startswith("--resume="):
+            found = arg.split("=", 1)[1]
+        elif arg in RESUME_OPTIONS:
+            following = args[index + 1] if index + 1 < len(args) else ""
+            found = "" if following.startswith("-") else following
+    return found
+
+
+def is_session_id(text: str) -> bool:
+    """A UUID as claude writes session ids (8-4-4-4-12 hex digits)."""
+    parts = text.split("-")
+    return [len(part) for part in parts] == [8, 4, 4, 4, 12] and all(
+        c in "0123456789abcdefABCDEF" for part in parts for c in part)
 
 
 def new_session_id() -> str:
@@ -110,16 +150,17 @@ def load_user_settings(value: str, cwd: str) -> dict:
     """What claude would make of `--settings VALUE`: inline JSON, else a file path."""
     try:
         data = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         path = os.path.join(cwd, os.path.expanduser(value))
         try:
             with open(path, encoding="utf-8-sig") as handle:
                 text = handle.read()
         except OSError as exc:
-            raise UsageError(f"--settings {value}: cannot read ({exc.strerror or exc})") from None
+            shown = value if len(value) <= 80 else value[:60] + "…"  # inline JSON that did not parse
+            raise UsageError(f"--settings {shown}: cannot read ({exc.strerror or exc})") from None
         try:
             data = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise UsageError(f"--settings {value}: not valid JSON ({exc})") from None
         source = value
     else:

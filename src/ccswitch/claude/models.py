@@ -18,6 +18,8 @@ MAIN_TIERS = TIERS[:3]
 ALIASES = {"opus": "opus", "sonnet": "sonnet", "haiku": "haiku", "fable": "fable",
            "opusplan": "opus", "best": "opus", "default": "opus"}
 CONTEXT_1M_SUFFIX = "[1m]"
+# Every model id of Anthropic's own API starts with this (`claude-opus-4-6`, `claude-3-5-haiku-...`).
+CLAUDE_MODEL_PREFIX = "claude-"
 _CLAUDE_ID_PATTERN = r"claude-(?:[0-9][0-9.]*-)*(opus|sonnet|haiku|fable)(?:[-@.\[]|\Z)"
 
 # The session model claude picks when none is given, for an endpoint that is not Anthropic's

@@ -13,10 +13,12 @@ a profile blanks a shell export.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 
 from ccswitch import paths
 from ccswitch.claude import settings as claude_settings
+from ccswitch.claude.installed import PACKAGE, ROOT_LOCAL_SETTINGS_SINCE, release_text
 from ccswitch.claude.sources import (
     SHELL,
     Source,
@@ -34,42 +36,82 @@ from ccswitch.claude.variables import (
     MANAGED_VARIABLES,
 )
 from ccswitch.findings import FAIL, WARN, Finding
-from ccswitch.redact import mask
+from ccswitch.redact import mask, url
 
 # The scope `ccswitch use --scope` writes -> the source it is.
 SCOPE_SOURCE = {"user": "user", "project": "project-local"}
+OLD_CLAUDE_FIX = (f"update claude to {release_text(ROOT_LOCAL_SETTINGS_SINCE)} or later (npm install -g {PACKAGE}@latest: "
+                  "name the tag, on Node below 22 npm otherwise installs 2.1.197), or start claude in {root}")
 AUTH_FIX = "keep one: unset or blank the other (a ccswitch profile blanks the one it does not use)"
 MANAGED_FIX = "ask whoever manages this machine; ccswitch cannot override managed settings"
 
 
 class Situation:
-    """Everything the analysis needs from disk and the environment, for `status` and `doctor`."""
+    """Everything the analysis needs from disk and the environment, for `status` and `doctor`.
+    `notes`: findings about the files themselves (an old claude that ignores the project's one)."""
 
-    __slots__ = ("sources", "active", "claude_state", "claude_state_path", "claude_state_error", "claude_state_exists")
+    __slots__ = ("sources", "active", "claude_state", "claude_state_path", "claude_state_error", "claude_state_exists",
+                 "notes")
 
     def __init__(self, sources: list[Source], active: Mapping[str, Mapping[str, object] | None], claude_state: dict | None,
-                 claude_state_path: str, claude_state_error: str | None, claude_state_exists: bool) -> None:
+                 claude_state_path: str, claude_state_error: str | None, claude_state_exists: bool,
+                 notes: Sequence[Finding] = ()) -> None:
         self.sources = sources
         self.active = active
         self.claude_state = claude_state
         self.claude_state_path = claude_state_path
         self.claude_state_error = claude_state_error
         self.claude_state_exists = claude_state_exists
+        self.notes = list(notes)
 
     def analyze(self) -> dict[str, object]:
-        return analyze(self.sources, self.active, self.claude_state, self.claude_state_path)
+        data = analyze(self.sources, self.active, self.claude_state, self.claude_state_path)
+        data["warnings"] = [*(f.as_dict() for f in self.notes), *data["warnings"]]  # type: ignore[misc]
+        return data
 
     def findings(self) -> list[Finding]:
-        return findings(self.sources, self.active, self.claude_state, self.claude_state_path)
+        return [*self.notes, *findings(self.sources, self.active, self.claude_state, self.claude_state_path)]
 
 
-def gather(env: Mapping[str, str], cwd: str, active: Mapping[str, Mapping[str, object] | None]) -> Situation:
+def gather(env: Mapping[str, str], cwd: str, active: Mapping[str, Mapping[str, object] | None],
+           claude_release: Callable[[], tuple[int, int, int] | None] | None = None) -> Situation:
     """Read what a claude started in `cwd` with `env` would read. `active` is ccswitch's record of
-    what `use` put into each scope (switching.records.active_records), which this package cannot read."""
-    sources = load_sources(settings_files(env, cwd), env)
+    what `use` put into each scope (switching.records.active_records), which this package cannot read.
+    `claude_release` gives the installed claude's release (installed.probe); it is asked only when a
+    git project has a settings.local.json at its root, which a claude before 2.1.211 reads only
+    when started there."""
+    notes: list[Finding] = []
+    root_local = True
+    here = os.path.abspath(cwd)
+    root = paths.find_project_root(here)
+    root_file = paths.claude_project_local_settings(root)
+    if claude_release is not None and os.path.exists(os.path.join(root, ".git")) \
+            and (os.path.exists(root_file) or active.get("project")):
+        note = root_local_ignored(claude_release(), root, here != root)
+        if note is not None:
+            root_local = here == root
+            notes.append(note)
+    sources = load_sources(settings_files(env, cwd, root_local), env)
     state_path = paths.claude_state_file(env)
     state, state_error, state_exists = claude_settings.read_object(state_path)
-    return Situation(sources, active, state, state_path, state_error, state_exists)
+    return Situation(sources, active, state, state_path, state_error, state_exists, notes)
+
+
+def root_local_ignored(release: tuple[int, int, int] | None, root: str, subfolder: bool) -> Finding | None:
+    """A claude before 2.1.211 reads the git root's settings.local.json only when started in the
+    root (docs/claude-code.md, "Where settings come from"): the warning, or None for a later one."""
+    if release is None or release >= ROOT_LOCAL_SETTINGS_SINCE:
+        return None
+    since = release_text(ROOT_LOCAL_SETTINGS_SINCE)
+    what = f"{paths.claude_project_local_settings(root)} (where `ccswitch use --scope project` writes)"
+    if subfolder:
+        message = (f"claude {release_text(release)} ignores {what} when started in a subfolder of {root}, as here: "
+                   f"it reads that file only when started in {root} itself (claude {since} and later read it from "
+                   "any subfolder)")
+    else:
+        message = (f"claude {release_text(release)} reads {what} only when started in {root} itself, not from a "
+                   f"subfolder (claude {since} and later read it from any subfolder)")
+    return Finding("old-claude-project-scope", WARN, message, OLD_CLAUDE_FIX.format(root=root))
 
 
 class Effective:
@@ -99,7 +141,8 @@ class Effective:
 def _show(variable: str, value: str | None) -> str | None:
     if value is None:
         return None
-    return mask(value) if variable in CREDENTIAL_VARIABLES and value else value
+    # A URL with a user name and password in it (ANTHROPIC_BASE_URL) shows neither.
+    return mask(value) if variable in CREDENTIAL_VARIABLES and value else url(value)
 
 
 def analyze(

@@ -24,6 +24,8 @@ MODEL_KEY = "model"
 ENV_KEY = "env"
 RECORD_VERSION = 1
 BOM = "\ufeff"
+# Python's json reads nesting recursively; claude's JSON.parse reads far deeper, but no settings file needs it.
+TOO_DEEP = "objects or arrays nested too deeply to read"
 _WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -126,6 +128,8 @@ def parse(text: str, path: str) -> dict:
         data = json.loads(body, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise SettingsFileError(path, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise SettingsFileError(path, f"invalid JSON: {TOO_DEEP}") from None
     except _Duplicate as exc:
         matches = list(re.finditer(re.escape(json.dumps(exc.key)) + r"\s*:", body))
         line, column = _position(body, matches[-1].start()) if matches else (None, None)
@@ -187,6 +191,8 @@ def read_object(path: str) -> tuple[dict | None, str | None, bool]:
         data = json.loads(text, parse_constant=_reject_constant)  # JSON.parse, which claude uses, has no NaN
     except json.JSONDecodeError as exc:
         return None, f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}", True
+    except RecursionError:
+        return None, f"invalid JSON: {TOO_DEEP}", True
     except ValueError as exc:
         return None, f"invalid JSON: {exc} is not a JSON value", True
     if not isinstance(data, dict):

@@ -11,12 +11,15 @@ from collections.abc import Mapping, Sequence
 from ccswitch import paths
 from ccswitch.claude import settings as claude_settings
 
-# Highest precedence first; the shell is always last.
-SETTINGS_SOURCES = ("managed", "project-local", "project", "user")
+# Highest precedence first; the shell is always last. "project-local" is the git root's
+# settings.local.json (where `use --scope project` writes), "folder-local" the working directory's
+# when claude starts in a subfolder, "project" the working directory's settings.json.
+SETTINGS_SOURCES = ("managed", "project-local", "folder-local", "project", "user")
 SHELL = "shell"
 LABELS = {
     "managed": "managed settings",
     "project-local": "project settings.local.json",
+    "folder-local": "this folder's settings.local.json",
     "project": "project settings.json",
     "user": "user settings",
     SHELL: "shell environment",
@@ -64,23 +67,27 @@ class Source:
         return "your shell" if self.name == SHELL else self.where()
 
 
-def settings_files(env: Mapping[str, str], cwd: str) -> list[tuple[str, str]]:
-    """(source name, path) of claude's settings files for a claude started in `cwd`, highest first.
+def settings_files(env: Mapping[str, str], cwd: str, root_local: bool = True) -> list[tuple[str, str]]:
+    """(source name, path) of claude's settings files for a claude started in `cwd`, highest first
+    (docs/claude-code.md, "Where settings come from").
 
-    The project is the git work tree around `cwd` (where `use --scope project` writes). In $HOME
-    the user file is also the project file; it is listed once, as the user's.
+    `.claude/settings.json` is read from `cwd` only, never from the git root above it;
+    `.claude/settings.local.json` from the git work tree's root (where `use --scope project` writes)
+    and from `cwd`, the root's first. `root_local` False: a claude older than
+    installed.ROOT_LOCAL_SETTINGS_SINCE, which in a subfolder reads only `cwd`'s. In $HOME the user
+    file is also the project file; it is listed once, as the user's.
     """
-    root = paths.find_project_root(cwd)
+    here = os.path.abspath(cwd)
+    root = paths.find_project_root(here)
     user = paths.claude_user_settings(env)
-    candidates = [
-        ("managed", paths.managed_settings_file(env)),
-        ("project-local", paths.claude_project_local_settings(root)),
-        ("project", paths.claude_project_settings(root)),
-        ("user", user),
-    ]
+    candidates = [("managed", paths.managed_settings_file(env))]
+    if root_local or here == root:
+        candidates.append(("project-local", paths.claude_project_local_settings(root)))
+    if here != root:
+        candidates.append(("folder-local", paths.claude_project_local_settings(here)))
+    candidates += [("project", paths.claude_project_settings(here)), ("user", user)]
     real_user = os.path.realpath(user)
-    return [(name, path) for name, path in candidates
-            if name not in ("project-local", "project") or os.path.realpath(path) != real_user]
+    return [(name, path) for name, path in candidates if name in ("managed", "user") or os.path.realpath(path) != real_user]
 
 
 def read_source(name: str, path: str) -> Source:

@@ -52,7 +52,7 @@ def prepare_state(path: str, *, onboarding: bool, approve_key: str | None = None
         return f"{path}: cannot read ({exc.strerror or exc}); left alone"
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         return f"{path}: not valid JSON ({exc}); left alone, so claude may show its first-run screens"
     if not isinstance(data, dict):
         return f"{path}: not a JSON object; left alone, so claude may show its first-run screens"

@@ -33,6 +33,10 @@ MAX_CONTEXT_TOKENS = "CLAUDE_CODE_MAX_CONTEXT_TOKENS"
 AUTO_COMPACT_WINDOW = "CLAUDE_CODE_AUTO_COMPACT_WINDOW"
 CONTEXT_VARIABLES = (DISABLE_1M_CONTEXT, MAX_CONTEXT_TOKENS, AUTO_COMPACT_WINDOW)
 
+# The one word claude 2.1.330+ prints in its exit hint instead of `claude [its own options]`:
+# "Resume this session with: WORD --resume ID" (docs/claude-code.md, "Resuming a session").
+RESUME_HINT_COMMAND = "CLAUDE_CODE_RESUME_HINT_COMMAND"
+
 # Every variable that decides where claude sends requests, with which credential, for which model
 # (and what it believes of that model's window). A profile owns all of them: what it does not set is blanked, so nothing from the shell or another
 # settings file can leak into its requests (a stray ANTHROPIC_API_KEY beside a Bearer token sends

@@ -12,26 +12,26 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from ccswitch import paths
-from ccswitch.claude import precedence
+from ccswitch.claude import installed, precedence
+from ccswitch.claude.installed import Runner, Which
 from ccswitch.claude.sources import SHELL, Source
 from ccswitch.claude.state import ONBOARDING_KEY
 from ccswitch.errors import CcswitchError, ProfileFileError
 from ccswitch.findings import FAIL, OK, WARN, Finding
-from ccswitch.fsutil import read_json
+from ccswitch.profiles import keyrings
 from ccswitch.profiles.active import missing_active, stray_models
 from ccswitch.profiles.model import ProfileSet
 from ccswitch.profiles.schema import validate_user_file
-from ccswitch.profiles.store import build_profile_set, read_toml
-from ccswitch.profiles.tokens import describe_token, reference_kind
+from ccswitch.profiles.store import build_profile_set, profiles_file_exists, read_toml
+from ccswitch.profiles.tokens import describe_token, reference_kind, token_references
 from ccswitch.switching.records import active_records
 
-CLAUDE_PACKAGE = "@anthropic-ai/claude-code"
-
 # Source names (claude.sources.SETTINGS_SOURCES) -> the short names of doctor's "<name> settings" checks.
-CHECK_LABELS = {"managed": "managed", "project-local": "local", "project": "project", "user": "user"}
+CHECK_LABELS = {"managed": "managed", "project-local": "local", "folder-local": "folder local", "project": "project",
+                "user": "user"}
 # Finding codes of the shared analysis -> doctor's check names. "unreadable" has checks of its own
 # (check_settings_files).
 CHECK_NAMES = {
@@ -94,37 +94,18 @@ def onboarding_check(path: str, state: Mapping | None, error: str | None, exists
     return checked("onboarding", WARN, "hasCompletedOnboarding is not set: interactive claude will show its first-run screens", fix)
 
 
-Runner = Callable[..., "subprocess.CompletedProcess[str]"]
-Which = Callable[..., "str | None"]
-
-
-def claude_checks(env: Mapping[str, str], which: Which, run: Runner) -> list[Finding]:
-    program = paths.claude_program(env)
-    search_path = env.get("PATH", os.defpath)
-    found = which(program, path=search_path)
-    override = f" (from ${paths.ENV_CLAUDE_PROGRAM})" if env.get(paths.ENV_CLAUDE_PROGRAM) else ""
-    if not found:
-        return [checked("claude", FAIL, f"{program}{override}: not found on PATH",
+def claude_checks(env: Mapping[str, str], claude: installed.Installed, which: Which, run: Runner) -> list[Finding]:
+    override = f" (from ${paths.ENV_CLAUDE_PROGRAM})" if claude.from_override else ""
+    if not claude.path:
+        return [checked("claude", FAIL, f"{claude.program}{override}: not found on PATH",
                       "install it: npm install -g @anthropic-ai/claude-code (or set CCSWITCH_CLAUDE to its path)")]
-    version, problem = _first_line(run, [found, "--version"], env)
-    if problem:
-        return [checked("claude", FAIL, f"{found}{override}: `--version` failed: {problem}",
+    if claude.problem:
+        return [checked("claude", FAIL, f"{claude.path}{override}: `--version` failed: {claude.problem}",
                       "reinstall claude: npm install -g @anthropic-ai/claude-code")]
-    checks = [checked("claude", OK, f"{found}{override}: {version}")]
-    if "node_modules" in os.path.realpath(found).split(os.sep):
-        checks.append(node_check(env, which, run, installed_package(found)))
+    checks = [checked("claude", OK, f"{claude.path}{override}: {claude.version}")]
+    if claude.from_npm:
+        checks.append(node_check(env, which, run, claude.package))
     return checks
-
-
-def installed_package(program: str) -> dict | None:
-    """The package.json of the npm package a claude binary belongs to (its `version`, `engines`)."""
-    directory = os.path.dirname(os.path.realpath(program))
-    for _ in range(4):
-        data = read_json(os.path.join(directory, "package.json"))
-        if isinstance(data, dict) and data.get("name") == CLAUDE_PACKAGE:
-            return data
-        directory = os.path.dirname(directory)
-    return None
 
 
 def node_check(env: Mapping[str, str], which: Which, run: Runner, package: dict | None = None) -> Finding:
@@ -139,7 +120,7 @@ def node_check(env: Mapping[str, str], which: Which, run: Runner, package: dict 
     if not node:
         return checked("node", WARN, "claude came from npm, but node is not on PATH",
                        f"{upgrade}, or npm cannot update claude")
-    version, problem = _first_line(run, [node, "--version"], env)
+    version, problem = installed.first_line(run, [node, "--version"], env)
     if problem:
         return checked("node", WARN, f"{node} --version failed: {problem}", f"reinstall Node.js ({upgrade})")
     if not isinstance(wanted, str):
@@ -196,22 +177,10 @@ def _meets(have: tuple[int, ...], word: str) -> bool:
     return have >= low and have[:2] == low[:2]  # ~
 
 
-def _first_line(run: Runner, argv: list[str], env: Mapping[str, str]) -> tuple[str, str | None]:
-    try:
-        done = run(argv, capture_output=True, text=True, timeout=20, env=dict(env), stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError) as exc:
-        return "", str(exc) or type(exc).__name__
-    output = (done.stdout or "").strip() or (done.stderr or "").strip()
-    first = output.splitlines()[0] if output else ""
-    if done.returncode != 0:
-        return first, f"exit status {done.returncode}" + (f": {first}" if first else "")
-    return first, None
-
-
 def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str, str]) -> tuple[list[Finding], ProfileSet | None]:
-    if not os.path.exists(profiles_path):
-        return [checked("profiles file", OK, f"{profiles_path}: not present (only the built-in presets)")], None
     try:
+        if not profiles_file_exists(profiles_path):
+            return [checked("profiles file", OK, f"{profiles_path}: not present (only the built-in presets)")], None
         data, text = read_toml(profiles_path)
         user, default = validate_user_file(data, profiles_path, text)
     except ProfileFileError as error:
@@ -232,6 +201,9 @@ def profiles_checks(profiles_path: str, presets_directory: str, env: Mapping[str
         checks.extend(checked("extends", FAIL, message, "point `extends`/`default` at an existing profile") for message in broken)
     else:
         checks.append(checked("extends", OK, "every extends and the default resolve"))
+        prices = price_check(profile_set, user)
+        if prices is not None:
+            checks.append(prices)
 
     token_problems = []
     for name in _names_to_check(user, default):
@@ -277,47 +249,75 @@ def privacy_check(path: str, user: Mapping[str, Mapping[str, object]]) -> Findin
     if not problems:
         return checked("profiles private", OK, "file 600, directory 700")
     # Readable by others is a leak when the file holds a token in plain text, untidy otherwise.
-    plain = any(isinstance(raw.get("token"), str) and reference_kind(str(raw.get("token"))) == "literal"
-                for raw in user.values())
+    plain = any(reference_kind(ref) == "literal" for raw in user.values()
+                for ref in token_references(raw.get("token")))  # type: ignore[arg-type]
     return checked("profiles private", FAIL if plain else WARN,
                  "; ".join(p for p, _ in problems) + (" and it holds plain-text tokens" if plain else ""),
                  " && ".join(f for _, f in problems))
 
 
+def price_check(profile_set: ProfileSet, user: Mapping[str, Mapping[str, object]]) -> Finding | None:
+    """The price tables as `usage` reads them (usage.prices is their format's one home), only when
+    some profile of the user's has one: the file loads with a wrong one (only nan and inf are
+    refused on load), and `usage` would be the first to say so."""
+    if not any("prices" in raw for raw in user.values()):
+        return None
+    # ~15 ms: only for a file with prices.
+    from ccswitch.usage.providers import price_tables
+
+    try:
+        tables = price_tables(profile_set)
+    except ProfileFileError as error:
+        return checked("prices", FAIL, error.message, "fix that price entry (docs/usage.md, \"Prices\")")
+    return checked("prices", OK, f"{sum(1 for name in user if name in tables)} of your profiles have price tables "
+                                 "`usage` can read")
+
+
 def keyring_check(profile_set: ProfileSet, user: Mapping[str, Mapping[str, object]]) -> Finding | None:
     """Only when some profile keeps its token in the system keyring (`keyring` or `keyring:ENTRY`)."""
-    users = [name for name, raw in user.items() if reference_kind(str(raw.get("token") or "")) == "keyring"]
+    users = [name for name, raw in user.items()
+             if any(reference_kind(ref) == "keyring" for ref in token_references(raw.get("token")))]  # type: ignore[arg-type]
     if not users:
         return None
     try:
-        import keyring  # type: ignore[import-not-found]
+        import keyring  # type: ignore[import-not-found]  # noqa: F401  (is it installed?)
     except ImportError:
         return checked("keyring", FAIL, f"profiles {', '.join(users)} use the keyring, but the keyring package is missing",
                      "pip install keyring (into the environment ccswitch runs from)")
-    backend = keyring.get_keyring()
-    name = f"{type(backend).__module__}.{type(backend).__name__}"
-    if "fail" in name.lower() or "null" in name.lower():
-        return checked("keyring", FAIL, f"no usable keyring backend ({name})",
-                     "install a backend (e.g. gnome-keyring or keyrings.alt) or use env: token references")
-    return checked("keyring", OK, f"backend {name}")
+    try:
+        backend = keyrings.current_backend()
+    except keyrings.BackendNotLoaded as error:
+        return checked("keyring", FAIL, f"profiles {', '.join(users)} use the keyring, but {error.problem}", error.fix)
+    if backend.kind in (keyrings.NONE, keyrings.NULL):
+        what = "stores nothing" if backend.kind == keyrings.NULL else "is no keyring at all"
+        return checked("keyring", FAIL, f"profiles {', '.join(users)} use the keyring, but its backend ({backend.name}) {what}",
+                       keyrings.WHAT_TO_DO)
+    if backend.kind == keyrings.PLAIN_TEXT:
+        return checked("keyring", WARN, f"the keyring backend {backend.name} keeps tokens in plain text (not encrypted)"
+                                        f"{f' in {backend.file}' if backend.file else ''}: anyone who can read it can use them",
+                       f"{keyrings.WHAT_TO_DO} (keyrings.alt came with a package? pip uninstall keyrings.alt)")
+    return checked("keyring", OK, f"backend {backend.name}")
 
 
 def run_doctor(env: Mapping[str, str], project_dir: str, presets_directory: str, *,
                which: Which | None = None, run: Runner | None = None) -> list[Finding]:
-    checks = claude_checks(env, which or shutil.which, run or subprocess.run)
+    which, run = which or shutil.which, run or subprocess.run
+    claude = installed.probe(env, which=which, run=run, ask=True)
+    checks = claude_checks(env, claude, which, run)
     profile_checks, profile_set = profiles_checks(paths.profiles_file(env), presets_directory, env)
     checks.extend(profile_checks)
     active = active_records(paths.state_dir(env), paths.claude_user_settings(env), project_dir)
-    situation = precedence.gather(env, project_dir, active)
+    situation = precedence.gather(env, project_dir, active, lambda: claude.release)
     sources = [source for source in situation.sources if source.name != SHELL]
     checks.extend(check_settings_files(sources))
+    checks.extend(Finding(f.code, f.level, f.message, f.fix, check="project scope") for f in situation.notes)
     checks.extend(conflict_checks(sources, env, situation.claude_state, situation.active, situation.claude_state_path))
-    if any(active.values()) and (profile_set is not None or not os.path.exists(paths.profiles_file(env))):
+    if profile_set is not None or not os.path.exists(paths.profiles_file(env)):
         known = profile_set or build_profile_set({}, None, paths.profiles_file(env), presets_directory)
         checks.extend(Finding(f.code, f.level, f.message, f.fix, check="active profile")
                       for f in missing_active(known, active))
         checks.extend(Finding(f.code, f.level, f.message, f.fix, check="session model")
-                      for f in stray_models(known, active, sources))
+                      for f in stray_models(known, active, situation.sources))
     checks.append(onboarding_check(situation.claude_state_path, situation.claude_state, situation.claude_state_error,
                                    situation.claude_state_exists))
     return checks

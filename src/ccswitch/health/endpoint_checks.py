@@ -16,10 +16,12 @@ from ccswitch.errors import CcswitchError
 from ccswitch.findings import FAIL, OK, SKIPPED
 from ccswitch.health import probe as probes
 from ccswitch.health.outcomes import UNREACHABLE, Outcome
+from ccswitch.profiles.apis import ANTHROPIC
 from ccswitch.profiles.environment import profile_environment, tier_routes
 from ccswitch.profiles.model import Profile, ProfileSet
 from ccswitch.profiles.tokens import (
     ENV_PREFIX,
+    InvalidToken,
     TokenResolver,
     describe_token,
     reference_kind,
@@ -33,10 +35,11 @@ FALLBACK_MODEL = "claude-haiku-4-5"
 class ProbeTarget:
     """One request to send: a profile's endpoint, credential and one model."""
 
-    __slots__ = ("profile", "model", "tiers", "base_url", "auth_variable", "token", "headers")
+    __slots__ = ("profile", "model", "tiers", "base_url", "auth_variable", "token", "headers", "api", "options")
 
     def __init__(self, profile: str, model: str, tiers: tuple[str, ...], base_url: str | None,
-                 auth_variable: str | None, token: str | None, headers: dict[str, str]) -> None:
+                 auth_variable: str | None, token: str | None, headers: dict[str, str], api: str = ANTHROPIC,
+                 options: dict[str, object] | None = None) -> None:
         self.profile = profile
         self.model = model
         self.tiers = tiers
@@ -44,6 +47,8 @@ class ProbeTarget:
         self.auth_variable = auth_variable
         self.token = token
         self.headers = headers
+        self.api = api  # the endpoint's format: probed in it (docs/translation.md, "Profiles")
+        self.options = options or {}
 
 
 def models_to_test(profile: Profile) -> list[tuple[str, tuple[str, ...]]]:
@@ -73,8 +78,10 @@ def plan(profile: Profile, env: Mapping[str, str], tokens: TokenResolver | None 
         token = (tokens or TokenResolver(env)).resolve_profile(profile)
     except CcswitchError as error:
         status = describe_token(profile.token, env, profile.name)
-        detail = f"{status.source} is not set" if status.kind == "env" else error.message
-        return row(profile.name, None, (), FAIL, "token missing", detail=detail)
+        unset = status.kind == "env" and not env.get(status.source[1:])
+        detail = f"{status.source} is not set" if unset else error.message
+        reason = Outcome.TOKEN_INVALID if isinstance(error, InvalidToken) else Outcome.TOKEN_MISSING
+        return row(profile.name, None, (), FAIL, reason.value, detail=detail)
     environment = profile_environment(profile, token)
     base_url = environment.get("ANTHROPIC_BASE_URL") or None
     if environment.get("ANTHROPIC_AUTH_TOKEN"):
@@ -87,7 +94,8 @@ def plan(profile: Profile, env: Mapping[str, str], tokens: TokenResolver | None 
         return row(profile.name, None, (), SKIPPED, "not tested: uses claude's own login")
     headers = parse_custom_headers(environment.get("ANTHROPIC_CUSTOM_HEADERS", ""))
     return [
-        ProbeTarget(profile.name, model, tiers, base_url, auth_variable, token if auth_variable else None, headers)
+        ProbeTarget(profile.name, model, tiers, base_url, auth_variable, token if auth_variable else None, headers,
+                    profile.api or ANTHROPIC, dict(profile.openai))
         for model, tiers in models_to_test(profile)
     ]
 
@@ -160,7 +168,7 @@ def run_tests(
                 )
                 continue
             outcome = probe(target.base_url, target.auth_variable, target.token, target.model, timeout,
-                            stream, headers=target.headers, env=env)
+                            stream, headers=target.headers, env=env, api=target.api, options=target.options)
             results[index].append(result_row(target, outcome))
             if outcome.reason in UNREACHABLE:
                 unreachable = outcome

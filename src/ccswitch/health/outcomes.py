@@ -24,6 +24,7 @@ class Outcome(str, Enum):
     PROXY = "proxy"
     OTHER = "other"
     TOKEN_MISSING = "token missing"  # nothing was sent: the profile's token is not set
+    TOKEN_INVALID = "token invalid"  # nothing was sent: the token is there, but no header can carry it
     NOT_PROBED = "not probed"  # nothing was sent: a cloud profile or claude's own login
 
     def __str__(self) -> str:
@@ -36,6 +37,6 @@ class Outcome(str, Enum):
 # profile may well succeed, so the launch falls back. A proxy in front of every provider, a bad
 # request or an unknown model would fail on any fallback too.
 FAIL_OVER = frozenset({Outcome.REFUSED, Outcome.TIMEOUT, Outcome.DNS, Outcome.TLS, Outcome.SERVER,
-                       Outcome.RATE_LIMIT, Outcome.AUTH, Outcome.TOKEN_MISSING})
+                       Outcome.RATE_LIMIT, Outcome.AUTH, Outcome.TOKEN_MISSING, Outcome.TOKEN_INVALID})
 # After one of these the endpoint itself is out of reach: asking it about the next model only waits again.
 UNREACHABLE = frozenset({Outcome.TIMEOUT, Outcome.REFUSED, Outcome.DNS, Outcome.TLS, Outcome.PROXY})

@@ -1,4 +1,5 @@
-"""One minimal, real Messages API request to an endpoint, timed and classified in words.
+"""One minimal, real request to an endpoint in the format it speaks (Anthropic Messages, or OpenAI
+Chat Completions / Responses for a translated profile), timed and classified in words.
 
 `probe()` is pure and reusable: it prints nothing, reads no global state (proxies and CA files come
 from the `env` it is given, the way claude would see them) and never raises for a network or HTTP
@@ -16,12 +17,20 @@ import time
 from collections.abc import Callable, Mapping
 
 from ccswitch.health.outcomes import Outcome
+from ccswitch.profiles.apis import (
+    ANTHROPIC,
+    OPENAI_CHAT,
+    OPENAI_RESPONSES,
+    PATHS,
+    is_translated,
+)
 from ccswitch.redact import mask
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 # Enough for any model to say something, little enough to cost nothing.
 PROBE_MAX_TOKENS = 8
+RESPONSES_MIN_OUTPUT = 16  # the Responses API refuses a smaller max_output_tokens
 PROBE_PROMPT = "Reply with the word OK."
 DETAIL_LIMIT = 200
 USER_AGENT = "ccswitch-test (Anthropic Messages API probe)"
@@ -64,18 +73,24 @@ class ProbeResult:
         return f"ProbeResult(ok={self.ok}, reason={self.reason!r}, status={self.status}, model={self.model!r})"
 
 
-def messages_url(base_url: str | None) -> str:
-    """Where claude sends requests for this base URL (a path prefix is kept)."""
+def messages_url(base_url: str | None, api: str = ANTHROPIC) -> str:
+    """Where requests go for this base URL (a path prefix is kept): claude's /v1/messages, or the
+    OpenAI format's own path under the provider's base."""
+    if is_translated(api):
+        return (base_url or "").rstrip("/") + PATHS[api]
     return (base_url or DEFAULT_BASE_URL).rstrip("/") + "/v1/messages"
 
 
 def request_headers(
-    auth_variable: str | None, token: str | None, custom_headers: Mapping[str, str] | None = None
+    auth_variable: str | None, token: str | None, custom_headers: Mapping[str, str] | None = None,
+    api: str = ANTHROPIC,
 ) -> dict[str, str]:
-    """The headers claude would send: the profile's custom headers, then version and credential."""
+    """The headers claude (or, for an OpenAI format, the gateway) would send: the profile's custom
+    headers, then version and credential."""
     headers = dict(custom_headers or {})
     headers["content-type"] = "application/json"
-    headers["anthropic-version"] = ANTHROPIC_VERSION
+    if not is_translated(api):
+        headers["anthropic-version"] = ANTHROPIC_VERSION
     headers.setdefault("user-agent", USER_AGENT)
     if token:
         if auth_variable == "ANTHROPIC_API_KEY" or (auth_variable or "").endswith("_API_KEY"):
@@ -85,10 +100,14 @@ def request_headers(
     return headers
 
 
-def request_body(model: str, stream: bool) -> dict[str, object]:
+def request_body(model: str, stream: bool, api: str = ANTHROPIC, options: Mapping[str, object] | None = None) -> dict[str, object]:
+    if api == OPENAI_RESPONSES:
+        return {"model": model, "input": PROBE_PROMPT, "max_output_tokens": RESPONSES_MIN_OUTPUT, "store": False,
+                "stream": stream}
+    field = str((options or {}).get("max_tokens_field") or "max_tokens") if api == OPENAI_CHAT else "max_tokens"
     return {
         "model": model,
-        "max_tokens": PROBE_MAX_TOKENS,
+        field: PROBE_MAX_TOKENS,
         "messages": [{"role": "user", "content": PROBE_PROMPT}],
         "stream": stream,
     }
@@ -137,8 +156,11 @@ def probe(
     env: Mapping[str, str] | None = None,
     transport: object | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    api: str = ANTHROPIC,
+    options: Mapping[str, object] | None = None,
 ) -> ProbeResult:
-    """Send one tiny Messages request and say how it went.
+    """Send one tiny request in the endpoint's format (`api`; `options`: the profile's OpenAI-format
+    options) and say how it went.
 
     `auth_variable` is the variable claude would read the token from (ANTHROPIC_AUTH_TOKEN -> Bearer,
     ANTHROPIC_API_KEY -> x-api-key). `timeout` bounds each phase (connect, write, each read) and the
@@ -147,11 +169,13 @@ def probe(
     """
     import httpx  # ~0.25 s: only a probe pays for it, never a plain `run`
 
-    url = messages_url(base_url)
+    url = messages_url(base_url, api)
     timing = _Timing(clock)
 
+    secrets = [token or "", *(headers or {}).values()]
+
     def result(ok: bool, reason: str, status: int | None = None, detail: str = "") -> ProbeResult:
-        return ProbeResult(ok=ok, reason=reason, status=status, detail=_scrub(detail, token), url=url, model=model,
+        return ProbeResult(ok=ok, reason=reason, status=status, detail=_scrub(detail, secrets), url=url, model=model,
                            stream=stream, connect_ms=timing.ms("connect"), first_byte_ms=timing.ms("first_byte"),
                            total_ms=timing.ms())
 
@@ -165,10 +189,11 @@ def probe(
             follow_redirects=False,
         )
     except (ValueError, OSError, httpx.InvalidURL) as exc:  # a malformed proxy URL or CA file
-        return result(False, Outcome.PROXY if "proxy" in str(exc).lower() else Outcome.OTHER, detail=str(exc))
+        reason, words = _setup_failure(exc)
+        return result(False, reason, detail=words)
     timing.restart()
-    request = {"headers": request_headers(auth_variable, token, headers),
-               "content": json.dumps(request_body(model, stream)).encode()}
+    request = {"headers": request_headers(auth_variable, token, headers, api),
+               "content": json.dumps(request_body(model, stream, api, options)).encode()}
     try:
         with client:
             status, content_type, body = _send(client, url, request, timing, timeout)
@@ -177,8 +202,9 @@ def probe(
     except httpx.TimeoutException as exc:
         return result(False, Outcome.TIMEOUT, detail=f"{_phase(exc)} timed out after {timeout:g} s")
     except (httpx.HTTPError, OSError, ValueError) as exc:  # OSError, ValueError: anything the transport let through
-        return result(False, classify_exception(exc), detail=_exception_text(exc))
-    reason, detail = classify_response(status, body, content_type, model, stream)
+        reason = classify_exception(exc)
+        return result(False, reason, detail=failure_words(exc, reason))
+    reason, detail = classify_response(status, body, content_type, model, stream, api)
     return result(reason == Outcome.OK, reason, status, detail)
 
 
@@ -197,9 +223,12 @@ def _send(client: object, url: str, request: Mapping[str, object], timing: _Timi
         return response.status_code, response.headers.get("content-type", ""), bytes(body)
 
 
-def classify_response(status: int, body: bytes, content_type: str, model: str, stream: bool) -> tuple[str, str]:
+def classify_response(status: int, body: bytes, content_type: str, model: str, stream: bool,
+                      api: str = ANTHROPIC) -> tuple[str, str]:
     """(reason, detail) for an HTTP answer."""
     message, error_type = _error_message(body)
+    if 200 <= status < 300 and is_translated(api):
+        return _classify_openai_answer(status, body, content_type, model, stream, api, message)
     if 200 <= status < 300:
         text = body.decode("utf-8", "replace")
         if stream or "text/event-stream" in content_type:
@@ -236,6 +265,22 @@ def classify_response(status: int, body: bytes, content_type: str, model: str, s
     return Outcome.OTHER, detail
 
 
+# What proves an answer is in the OpenAI format asked for: (streamed, whole).
+_OPENAI_MARKS = {OPENAI_CHAT: ('"chat.completion.chunk"', '"choices"'), OPENAI_RESPONSES: ('"response.', '"output"')}
+
+
+def _classify_openai_answer(status: int, body: bytes, content_type: str, model: str, stream: bool, api: str,
+                            message: str | None) -> tuple[str, str]:
+    text = body.decode("utf-8", "replace")
+    streamed = stream or "text/event-stream" in content_type
+    if message is not None and ('"error"' in text or "event: error" in text):
+        return _classify_error_text(message, model), f"error inside the answer: {message}"
+    mark = _OPENAI_MARKS[api][0 if streamed else 1]
+    if mark.replace(" ", "") not in text.replace(" ", ""):
+        return Outcome.OTHER, f"HTTP {status} but no {api} answer (is base_url right?)"
+    return Outcome.OK, ""
+
+
 def _classify_error_text(text: str, model: str, default: str = Outcome.OTHER) -> str:
     # Providers report an unknown model as a 400 with their own wording ("model not exist",
     # "Invalid model", "模型不存在"); name the model problem when the message is about the model.
@@ -254,11 +299,7 @@ def classify_exception(exc: BaseException) -> str:
     import socket  # only to classify a failure
     import ssl
 
-    chain = []
-    seen: BaseException | None = exc
-    while seen is not None and seen not in chain:
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
+    chain = _chain(exc)
     for error in chain:
         name = type(error).__name__
         if "Timeout" in name or isinstance(error, (TimeoutError, socket.timeout)):
@@ -292,6 +333,8 @@ def _error_message(body: bytes) -> tuple[str | None, str | None]:
             data = json.loads(candidate)
         except ValueError:
             continue
+        if isinstance(data, list) and data:  # Gemini's OpenAI endpoint wraps its error in a list
+            data = data[0]
         if not isinstance(data, dict):
             continue
         error = data.get("error")
@@ -333,18 +376,67 @@ def _phase(exc: BaseException) -> str:
     )
 
 
-def _exception_text(exc: BaseException) -> str:
-    # httpx wraps the socket error; the innermost one says what happened ("[Errno 111] Connection refused").
-    inner = exc
-    while inner.__cause__ is not None:
-        inner = inner.__cause__
-    return str(inner) or str(exc) or type(exc).__name__
+def _chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return chain
 
 
-def _scrub(text: str, token: str | None) -> str:
-    """A server may echo the credential back in its error; never pass it on."""
-    if token and len(token) >= 8 and text:  # shorter ones are dummies ("ollama"), not secrets
-        text = text.replace(token, mask(token))
+# A failure before any answer, in words chosen here: a library's message may quote the request
+# (h11: "Illegal header value b'Bearer sk-…'", a proxy URL with its password), so none is passed on.
+# What is passed on names the connection only: the OS's strerror, OpenSSL's reason and verify message.
+FAILURE_WORDS = {
+    Outcome.REFUSED: "connection refused",
+    Outcome.DNS: "the host name does not resolve",
+    Outcome.TLS: "the TLS handshake failed",
+    Outcome.PROXY: "the proxy failed or refused the connection",
+}
+UNSENDABLE_HEADER = "a header cannot be sent: the token or a custom header holds a character HTTP does not allow"
+
+
+def failure_words(exc: BaseException, reason: str) -> str:
+    import ssl  # only on a failure
+
+    chain = _chain(exc)
+    for error in chain:
+        if isinstance(error, UnicodeError) or (type(error).__name__ == "LocalProtocolError" and "header" in str(error).lower()):
+            return UNSENDABLE_HEADER
+    for error in chain:
+        if isinstance(error, ssl.SSLCertVerificationError) and isinstance(error.verify_message, str):
+            return f"the server's certificate is not trusted: {error.verify_message}"
+        if isinstance(error, ssl.SSLError) and isinstance(error.reason, str):
+            return f"{FAILURE_WORDS[Outcome.TLS]} ({error.reason})"
+        if isinstance(error, OSError) and not isinstance(error, ssl.SSLError) and isinstance(error.strerror, str):
+            return error.strerror
+    if reason in FAILURE_WORDS:
+        return FAILURE_WORDS[reason]
+    if any(type(error).__name__ == "RemoteProtocolError" for error in chain):
+        return "the server closed the connection or answered with something that is not HTTP"
+    return f"the request failed ({type(exc).__name__})"
+
+
+def _setup_failure(exc: BaseException) -> tuple[str, str]:
+    """(reason, words) for an HTTP client that cannot be built: a proxy URL httpx refuses (its message
+    quotes the URL, password included), or a CA file that cannot be loaded."""
+    import ssl  # only on a failure
+
+    if isinstance(exc, ssl.SSLError):
+        return Outcome.OTHER, "a CA file (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS) holds no usable certificate"
+    if isinstance(exc, OSError):
+        return Outcome.OTHER, f"cannot read a CA file (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS): {exc.strerror or type(exc).__name__}"
+    if "proxy" in str(exc).lower():
+        return Outcome.PROXY, "the proxy setting (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY) is not a URL that can be used"
+    return Outcome.OTHER, f"cannot set up the HTTP client ({type(exc).__name__}; check the proxy and CA file settings)"
+
+
+def _scrub(text: str, secrets: list[str]) -> str:
+    """A server may echo the credential (or a custom header) back in its error; never pass it on."""
+    for secret in secrets:
+        if secret and len(secret) >= 8 and text:  # shorter ones are dummies ("ollama"), not secrets
+            text = text.replace(secret, mask(secret))
     return text[:DETAIL_LIMIT] if len(text) > DETAIL_LIMIT else text
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping, Sequence
 from ccswitch import paths
 from ccswitch.claude.argv import claude_model_option, option_values
 from ccswitch.claude.models import alias_tier, is_alias, strip_context_suffix
-from ccswitch.errors import UsageError
 from ccswitch.health import endpoint_checks
 from ccswitch.health import probe as probes
 from ccswitch.health.outcomes import FAIL_OVER, Outcome
@@ -29,25 +28,13 @@ from ccswitch.launch.plan import Launch, prepare
 from ccswitch.profiles.model import Profile, ProfileSet
 from ccswitch.profiles.routing import matches
 from ccswitch.profiles.tokens import TokenResolver
+from ccswitch.seconds import seconds_from
 
 ENV_TIMEOUT = "CCSWITCH_PROBE_TIMEOUT"
 ENV_CACHE_SECONDS = "CCSWITCH_PROBE_CACHE_SECONDS"
 # Long enough for a distant provider's first token, short enough that a dead one costs little
 # next to claude's own minutes of retries.
 DEFAULT_TIMEOUT = 3.0
-
-
-def seconds_setting(env: Mapping[str, str], variable: str, default: float) -> float:
-    value = env.get(variable, "").strip()
-    if not value:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0:  # also rejects nan
-        raise UsageError(f"{variable}={value!r}: must be a number of seconds (0 or more)")
-    return seconds
 
 
 def health_of(result: probes.ProbeResult) -> Health:
@@ -110,11 +97,11 @@ def check_launch(
 ) -> LaunchCheck:
     """Probe `plan`'s profile (and then its fallbacks, in order) and re-plan on the first healthy one."""
     if cache is None:
-        ttl = seconds_setting(env, ENV_CACHE_SECONDS, DEFAULT_CACHE_SECONDS)
+        ttl = seconds_from(env, ENV_CACHE_SECONDS, DEFAULT_CACHE_SECONDS, minimum=0)  # 0: no cache
         cache = ProbeCache(cache_path(paths.user_cache_dir(env)), ttl)
     # The command each profile would run: a fallback may have to drop the --model it was given.
     commands: dict[str, list[str]] = {plan.profile.name: list(command)}
-    timeout = seconds_setting(env, ENV_TIMEOUT, DEFAULT_TIMEOUT)
+    timeout = seconds_from(env, ENV_TIMEOUT, DEFAULT_TIMEOUT)
 
     def check(name: str) -> tuple[str | None, Callable[[], Health]]:
         profile = profile_set.get(name)
@@ -149,11 +136,12 @@ def _probe_of(profile: Profile, model: str, env: Mapping[str, str], tokens: Toke
     if isinstance(planned, dict):  # a cloud or login profile, or no token
         if planned["result"] == endpoint_checks.SKIPPED:
             return None, lambda: Health(True, Outcome.NOT_PROBED, str(planned["reason"]))
-        return None, lambda: Health(False, Outcome.TOKEN_MISSING, str(planned["detail"] or planned["reason"]))
+        return None, lambda: Health(False, Outcome(planned["reason"]), str(planned["detail"] or planned["reason"]))
     target = planned[0]
-    key = "|".join((probes.messages_url(target.base_url), target.auth_variable or "", model, _fingerprint(target.token)))
+    key = "|".join((probes.messages_url(target.base_url, target.api), target.auth_variable or "", model,
+                    _fingerprint(target.token)))
     return key, lambda: health_of(probe(target.base_url, target.auth_variable, target.token, model, timeout, False,
-                                        headers=target.headers, env=env))
+                                        headers=target.headers, env=env, api=target.api, options=target.options))
 
 
 def _all_down(first: Profile) -> str:

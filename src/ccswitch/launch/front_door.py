@@ -19,6 +19,7 @@ from ccswitch.launch.plan import (
     prepare,
     prepare_claude_state_for,
     prepare_env,
+    prune_ended_sessions,
     start_gateway,
     write_settings_file,
 )
@@ -29,6 +30,8 @@ from ccswitch.profiles.tokens import TokenResolver
 
 RUN_USAGE = "usage: ccswitch run [--dry-run] [--fallback] [--gateway] [--no-onboarding-fix] [NAME] [-- CMD [ARGS...]]"
 ENV_USAGE = "usage: ccswitch env [NAME] [--shell bash|zsh|fish|powershell|cmd|dotenv|json]"
+RESUME_USAGE = ("usage: ccswitch --resume [SESSION_ID]  (what claude's exit hint prints: `ccswitch run PROFILE -- "
+                "claude --resume SESSION_ID` on the profile the session last ran on)")
 HELP_OPTIONS = ("-h", "--help")
 
 
@@ -113,14 +116,16 @@ def run(
     gateway: bool = False,
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
+    choice: tuple[str, str] | None = None,
 ) -> int:
-    """`ccswitch run`: shared by this launcher and the typer command."""
+    """`ccswitch run`: shared by this launcher and the typer command. `choice`: (profile, why),
+    already decided."""
     env = dict(os.environ) if env is None else dict(env)
     cwd = os.getcwd() if cwd is None else cwd
     profile_set = load_profiles(env)
     tokens = TokenResolver(env)  # a password manager prompts once, even when a fallback is probed
     plan = prepare(name, command, profile_set=profile_set, env=env, cwd=cwd, tokens=tokens, gateway=gateway,
-                   dry_run=dry_run)
+                   dry_run=dry_run, choice=choice)
     checked: list[str] = []
     # A gateway fails over on every request; the probe before launch is for a direct one.
     if (fallback or plan.profile.fallback_check) and plan.gateway is None:
@@ -145,12 +150,14 @@ def run(
     if plan.gateway is not None:
         start_gateway(plan)
     if plan.is_claude:
-        write_settings_file(plan)
+        write_settings_file(plan)  # and deletes those of claudes that have ended
         if onboarding_fix:
             problem = prepare_claude_state_for(plan)
             if problem:
                 warn(problem)
-    if plan.session:
+    else:
+        prune_ended_sessions(env)  # what this command runs finds no token of a claude that has ended
+    if plan.session or plan.picked_in:
         _record_session(env, plan)
     return exec_program(plan.path, plan.argv, plan.env)
 
@@ -162,9 +169,28 @@ def _record_session(env: Mapping[str, str], launch: Launch) -> None:
     from ccswitch.usage.sessions import record_session
 
     try:
-        record_session(paths.user_state_dir(env), launch.session, launch.profile.name, time.time())
+        record_session(paths.user_state_dir(env), launch.session, launch.profile.name, time.time(),
+                       picked_in=launch.picked_in, gateway=launch.gateway_asked)
     except OSError as exc:
         warn(f"{paths.user_state_dir(env)}: cannot record the session for `ccswitch usage` ({exc.strerror or exc})")
+
+
+def resume(args: Sequence[str], env: Mapping[str, str] | None = None) -> int:
+    """`ccswitch --resume [ID]`, the command claude's exit hint names (plan.with_resume_hint): claude
+    resumes the session on the profile `run` last launched it on, else on the usual choice."""
+    if len(args) > 1 or any(arg.startswith("-") for arg in args):
+        raise UsageError(f"--resume: takes one session id at most\n{RESUME_USAGE}")
+    env = dict(os.environ) if env is None else dict(env)
+    choice, gateway = None, False
+    if args:
+        from ccswitch.usage.sessions import SESSIONS_FILENAME, last_launch
+
+        state_dir = paths.user_state_dir(env)
+        last = last_launch(state_dir, args[0])
+        if last is not None:
+            profile, gateway = last
+            choice = (profile, f"session {args[0]} last ran on it ({os.path.join(state_dir, SESSIONS_FILENAME)})")
+    return run(None, ["claude", "--resume", *args], env=env, choice=choice, gateway=gateway)
 
 
 def env_command(
@@ -189,7 +215,7 @@ def env_command(
 
 
 def main(argv: Sequence[str]) -> int:
-    """`argv` starts with the subcommand (`run` or `env`)."""
+    """`argv` starts with the subcommand (`run`, `env`, or `--resume`)."""
     command, args = argv[0], list(argv[1:])
     try:
         if command == "run":
@@ -199,6 +225,8 @@ def main(argv: Sequence[str]) -> int:
         if command == "env":
             name, shell = parse_env(args)
             return env_command(name, shell)
+        if command == "--resume":
+            return resume(args)
         raise UsageError(f"unknown command {command!r}")
     except CcswitchError as error:
         return report(error)

@@ -6,7 +6,6 @@ backticks, newlines. A value a format cannot carry literally is refused, never a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from ccswitch.errors import UsageError
@@ -57,6 +56,8 @@ def render(environment: Mapping[str, str], shell: str) -> str:
         if "\0" in value:
             raise UsageError(f"{name}: a value cannot contain a NUL character")
     if shell == "json":
+        import json  # `--help` imports SHELLS, and nothing else here needs json
+
         return json.dumps({k: (v or None) for k, v in environment.items()}, indent=2, ensure_ascii=False) + "\n"
     lines = []
     for name, value in environment.items():

@@ -5,7 +5,6 @@ validates that file), 0600 in the state directory.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 
@@ -48,6 +47,8 @@ def outside_git_note(target: SettingsTarget) -> str | None:
 
 
 def record_key(settings_path: str) -> str:
+    import hashlib  # only where a record is looked up: `usage` and the status line only list them
+
     return hashlib.sha256(os.path.abspath(settings_path).encode("utf-8")).hexdigest()[:20]
 
 
@@ -62,7 +63,7 @@ def read_record(state_dir: str, settings_path: str) -> dict | None:
             data = json.load(handle)
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ConfigError(f"{path}: ccswitch's record of {settings_path} is unreadable ({exc}); "
                           "`ccswitch restore` can bring back the file, then delete this record") from None
     if not isinstance(data, dict) or data.get("version") != claude_settings.RECORD_VERSION:
@@ -94,3 +95,23 @@ def active_records(state_dir: str, user_settings: str, cwd: str) -> dict[str, di
     """Scope -> the record of the profile `use` made active there (None: none). The one place that
     knows where `use` keeps them; `status`, `list` and `remove` all ask here."""
     return {scope: active_profile(state_dir, target_for(scope, user_settings, cwd).path) for scope in SCOPES}
+
+
+def all_records(state_dir: str) -> list[dict]:
+    """Every record `use` keeps (the files it made a profile active in); unreadable ones skipped."""
+    directory = os.path.join(state_dir, "records")
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if name.endswith(".json"):
+            try:
+                with open(os.path.join(directory, name), encoding="utf-8") as handle:
+                    data = json.load(handle)
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict):
+                found.append(data)
+    return found

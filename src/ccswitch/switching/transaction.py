@@ -8,6 +8,8 @@ Per settings file, ccswitch keeps in its state directory (0700):
 - a lock (`state/locks/<key>.lock`, filelock): parallel ccswitch processes take turns, so no two
   read the same old file and the second never mistakes the first's values for the user's.
 - backups (`backups/<id>.json`, 0600), one before every write, the newest BACKUPS_KEPT per file.
+- a history (`state/use-history.jsonl`, switching.history): one line each time the active profile
+  of a file changes, so that `ccswitch usage` knows which profile a plain claude ran on.
 
 claude does not take our lock, so each write re-reads the file at the last moment and starts over
 if it changed since it was read.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Mapping
 
 from ccswitch.claude import settings as claude_settings
@@ -25,6 +28,7 @@ from ccswitch.claude.variables import CREDENTIAL_VARIABLES
 from ccswitch.errors import CcswitchError, ConfigError
 from ccswitch.fsutil import atomic_write_text
 from ccswitch.switching.backups import utc_now, write_backup
+from ccswitch.switching.history import append_event
 from ccswitch.switching.lock import SettingsLock
 from ccswitch.switching.records import (
     SettingsTarget,
@@ -39,26 +43,28 @@ ATTEMPTS = 5
 class Computed:
     """What a command's pure step decided for one settings file."""
 
-    __slots__ = ("after", "record", "text", "mode", "kept")
+    __slots__ = ("after", "record", "text", "mode", "kept", "remove_dirs")
 
     def __init__(self, after: dict | None, record: dict | None, text: str | None = None, mode: int | None = None,
-                 kept: list[str] | None = None) -> None:
+                 kept: list[str] | None = None, remove_dirs: list[str] | None = None) -> None:
         self.after = after  # the new settings, or None for "no file"
         self.record = record  # ccswitch's new record, or None for "no record"
         self.text = text  # the exact text to write, or None for "the new settings in the file's style"
         self.mode = mode
         self.kept = kept
+        self.remove_dirs = remove_dirs  # with no file: directories to remove while they are empty
 
 
 class Change:
     """What a command did (or, with --dry-run, would do) to one settings file."""
 
     __slots__ = ("target", "before", "after", "style", "existed", "backup_id", "record", "changed_keys", "text",
-                 "mode", "kept")
+                 "mode", "kept", "remove_dirs")
 
     def __init__(self, target: SettingsTarget, before: dict, after: dict | None, style: Style, existed: bool,
                  record: dict | None, backup_id: str | None = None, changed_keys: list[str] | None = None,
-                 text: str | None = None, mode: int | None = None, kept: list[str] | None = None) -> None:
+                 text: str | None = None, mode: int | None = None, kept: list[str] | None = None,
+                 remove_dirs: list[str] | None = None) -> None:
         self.target = target
         self.before = before
         self.after = after  # None: the file is deleted (restoring a backup of "no file")
@@ -70,6 +76,7 @@ class Change:
         self.changed_keys = changed_keys or []
         self.mode = mode  # permission bits for a file that holds no token; None: keep the file's own
         self.kept = kept or []  # `off`: what others changed since `use`, kept as it is now
+        self.remove_dirs = remove_dirs or []  # after deleting the file: the ones its first write created
 
     @property
     def changes_anything(self) -> bool:
@@ -97,19 +104,62 @@ def _missing_dirs(directory: str) -> list[str]:
     return missing
 
 
-def _remove_created_dirs(record: Mapping[str, object] | None) -> None:
-    """After `off` deleted the file the first `use` created: the directories that `use` created for
-    it, while they are empty (claude or the user may have put something there meanwhile)."""
-    for directory in (record or {}).get("created_dirs") or ():  # type: ignore[attr-defined]
+def _remove_created_dirs(directories: object) -> None:
+    """After `off` (or `statusline --uninstall`) deleted the file its first write created: the
+    directories created for it, deepest first, while they are empty (claude or the user may have
+    put something there meanwhile)."""
+    for directory in directories or ():  # type: ignore[attr-defined]
         try:
             os.rmdir(directory)
         except OSError:
             return
 
 
+FIRST_WRITE_KEYS = ("created_file", "created_dirs", "original_mode", "original_text")
+
+
+def before_first_write(path: str, raw: str | None) -> dict[str, object]:
+    """What a command that changes `path` for the first time keeps so that undoing it gives back
+    exactly what was there (`give_back`): whether the file and which directories it creates, the
+    file's permission bits, and its exact text (the user's layout: one-line arrays, aligned
+    colons, which no serializer reproduces)."""
+    facts: dict[str, object] = {"created_file": raw is None}
+    # The directories the first write creates (a project's `.claude/`, a dotfiles link's target
+    # directory), deepest first.
+    created_dirs = _missing_dirs(os.path.dirname(os.path.realpath(path))) if raw is None else None
+    if created_dirs:
+        facts["created_dirs"] = created_dirs
+    mode = _mode_of(path)
+    if mode is not None:
+        facts["original_mode"] = mode
+    if raw is not None:
+        facts["original_text"] = raw
+    return facts
+
+
+def give_back(first: Mapping[str, object], restored: dict, record: dict | None, path: str) -> Computed:
+    """`restored` (the settings with a command's own keys undone) as the file before that command's
+    first write (`first`, from before_first_write): no file when it made the file and nothing else
+    is in it now, the user's own bytes when nothing else changed, else `restored` in the file's
+    style (`kept`: what others changed meanwhile)."""
+    if first.get("created_file") and restored == {}:
+        return Computed(None, record, remove_dirs=first.get("created_dirs"))  # type: ignore[arg-type]
+    mode = first.get("original_mode")
+    original = first.get("original_text")
+    before = claude_settings.parse(original, path) if isinstance(original, str) else {}
+    if isinstance(original, str) and _same_data(before, restored):
+        return Computed(restored, record, original, mode)  # type: ignore[arg-type]
+    return Computed(restored, record, None, mode, kept=_differences(before, restored))  # type: ignore[arg-type]
+
+
 def _text(raw: bytes | None) -> str | None:
     # claude_settings.read has already refused a file that is not UTF-8.
     return raw.decode("utf-8") if raw is not None else None
+
+
+def current_text(path: str) -> str | None:
+    """The file's exact text now, None when there is none (after claude_settings.read accepted it)."""
+    return _text(_read_raw(path))
 
 
 def _same_data(a: object, b: object) -> bool:
@@ -138,7 +188,8 @@ def _differences(before: Mapping[str, object], after: Mapping[str, object]) -> l
     return names
 
 
-def _holds_secret(settings: Mapping[str, object]) -> bool:
+def holds_secret(settings: Mapping[str, object]) -> bool:
+    """Whether a settings file's `env` holds a credential (one `use` wrote, or the user's own)."""
     env = settings.get(claude_settings.ENV_KEY)
     return isinstance(env, dict) and any(env.get(var) for var in CREDENTIAL_VARIABLES)
 
@@ -156,7 +207,7 @@ def _transaction(target: SettingsTarget, state_dir: str, backups_dir: str, compu
         record = read_record(state_dir, target.path)
         done = compute(settings, _text(raw), record)
         return raw, record, Change(target, settings, done.after, style, existed, done.record, text=done.text,
-                                   mode=done.mode, kept=done.kept)
+                                   mode=done.mode, kept=done.kept, remove_dirs=done.remove_dirs)
 
     if dry_run:
         return read_and_compute()[2]
@@ -177,8 +228,16 @@ def _transaction(target: SettingsTarget, state_dir: str, backups_dir: str, compu
     raise CcswitchError(f"{target.path}: keeps changing while ccswitch tries to write it; nothing changed, try again")
 
 
+def change_file(target: SettingsTarget, state_dir: str, backups_dir: str, compute, reason: str, *,
+                dry_run: bool = False, on_wait: Callable[[str], None] | None = None) -> Change:
+    """Another command's change to a settings file (the status line), through the same transaction:
+    `compute(settings, raw text or None, record of use) -> Computed`, the record kept as it is."""
+    return _transaction(target, state_dir, backups_dir, compute, reason, dry_run, on_wait)
+
+
 def _commit(target: SettingsTarget, state_dir: str, change: Change, old_record: dict | None) -> None:
-    """Record first, then the file; if the file cannot be written, the old record goes back."""
+    """Record first, then the file; if the file cannot be written, the old record goes back. Then
+    the history line, when the profile in force there changed."""
     try:
         write_record(state_dir, target.path, change.record)
     except OSError as exc:
@@ -188,16 +247,22 @@ def _commit(target: SettingsTarget, state_dir: str, change: Change, old_record: 
             if change.existed:
                 # The file, not a symlink to it: a dotfiles link that dangled before `use` dangles again.
                 os.unlink(os.path.realpath(target.path))
-                _remove_created_dirs(old_record)
+                _remove_created_dirs(change.remove_dirs or (old_record or {}).get("created_dirs"))
         else:
             text = change.text if change.text is not None else claude_settings.dump(change.after, change.style)
-            atomic_write_text(target.path, text, mode=0o600 if _holds_secret(change.after) else change.mode)
+            atomic_write_text(target.path, text, mode=0o600 if holds_secret(change.after) else change.mode)
     except OSError as exc:
         try:
             write_record(state_dir, target.path, old_record)
         except OSError:
             pass
         raise CcswitchError(f"{target.path}: cannot write ({exc.strerror or exc}); the file is unchanged") from None
+    old_profile, new_profile = ((r or {}).get("profile") for r in (old_record, change.record))
+    if new_profile != old_profile:
+        try:  # for `ccswitch usage`: which profile a plain claude ran on, and when (switching.history)
+            append_event(state_dir, target.path, target.scope, new_profile, time.time())
+        except OSError:
+            pass  # the record was just written in the same dir; a lost line only misattributes usage
 
 
 def use(target: SettingsTarget, profile: str, profile_env: Mapping[str, str], model: str | None, state_dir: str,
@@ -210,26 +275,13 @@ def use(target: SettingsTarget, profile: str, profile_env: Mapping[str, str], mo
         # Kept from an earlier `use` of the same profile, so repeating a `use` writes nothing.
         same = record is not None and record.get("profile") == profile
         new_record.update(settings_path=target.path, scope=target.scope,
-                          applied_at=record.get("applied_at") if same else utc_now().isoformat(timespec="seconds"),
-                          # Whether the first `use` made the file, so that `off` can take it away again.
-                          created_file=record.get("created_file", False) if record else raw is None)
-        # The directories the first write created (a project's `.claude/`, a dotfiles link's target
-        # directory), deepest first, for `off`.
-        created_dirs = record.get("created_dirs") if record else (
-            _missing_dirs(os.path.dirname(os.path.realpath(target.path))) if raw is None else None)
-        if created_dirs:
-            new_record["created_dirs"] = created_dirs
-        # Its permission bits, which `off` gives back once no token is in it (use makes it 0600).
-        mode = record.get("original_mode") if record else _mode_of(target.path)
-        if mode is not None:
-            new_record["original_mode"] = mode
-        # The file's exact text before the first `use`, so that `off` can give back the user's own
-        # layout (one-line arrays, aligned colons), which no serializer reproduces. Kept here, not
-        # looked up in the backups: those are pruned after BACKUPS_KEPT writes, the record lives
-        # exactly as long as `off` needs it, and it is already 0600 (it holds displaced values).
-        original = record.get("original_text") if record else raw
-        if original is not None:
-            new_record["original_text"] = original
+                          applied_at=record.get("applied_at") if same else utc_now().isoformat(timespec="seconds"))
+        # The file before the first `use`, for `off` (use makes it 0600). Kept here, not looked up in
+        # the backups: those are pruned after BACKUPS_KEPT writes, the record lives exactly as long
+        # as `off` needs it, and it is already 0600 (it holds displaced values).
+        first = ({"created_file": False, **{k: record[k] for k in FIRST_WRITE_KEYS if k in record}} if record
+                 else before_first_write(target.path, raw))
+        new_record.update(first)
         return Computed(after, new_record)
 
     return _transaction(target, state_dir, backups_dir, compute, f"use {profile}", dry_run, on_wait)
@@ -245,15 +297,7 @@ def off(target: SettingsTarget, state_dir: str, backups_dir: str, *, dry_run: bo
         if record is None:
             return Computed(settings, None)
         compute.changed = claude_settings.changed_since(settings, record)  # type: ignore[attr-defined]
-        restored = claude_settings.remove(settings, record)
-        if record.get("created_file") and restored == {}:
-            return Computed(None, None)  # there was no file before the first `use`, and nothing else is in it now
-        mode = record.get("original_mode")
-        original = record.get("original_text")
-        before_use = claude_settings.parse(original, target.path) if isinstance(original, str) else {}
-        if isinstance(original, str) and _same_data(before_use, restored):
-            return Computed(restored, None, original, mode)  # only ccswitch's keys changed: the user's own bytes go back
-        return Computed(restored, None, None, mode, kept=_differences(before_use, restored))
+        return give_back(record, claude_settings.remove(settings, record), None, target.path)
 
     compute.changed = []  # type: ignore[attr-defined]
     change = _transaction(target, state_dir, backups_dir, compute, "off", dry_run, on_wait)
