@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 
-from ccswitch.gateway.body import BodyError, RequestBody
+from ccswitch.gateway.body import LARGE, BodyError, BodyTooLarge, RequestBody, read_body
 
 CLAUDE_BODY = (
     b'{"model":"kimi::kimi-k2","messages":[{"role":"user","content":[{"type":"text","text":"say \\"model\\": \\u00e9 \xe6\xbc\xa2"}]}],'
@@ -103,3 +104,54 @@ def test_no_thinking_blocks_nothing_to_strip():
     body = RequestBody(b'{"model":"m","messages":[{"role":"assistant","content":[{"type":"text","text":"x"}]}]}')
     assert not body.has_thinking_blocks()
     assert body.without_thinking() is None
+
+
+def test_only_the_refused_thinking_blocks_are_stripped_when_named():
+    body = RequestBody(json.dumps(THINKING).encode())
+    assert body.thinking_signatures() == {"sig-from-kimi", "xyz"}  # a redacted block is known by its data
+    stripped = body.without_thinking({"xyz", "unrelated"})
+    assert [m["content"] for m in json.loads(stripped.raw)["messages"]][1] == THINKING["messages"][1]["content"]
+    assert len(json.loads(stripped.raw)["messages"]) == 5  # the redacted-only turn is gone
+    assert body.without_thinking({"unrelated"}) is None
+    assert body.with_model("glm-5.1").startswith(b'{"model": "glm-5.1", "messages"')  # still sliced, not re-serialised
+
+
+class Chunks:
+    """aiohttp's StreamReader as read_body uses it: `readany()` until b""."""
+
+    def __init__(self, *chunks: bytes) -> None:
+        self.chunks = list(chunks)
+
+    async def readany(self) -> bytes:
+        return self.chunks.pop(0) if self.chunks else b""
+
+
+def read(chunks: tuple[bytes, ...], length: int | None, limit: int = 100) -> bytearray:
+    return asyncio.run(read_body(Chunks(*chunks), length, limit))
+
+
+def test_the_body_is_read_into_one_buffer():
+    assert read((b'{"model"', b':"m"}'), 13) == bytearray(b'{"model":"m"}')
+    assert read((b'{"model"', b':"m"}'), None) == bytearray(b'{"model":"m"}')  # chunked, or decoded gzip
+    assert read((b'{"mod',), 13) == bytearray(b'{"mod')  # the client stopped short: what came
+
+
+@pytest.mark.parametrize("chunks, length", [((b"x" * 60, b"x" * 60), None), ((), 101)])
+def test_a_body_over_the_limit_is_refused(chunks, length):
+    with pytest.raises(BodyTooLarge, match="too large"):
+        read(chunks, length)
+
+
+def test_a_body_longer_than_announced_is_refused():
+    with pytest.raises(BodyError, match="longer than its Content-Length"):
+        read((b"12345", b"678"), 6)
+
+
+def test_a_large_bodys_parts_share_its_memory():
+    raw = bytearray(CLAUDE_BODY.replace(b"You are Claude Code", b"x" * LARGE))
+    body = RequestBody(raw)
+    head, model, tail = body.parts("kimi-k2")
+    assert b"".join((head, model, tail)) == body.with_model("kimi-k2")
+    assert isinstance(head, memoryview) and head.obj is raw and tail.obj is raw
+    assert body.parts("kimi::kimi-k2") == (raw,)
+    assert RequestBody(CLAUDE_BODY).parts("kimi-k2") == (RequestBody(CLAUDE_BODY).with_model("kimi-k2"),)

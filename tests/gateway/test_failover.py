@@ -13,7 +13,7 @@ from ccswitch.gateway.failover import (
 )
 
 
-@pytest.mark.parametrize("status", [401, 403, 408, 429, 500, 502, 503, 504, 529])
+@pytest.mark.parametrize("status", [401, 402, 403, 408, 429, 500, 502, 503, 504, 529])
 def test_statuses_that_fail_over(status):
     assert is_failover_status(status)
 
@@ -158,3 +158,23 @@ def test_failures_in_words():
     assert failure_reason(aiohttp.ClientProxyConnectionError(key, OSError("proxy down"))) == "proxy"
     if hasattr(aiohttp, "ClientConnectorDNSError"):
         assert failure_reason(aiohttp.ClientConnectorDNSError(key, OSError("no such host"))) == "DNS"
+
+
+def test_a_header_aiohttp_will_not_send_fails_over_in_words_never_quoting_it():
+    import asyncio
+    import time
+
+    import aiohttp
+    from support.gateway_kit import MockUpstream
+    from yarl import URL
+
+    from ccswitch.gateway.upstream import FAILED, attempt
+
+    async def one(url: str):
+        async with aiohttp.ClientSession() as session:
+            return await attempt(session, "POST", URL(url + "/v1/messages"), [("authorization", "Bearer sk-CANARY-01234\r")],
+                                 [b"{}"], time.time(), first_byte=5.0, timeout=aiohttp.ClientTimeout(total=5))
+
+    with MockUpstream("kimi") as kimi:
+        result = asyncio.run(one(kimi.url))
+    assert (result.kind, result.reason) == (FAILED, "unsendable request") and not kimi.seen

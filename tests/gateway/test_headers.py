@@ -76,3 +76,25 @@ def test_response_headers_lose_hop_by_hop_and_decoded_framing():
                ("retry-after", "3")]
     assert client_response_headers(headers) == [("Content-Type", "text/event-stream"), ("request-id", "req_1"),
                                                  ("retry-after", "3")]
+
+
+def test_an_error_body_quoting_the_upstream_token_reaches_the_client_without_it():
+    from ccswitch.gateway.headers import HIDDEN_TOKEN, without_token
+
+    kimi = Upstream(name="kimi", base_url="http://127.0.0.1:9", auth="bearer", token="sk-kimi-0123456789", headers={},
+                    models={}, serves=(), fallback=(), supports_1m=False)
+    body = b'{"error": {"message": "invalid key Bearer sk-kimi-0123456789 (sk-kimi-0123456789)"}}'
+    assert without_token(body, kimi) == b'{"error": {"message": "invalid key Bearer ' + HIDDEN_TOKEN + b" (" + HIDDEN_TOKEN + b')"}}'
+    assert without_token(b"tok tok", upstream()) == b"tok tok"  # a dummy token is no secret, and would match anything
+
+
+def test_every_key_of_a_pool_is_hidden_and_each_key_gets_its_own_credential():
+    from ccswitch.gateway.headers import HIDDEN_TOKEN, without_token
+
+    pool = Upstream(name="kimi", base_url="http://127.0.0.1:9", auth="x-api-key", token="sk-pool-a-0123456789",
+                    headers={"X-Team": "a"}, models={}, serves=(), fallback=(), supports_1m=False,
+                    keys=((0, "sk-pool-a-0123456789"), (3, "sk-pool-b-0123456789")))
+    body = b"no such key: sk-pool-b-0123456789 (nor sk-pool-a-0123456789)"
+    assert without_token(body, pool) == b"no such key: " + HIDDEN_TOKEN + b" (nor " + HIDDEN_TOKEN + b")"
+    assert credential_headers(pool, "sk-pool-b-0123456789") == [("x-api-key", "sk-pool-b-0123456789"), ("X-Team", "a")]
+    assert credential_headers(pool) == [("x-api-key", "sk-pool-a-0123456789"), ("X-Team", "a")]

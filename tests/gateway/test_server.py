@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from support.gateway_kit import (
     KEY,
-    MockUpstream,
     Reply,
     error,
     gateway_config,
@@ -28,32 +27,7 @@ from ccswitch.gateway.config import GatewayConfig
 from ccswitch.gateway.routing import tier_model_names
 
 TIERS = {"opus": "kimi", "sonnet": "glm", "haiku": "deepseek", "fable": "kimi"}
-
-
-@pytest.fixture(autouse=True)
-def no_errors_logged(caplog):
-    """aiohttp logs a handler's unexpected exception as an error: none may happen, whatever the test."""
-    yield
-    errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
-    assert not errors, caplog.text
-
-
-@pytest.fixture
-def kimi():
-    with MockUpstream("kimi") as mock:
-        yield mock
-
-
-@pytest.fixture
-def glm():
-    with MockUpstream("glm") as mock:
-        yield mock
-
-
-@pytest.fixture
-def deepseek():
-    with MockUpstream("deepseek") as mock:
-        yield mock
+pytestmark = pytest.mark.usefixtures("no_errors_logged")  # and the kimi, glm, deepseek mocks: support/gateway_fixtures.py
 
 
 def config(kimi, glm, deepseek, kimi_url=None, **extra) -> dict:
@@ -173,18 +147,43 @@ THINKING_BODY = {
 SIGNATURE_400 = error(400, "messages.1.content.0: Invalid `signature` in `thinking` block")
 
 
+def with_turn(body: dict, *blocks: dict, text: str = "next") -> dict:
+    """`body` one turn later: an assistant turn with `blocks`, then a user question."""
+    turn = [{"role": "assistant", "content": [*blocks, {"type": "text", "text": "a"}]}, {"role": "user", "content": text}]
+    return {**body, "messages": [*body["messages"], *turn]}
+
+
+def thinking_signatures(seen) -> list[str]:
+    return [b["signature"] for m in seen.json["messages"] if m["role"] == "assistant"
+            for b in m["content"] if b["type"] == "thinking"]
+
+
 def test_a_rejected_thinking_signature_is_stripped_and_retried_once(kimi, glm, deepseek):
     kimi.script(SIGNATURE_400)
+    later = with_turn(THINKING_BODY, {"type": "thinking", "thinking": "t", "signature": "sig-by-deepseek"})
     with running_gateway(config(kimi, glm, deepseek)) as gw:
         answer = post(gw.port, THINKING_BODY)
         kimi.script(SIGNATURE_400, SIGNATURE_400)
-        again = post(gw.port, THINKING_BODY)
+        again = post(gw.port, later)
     assert answer.status == 200 and b"hello from kimi" in answer.body
     first, retried = kimi.seen[0].json, kimi.seen[1].json
     assert first["messages"][1]["content"][0]["type"] == "thinking"
     assert retried["messages"][1]["content"] == [{"type": "text", "text": "a1"}]
     assert retried["model"] == "kimi-opus"
+    assert thinking_signatures(kimi.seen[2]) == ["sig-by-deepseek"]  # glm's block, refused before, is not sent
     assert again.status == 400 and len(kimi.seen) == 4  # one retry only; the second 400 is passed on
+
+
+def test_thinking_blocks_an_upstream_refused_are_stripped_before_sending_from_then_on(kimi, glm, deepseek):
+    kimi.script(SIGNATURE_400)
+    own = {"type": "thinking", "thinking": "t2", "signature": "sig-by-kimi"}
+    with running_gateway(config(kimi, glm, deepseek)) as gw:
+        assert post(gw.port, THINKING_BODY).status == 200  # refused, stripped, retried: 2 requests
+        assert post(gw.port, with_turn(THINKING_BODY, own)).status == 200  # the next turn: 1 request
+        assert post(gw.port, {**THINKING_BODY, "model": "glm::glm-opus"}).status == 200
+    assert len(kimi.seen) == 3
+    assert thinking_signatures(kimi.seen[2]) == ["sig-by-kimi"]  # its own block stays
+    assert thinking_signatures(glm.seen[0]) == ["sig-by-glm"]  # remembered per upstream
 
 
 def test_a_profile_qualified_name_switches_provider(kimi, glm, deepseek):
@@ -335,3 +334,93 @@ def test_a_json_answer_broken_mid_way_reaches_the_client_cut_off(kimi, glm, deep
             post(gw.port, messages_body("opus", stream=False))
         retry = post(gw.port, messages_body("opus", stream=False))
     assert retry.status == 200 and retry.body == glm.sent[-1]  # kimi cooled down
+
+
+def test_a_cooling_fallback_is_tried_when_the_primary_fails_and_nothing_else_is_left(kimi, glm, deepseek, tmp_path):
+    db_path = tmp_path / "records.sqlite3"
+    cfg = config(kimi, glm, deepseek, kimi_url=closed_port_url(), records=str(db_path))
+    glm.script(error(429, **{"retry-after": "30"}))
+    with running_gateway(cfg) as gw:
+        assert post(gw.port, messages_body("glm::glm-opus")).status == 200  # glm: 429 (cools down 30 s); deepseek
+        answer = post(gw.port, messages_body("opus"))  # kimi refuses; glm, cooling, is all that is left
+    assert answer.status == 200 and b"hello from glm" in answer.body
+    rows = sqlite3.connect(db_path).execute("SELECT profile, failover FROM requests ORDER BY id").fetchall()
+    assert rows[-1] == ("glm", json.dumps([["kimi", "refused"]]))
+
+
+def test_the_failover_chain_names_each_upstream_once_in_the_order_tried(kimi, glm, deepseek):
+    cfg = config(kimi, glm, deepseek, kimi_url=closed_port_url(), breaker={"failures": 1})
+    cfg["upstreams"]["glm"].update(base_url=closed_port_url(), fallback=[])
+    with running_gateway(cfg) as gw:
+        assert post(gw.port, messages_body("glm::glm-opus")).status == 502  # glm refuses: it cools down
+        answer = post(gw.port, messages_body("opus"))
+    assert answer.status == 502
+    assert answer.json["error"]["message"] == "no upstream answered (kimi: refused; glm: refused)"
+
+
+def test_a_cooling_primary_is_skipped_and_named_in_the_chain(kimi, glm, deepseek, tmp_path):
+    db_path = tmp_path / "records.sqlite3"
+    kimi.script(error(429, **{"retry-after": "30"}))
+    with running_gateway(config(kimi, glm, deepseek, records=str(db_path))) as gw:
+        post(gw.port, messages_body("kimi::kimi-opus"))  # kimi: 429, glm answers; kimi cools down
+        answer = post(gw.port, messages_body("opus"))
+    assert answer.status == 200 and len(kimi.seen) == 1
+    rows = sqlite3.connect(db_path).execute("SELECT profile, failover FROM requests ORDER BY id").fetchall()
+    assert rows == [("glm", json.dumps([["kimi", "HTTP 429"]])), ("glm", json.dumps([["kimi", "cooling down"]]))]
+
+
+def test_a_large_body_reaches_each_upstream_tried_whole_with_its_length(kimi, glm, deepseek):
+    body = json.dumps(messages_body("opus", text="caf\u00e9 " * 700_000)).encode()  # 4.2 MB: sent in slices
+    kimi.script(error(529))
+    with running_gateway(config(kimi, glm, deepseek)) as gw:
+        answer = post(gw.port, body, timeout=30)
+    assert answer.status == 200 and b"hello from glm" in answer.body
+    for seen, model in ((kimi.seen[0], b'"kimi-opus"'), (glm.seen[0], b'"glm-opus"')):
+        assert seen.raw == body.replace(b'"opus"', model, 1)
+        assert seen.headers["content-length"] == str(len(seen.raw)) and "transfer-encoding" not in seen.headers
+
+
+def test_a_non_streaming_request_to_a_dead_upstream_fails_over_after_the_first_byte_timeout(kimi, glm, deepseek):
+    kimi.script(Reply(delay=5.0), Reply(delay=5.0))  # the request hangs, and so does the tiny probe
+    with running_gateway(config(kimi, glm, deepseek, timeouts={"first_byte": 0.3})) as gw:
+        started = time.perf_counter()
+        answer = post(gw.port, messages_body("opus", stream=False))
+        elapsed = time.perf_counter() - started
+    assert answer.status == 200 and answer.body == glm.sent[-1]
+    assert elapsed < 2.5  # first_byte for the status line, first_byte for the probe; not 5 s, not `response`
+    probe = kimi.seen[1].json
+    assert (probe["model"], probe["max_tokens"], probe["stream"]) == ("kimi-opus", 1, True)
+    assert kimi.seen[1].headers["authorization"] == "Bearer tok-kimi-secret"
+
+
+def test_a_slow_non_streaming_answer_from_a_working_upstream_is_waited_for(kimi, glm, deepseek):
+    kimi.script(Reply(delay=1.2))  # no status line for 3 x first_byte; the probe that follows is answered at once
+    with running_gateway(config(kimi, glm, deepseek, timeouts={"first_byte": 0.4})) as gw:
+        answer = post(gw.port, messages_body("opus", stream=False))
+        streamed = post(gw.port, messages_body("opus"))  # the probe's answer left kimi's circuit closed
+    assert answer.status == 200 and answer.json["id"] == "msg_kimi_1" and glm.seen == []
+    assert answer.body in kimi.sent and len(kimi.seen) == 3 and kimi.seen[1].json["max_tokens"] == 1
+    assert streamed.status == 200 and b"hello from kimi" in streamed.body
+
+
+def test_a_non_streaming_answer_slower_than_the_response_limit_fails_over(kimi, glm, deepseek):
+    kimi.script(Reply(delay=3.0))
+    with running_gateway(config(kimi, glm, deepseek, timeouts={"first_byte": 0.2, "response": 0.6})) as gw:
+        started = time.perf_counter()
+        answer = post(gw.port, messages_body("opus", stream=False))
+        elapsed = time.perf_counter() - started
+    assert answer.status == 200 and answer.body == glm.sent[-1] and elapsed < 2.5
+
+
+def test_a_stream_silent_past_the_idle_limit_ends_with_an_error_event_and_the_retry_goes_elsewhere(kimi, glm, deepseek):
+    kimi.script(Reply(stall_after_first=5.0))
+    with running_gateway(config(kimi, glm, deepseek, timeouts={"idle": 0.3})) as gw:
+        started = time.perf_counter()
+        answer = post(gw.port, messages_body("opus"))
+        elapsed = time.perf_counter() - started
+        retry = post(gw.port, messages_body("opus", stream=False))
+    first_event = sse_events("kimi", "kimi-opus", 1)[0]
+    assert answer.body.startswith(first_event + b"event: error\ndata: ") and elapsed < 3.0
+    assert json.loads(answer.body.split(b"data: ")[-1])["error"] == {
+        "type": "overloaded_error", "message": "upstream 'kimi' sent nothing for 0.3 s"}
+    assert retry.status == 200 and retry.body == glm.sent[-1] and len(kimi.seen) == 1

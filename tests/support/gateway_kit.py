@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ccswitch.gateway.config import GatewayConfig
 from ccswitch.gateway.server import Service
 from ccswitch.gateway.spawn import listen_socket
+from support.mock_anthropic import stop_server
 
 KEY = "test-session-key-0123456789abcdef"
 TIERS = ("opus", "sonnet", "haiku", "fable")
@@ -62,6 +63,12 @@ class Seen:
     def model(self) -> str:
         return self.json["model"]
 
+    @property
+    def key(self) -> str | None:
+        """The credential it came with (Bearer or x-api-key)."""
+        bearer = self.headers.get("authorization", "")
+        return bearer[7:] if bearer.startswith("Bearer ") else self.headers.get("x-api-key")
+
 
 def sse_events(name: str, model: str, n: int) -> list[bytes]:
     """The answer of mock `name` as separate SSE events (sent as separate chunks)."""
@@ -96,12 +103,14 @@ class _Server(ThreadingHTTPServer):
 
 class MockUpstream:
     """`with MockUpstream("kimi") as kimi:`; `kimi.script(Reply(...), ...)` queues replies for the
-    next requests, after which it answers normally. `kimi.seen` lists what arrived."""
+    next requests, after which it answers normally; `kimi.by_key[token] = Reply(...)` answers every
+    request sent with that key so (a key pool). `kimi.seen` lists what arrived."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.seen: list[Seen] = []
         self.sent: list[bytes] = []  # the exact bytes of each 200 body sent
+        self.by_key: dict[str, Reply] = {}
         self._script: collections.deque[Reply] = collections.deque()
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), self._handler())
@@ -121,12 +130,14 @@ class MockUpstream:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        stop_server(self._server)
 
     def _next(self, seen: Seen) -> tuple[Reply, int]:
         with self._lock:
             self.seen.append(seen)
+            keyed = self.by_key.get(seen.key)
+            if keyed is not None:
+                return keyed, len(self.seen)
             return (self._script.popleft() if self._script else Reply()), len(self.seen)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -178,6 +189,7 @@ class MockUpstream:
                 if reply.truncate:
                     self.wfile.write(data[: len(data) // 2])
                     self.wfile.flush()
+                    time.sleep(0.2)  # the half is relayed before the cut (else the gateway may retry)
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return

@@ -24,6 +24,20 @@ ERROR_TYPES = {
 }
 
 
+def stop_server(server: ThreadingHTTPServer) -> None:
+    """shutdown() waits for serve_forever's next poll (0.05 s, several servers a test, hundreds of
+    tests): connecting wakes the loop at once."""
+    stopping = threading.Thread(target=server.shutdown)
+    stopping.start()
+    while stopping.is_alive():
+        try:
+            socket.create_connection(server.server_address[:2], timeout=1).close()
+        except OSError:
+            pass
+        stopping.join(0.01)
+    server.server_close()
+
+
 class _Server(ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: object) -> None:
         import sys
@@ -53,8 +67,16 @@ class MockAnthropic:
     """Start with `with MockAnthropic() as server:`; `server.url` is the base URL to give claude."""
 
     def __init__(self, *, status: int = 200, reply: str = "pong", delay: float = 0.0, prefix: str = "",
-                 usage: dict[str, int] | None = None) -> None:
+                 usage: dict[str, int] | None = None, echo_credentials: bool = False, stall: float = 0.0,
+                 status_by_key: dict[str, int] | None = None, error_headers: dict[str, str] | None = None) -> None:
         self.status = status
+        # A key pool's upstream: the status for a request sent with this credential (the header's
+        # value as sent: "Bearer KEY" or the x-api-key), and the headers of every error answer.
+        self.status_by_key = status_by_key or {}
+        self.error_headers = error_headers or {}
+        # A careless server: its error message quotes the credential it was sent (nothing may pass it on).
+        self.echo_credentials = echo_credentials
+        self.stall = stall  # a stream goes silent this long after message_start (an idle upstream)
         # What every answer reports as its usage (the output_tokens arrive in message_delta when streamed).
         self.usage = usage or {"input_tokens": 1, "output_tokens": 1}
         self.answered = 0  # numbers each answer's message id: msg_mock_1, msg_mock_2, ...
@@ -80,8 +102,7 @@ class MockAnthropic:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        stop_server(self._server)
 
     @property
     def messages(self) -> list[Recorded]:
@@ -127,9 +148,13 @@ class MockAnthropic:
                 if not self.path.split("?")[0].endswith("/v1/messages"):
                     self._send_json(404, {"type": "error", "error": {"type": "not_found_error", "message": self.path}})
                     return
-                if mock.status != 200:
-                    kind = ERROR_TYPES.get(mock.status, "api_error")
-                    self._send_json(mock.status, {"type": "error", "error": {"type": kind, "message": f"mock {mock.status}"}})
+                credential = self.headers.get("authorization") or self.headers.get("x-api-key")
+                status = mock.status_by_key.get(credential, mock.status)
+                if status != 200:
+                    kind = ERROR_TYPES.get(status, "api_error")
+                    sent = f" for {credential}" if mock.echo_credentials else ""
+                    self._send_json(status, {"type": "error", "error": {"type": kind, "message": f"mock {status}{sent}"}},
+                                    mock.error_headers)
                     return
                 model = body.get("model", "unknown") if isinstance(body, dict) else "unknown"
                 with mock._lock:
@@ -140,9 +165,11 @@ class MockAnthropic:
                 else:
                     self._send_json(200, answer)
 
-            def _send_json(self, status: int, payload: object) -> None:
+            def _send_json(self, status: int, payload: object, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -159,13 +186,17 @@ class MockAnthropic:
                     ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": answer["usage"]["output_tokens"]}}),
                     ("message_stop", {"type": "message_stop"}),
                 ]
-                data = "".join(f"event: {name}\ndata: {json.dumps(payload)}\n\n" for name, payload in events).encode()
+                parts = [f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode() for name, payload in events]
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
-                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Length", str(sum(map(len, parts))))
                 self.end_headers()
-                self.wfile.write(data)
+                if mock.stall:
+                    self.wfile.write(parts[0])
+                    self.wfile.flush()
+                    time.sleep(mock.stall)
+                self.wfile.write(b"".join(parts[1:] if mock.stall else parts))
 
         return Handler
 

@@ -11,11 +11,18 @@ spawns anything (a bad config starts nothing), and that process is on claude's s
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 
 from ccswitch.claude.models import TIERS
+from ccswitch.profiles.apis import (
+    ANTHROPIC,
+    APIS,
+    is_translated,
+    option_problem,
+    options_with_defaults,
+)
+from ccswitch.profiles.quota import Quota, QuotaError, parse_quotas
 
 CONFIG_VERSION = 1
 AUTH_MODES = ("bearer", "x-api-key", "none")
@@ -36,12 +43,16 @@ TOP_KEYS = frozenset(
     {"version", "session", "key", "listen", "allow_remote", "records", "parent_pid", "timeouts", "breaker",
      "upstreams", "tiers", "remove_on_exit"}
 )
-UPSTREAM_KEYS = frozenset({"base_url", "auth", "token", "headers", "models", "serves", "fallback", "supports_1m"})
+UPSTREAM_KEYS = frozenset({"base_url", "auth", "token", "tokens", "headers", "models", "serves", "fallback", "supports_1m",
+                           "api", "openai", "quota"})
 
-# Seconds. `first_byte` bounds connect + headers + the first body chunk of a streaming request, so a
-# stuck upstream fails over long before claude's own 10-minute timeout; a non-streaming answer
-# arrives whole, so it gets `response`; `idle` is the longest silence tolerated mid-stream.
-DEFAULT_TIMEOUTS = {"connect": 10.0, "first_byte": 60.0, "response": 600.0, "idle": 300.0}
+# Seconds (docs/gateway.md, "Timeouts"). `first_byte` bounds connect + headers + the first chunk of a
+# streaming answer, so a stuck upstream fails over long before claude's own timeouts. A non-streaming
+# answer is silent until it is whole: after `first_byte` without a status line a tiny probe asks
+# whether the upstream is at work (then it has `response` in all) or dead (fail over). `idle` is the
+# longest silence tolerated mid-stream: well under claude's own (300 s), so that the stream ends with
+# an error event and claude's retry goes to the next upstream long before claude would give up.
+DEFAULT_TIMEOUTS = {"connect": 10.0, "first_byte": 60.0, "response": 600.0, "idle": 90.0}
 # Consecutive failures that open an upstream's circuit, the first cooldown, and its cap (doubling).
 DEFAULT_BREAKER = {"failures": 3, "cooldown": 30.0, "max_cooldown": 300.0}
 
@@ -53,24 +64,32 @@ class GatewayConfigError(ValueError):
 
 
 class Upstream:
-    """One profile the gateway can send requests to, with its resolved token."""
+    """One profile the gateway can send requests to, with its resolved token (or key pool)."""
 
-    __slots__ = ("name", "base_url", "auth", "token", "headers", "models", "serves", "fallback", "supports_1m")
+    __slots__ = ("name", "base_url", "auth", "token", "headers", "models", "serves", "fallback", "supports_1m", "api",
+                 "openai", "keys", "quotas")
 
     def __init__(self, name: str, base_url: str, auth: str, token: str | None, headers: dict[str, str],
-                 models: dict[str, str], serves: tuple[str, ...], fallback: tuple[str, ...], supports_1m: bool) -> None:
+                 models: dict[str, str], serves: tuple[str, ...], fallback: tuple[str, ...], supports_1m: bool,
+                 api: str = ANTHROPIC, openai: dict[str, object] | None = None,
+                 keys: tuple[tuple[int | None, str], ...] | None = None, quotas: tuple[Quota, ...] = ()) -> None:
         self.name = name
         self.base_url = base_url
         self.auth = auth
-        self.token = token
+        self.token = token  # a pool's first key
+        # Every key: (index in the profile's pool, key) for a pool, (None, token) for a single token.
+        self.keys = keys if keys is not None else (((None, token),) if token else ())
         self.headers = headers
         self.models = models
         self.serves = serves
         self.fallback = fallback
         self.supports_1m = supports_1m
+        self.api = api  # the format it speaks: anthropic (relayed as is) or an OpenAI one (translated)
+        self.openai = openai or {}  # for an OpenAI format: every option, defaults filled in (profiles/apis.py)
+        self.quotas = quotas  # its quota windows: those with a limit are counted (gateway/quota.py)
 
     def __repr__(self) -> str:  # never the token
-        return f"Upstream(name={self.name!r}, base_url={self.base_url!r}, auth={self.auth!r})"
+        return f"Upstream(name={self.name!r}, base_url={self.base_url!r}, auth={self.auth!r}, api={self.api!r})"
 
 
 class GatewayConfig:
@@ -184,8 +203,10 @@ def _listen(value: object, allow_remote: bool) -> dict[str, object] | None:
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost":
+    if host in ("127.0.0.1", "localhost"):  # what every session's gateway listens on
         return True
+    import ipaddress  # 1.2 ms, and only for a host given by hand (`ccswitch gateway --host`)
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -225,14 +246,13 @@ def _upstream(name: str, raw: Mapping[str, object]) -> Upstream:
     auth = raw.get("auth", "bearer")
     if auth not in AUTH_MODES:
         raise GatewayConfigError(f"{where}.auth: {auth!r} is not one of {', '.join(AUTH_MODES)}")
-    token = raw.get("token")
-    if auth == "none":
-        token = None
-    elif not isinstance(token, str) or not token or _CONTROL_RE.search(token):
-        raise GatewayConfigError(f"{where}.token: auth {auth!r} needs a non-empty token without control characters")
+    token, keys = _credentials(raw, where, str(auth))
+    api = raw.get("api", ANTHROPIC)
+    if api not in APIS:
+        raise GatewayConfigError(f"{where}.api: {api!r} is not one of {', '.join(APIS)}")
     return Upstream(
         name=name,
-        base_url=_base_url(raw.get("base_url"), f"{where}.base_url"),
+        base_url=_base_url(raw.get("base_url"), f"{where}.base_url", str(api)),
         auth=str(auth),
         token=token,
         headers=_headers(raw.get("headers"), f"{where}.headers"),
@@ -240,15 +260,76 @@ def _upstream(name: str, raw: Mapping[str, object]) -> Upstream:
         serves=tuple(_string_list(raw.get("serves"), f"{where}.serves")),
         fallback=tuple(_string_list(raw.get("fallback"), f"{where}.fallback")),
         supports_1m=_bool(raw.get("supports_1m", False), f"{where}.supports_1m"),
+        api=str(api),
+        openai=_openai_options(raw.get("openai"), f"{where}.openai", str(api)),
+        keys=keys,
+        quotas=_quotas(raw.get("quota"), f"{where}."),
     )
 
 
-def _base_url(value: object, where: str) -> str:
+def _credentials(raw: Mapping[str, object], where: str, auth: str) -> tuple[str | None, tuple[tuple[int | None, str], ...]]:
+    """(first key, every key) from `token` (one key) or `tokens` (a pool: [[index, key], ...], the
+    index being the key's place in the profile's array, which records name). Never echoes a key."""
+    if "token" in raw and "tokens" in raw:
+        raise GatewayConfigError(f"{where}: give token (one key) or tokens (a pool), not both")
+    if auth == "none":
+        return None, ()
+    if "tokens" not in raw:
+        token = raw.get("token")
+        if not _usable_key(token):
+            raise GatewayConfigError(f"{where}.token: auth {auth!r} needs a non-empty token without control characters")
+        return token, ((None, token),)
+    pool = raw["tokens"]
+    if not isinstance(pool, (list, tuple)) or not pool:
+        raise GatewayConfigError(f"{where}.tokens: must be a non-empty list of [index, key] pairs")
+    keys, seen = [], set()
+    for at, pair in enumerate(pool):
+        index, key = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, None)
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0 or not _usable_key(key):
+            raise GatewayConfigError(f"{where}.tokens[{at}]: must be [index, key]: an index from 0 and a non-empty key "
+                                     "without control characters")
+        if index in seen:
+            raise GatewayConfigError(f"{where}.tokens[{at}]: index {index} is given twice")
+        seen.add(index)
+        keys.append((index, key))
+    return keys[0][1], tuple(keys)
+
+
+def _usable_key(key: object) -> bool:
+    return isinstance(key, str) and bool(key) and not _CONTROL_RE.search(key)
+
+
+def _quotas(value: object, where: str) -> tuple[Quota, ...]:
+    """The profile's quota windows in force (profiles/quota.py's format). Those with a limit are
+    counted; any window makes the records note which of the profile's requests were prompts."""
+    if value is None:
+        return ()
+    try:
+        quotas = parse_quotas(value)
+    except QuotaError as error:  # "quota[1].window: ...": the key is named, no value is secret
+        raise GatewayConfigError(f"{where}{error}") from None
+    return tuple(quotas)
+
+
+def _openai_options(value: object, where: str, api: str) -> dict[str, object]:
+    if value is None:
+        return options_with_defaults({}) if is_translated(api) else {}
+    options = dict(_mapping(value, where))
+    if not is_translated(api) and options:
+        raise GatewayConfigError(f"{where}: options of an OpenAI-format upstream, but its api is {api!r}")
+    for name, option in options.items():
+        problem = option_problem(name, option)
+        if problem:
+            raise GatewayConfigError(f"{where}.{problem}")
+    return options_with_defaults(options)
+
+
+def _base_url(value: object, where: str, api: str = ANTHROPIC) -> str:
     url = _string(value, where)
     if not re.match(r"https?://[^/\s]+", url):
         raise GatewayConfigError(f"{where}: {url!r} is not an http(s) URL")
     url = url.rstrip("/")
-    if url.endswith("/v1"):
+    if api == ANTHROPIC and url.endswith("/v1"):
         # The request path (/v1/messages) is appended: a /v1 base would send /v1/v1/messages.
         raise GatewayConfigError(f"{where}: {url!r} ends in /v1; give the URL without it")
     return url

@@ -3,7 +3,8 @@
 Failover happens only before the first byte of an answer has reached the client. A status the
 request itself caused (400, 404, 413, 422, and anything else not listed below) is passed through:
 every provider would reject it. One that belongs to the provider or the account (401/403: key
-revoked or plan expired; 408; 429; any 5xx including Anthropic's 529) moves on to the next profile.
+revoked or plan expired; 402: balance used up; 408; 429; any 5xx including Anthropic's 529) moves
+on to the next profile.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ MAX_RETRY_AFTER = 86400.0  # a day: beyond that a Retry-After is more likely a b
 
 
 def is_failover_status(status: int) -> bool:
-    return status in (401, 403, 408, 429) or 500 <= status <= 599
+    return status in (401, 402, 403, 408, 429) or 500 <= status <= 599
 
 
 def is_thinking_signature_error(status: int, body: bytes) -> bool:

@@ -37,13 +37,28 @@ def authorized(headers: Mapping[str, str], key: bytes) -> bool:
     return ok
 
 
-def credential_headers(upstream: Upstream) -> list[tuple[str, str]]:
-    """The upstream's credential and custom headers, computed once per upstream."""
+HIDDEN_TOKEN = b"<token hidden by the ccswitch gateway>"
+
+
+def without_token(body: bytes, upstream: Upstream) -> bytes:
+    """An upstream's error body for the client, without the token it was sent (any key of its pool):
+    a careless server quotes it ("invalid key sk-..."), and claude would show it and keep it in its
+    transcript."""
+    for _, token in upstream.keys:
+        if len(token) >= 8:  # shorter ones are dummies ("ollama"), which would match anything
+            body = body.replace(token.encode("utf-8", "surrogateescape"), HIDDEN_TOKEN)
+    return body
+
+
+def credential_headers(upstream: Upstream, token: str | None = None) -> list[tuple[str, str]]:
+    """The upstream's credential (its token, or `token`: one key of its pool) and custom headers,
+    computed once per upstream (and key)."""
+    token = upstream.token if token is None else token
     pairs: list[tuple[str, str]] = []
     if upstream.auth == "bearer":
-        pairs.append(("Authorization", f"Bearer {upstream.token}"))
+        pairs.append(("Authorization", f"Bearer {token}"))
     elif upstream.auth == "x-api-key":
-        pairs.append(("x-api-key", str(upstream.token)))
+        pairs.append(("x-api-key", str(token)))
     pairs.extend(upstream.headers.items())
     return pairs
 

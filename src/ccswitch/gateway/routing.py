@@ -28,9 +28,8 @@ from collections.abc import Mapping
 
 from ccswitch.claude.models import TIERS, alias_tier, claude_id_tier
 from ccswitch.gateway.config import GatewayConfig, Upstream
-from ccswitch.profiles.patterns import compile_pattern, specificity
+from ccswitch.profiles.patterns import SEP, compile_pattern, specificity
 
-SEP = "::"
 _CACHE_LIMIT = 1024  # distinct model names per session are few; bounded anyway
 
 

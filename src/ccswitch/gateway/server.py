@@ -17,12 +17,12 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
 
 from ccswitch.gateway.config import GatewayConfig
-from ccswitch.gateway.forward import Gateway
+from ccswitch.gateway.forward import MAX_BODY, Gateway
 from ccswitch.gateway.lifecycle import CHECK_SECONDS, ParentWatch
+from ccswitch.gateway.quota import QuotaBook
 from ccswitch.gateway.records import RecordWriter
 from ccswitch.gateway.upstream import make_session
 
-MAX_BODY = 64 << 20  # Anthropic accepts 32 MB requests; aiohttp's default (1 MiB) would refuse long contexts
 GRACE_SECONDS = 3.0  # in-flight answers may finish for this long after a stop signal
 PARENT_GONE_GRACE = 0.5  # no client is left to read them
 
@@ -67,10 +67,13 @@ class Service:
         sock = self.sock or listening_socket(self.config)
         self.port = sock.getsockname()[1]
         if self.sock is None and "port" in self.config.listen:  # foreground: say where (never the key)
-            warn(f"listening on http://{_host_for_url(sock.getsockname()[0])}:{self.port}")
-        records = RecordWriter(self.config.records, warn) if self.config.records else None
+            warn(f"listening on http://{host_for_url(sock.getsockname()[0])}:{self.port}")
+        # Quotas count every gateway's answers: the records' thread reads them back for the book.
+        quotas = QuotaBook.of(self.config.upstreams.values())
+        follower = quotas.follow(self.loop) if quotas is not None and self.config.records else None
+        records = RecordWriter(self.config.records, warn, follower) if self.config.records else None
         session = make_session(self.config.timeouts)
-        gateway = Gateway(self.config, session, records)
+        gateway = Gateway(self.config, session, records, quotas=quotas)
         server = Server(gateway.handle, request_factory=_request_factory(self.loop), access_log=None)
         listener = await self.loop.create_server(server, sock=sock)
         if install_signals:
@@ -102,7 +105,8 @@ class Service:
             records.close()
 
 
-def _host_for_url(host: str) -> str:
+def host_for_url(host: str) -> str:
+    """A host as it goes into a URL: an IPv6 address in brackets."""
     return f"[{host}]" if ":" in host else host
 
 
@@ -113,6 +117,6 @@ def _request_factory(loop: asyncio.AbstractEventLoop):
     return make
 
 
-def run(config: GatewayConfig, parent: ParentWatch | None = None) -> None:
-    """The process's main: serve until a signal or the parent's death."""
-    asyncio.run(Service(config, parent=parent).run(install_signals=True))
+def run(config: GatewayConfig, parent: ParentWatch | None = None, sock: socket.socket | None = None) -> None:
+    """The process's main: serve (on `sock`, or the config's `listen`) until a signal or the parent's death."""
+    asyncio.run(Service(config, sock, parent=parent).run(install_signals=True))

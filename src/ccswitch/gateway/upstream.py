@@ -17,16 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import json
 import socket
 import ssl
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Union
 
 import aiohttp
 from aiohttp.helpers import BasicAuth, get_env_proxy_for_url
 from yarl import URL
 
+from ccswitch.gateway.body import LARGE
 from ccswitch.gateway.failover import is_failover_status, parse_retry_after
+
+Buffer = Union[bytes, bytearray, memoryview]
 
 if sys.version_info >= (3, 11):
     from asyncio import timeout as deadline
@@ -37,6 +42,8 @@ else:  # aiohttp depends on async-timeout below 3.11
 # or a failure that moves on to the next upstream.
 ANSWERED, PASSED_ON, FAILED = "answered", "passed-on", "failed"
 MAX_ERROR_BODY = 1 << 20  # an error answer is a few hundred bytes; more is read but not kept
+_SLICE = 256 << 10
+PROBE_PATH = "/v1/messages"
 _DNS_ERROR = getattr(aiohttp, "ClientConnectorDNSError", ())  # aiohttp >= 3.10
 
 
@@ -81,33 +88,68 @@ def make_session(timeouts: dict[str, float]) -> aiohttp.ClientSession:
 
 
 def client_timeouts(timeouts: dict[str, float]) -> tuple[aiohttp.ClientTimeout, aiohttp.ClientTimeout]:
-    """(streaming, non-streaming): a non-streaming answer may take `response` seconds to start, so
-    its idle read limit must not fire before that."""
+    """(streaming, non-streaming): aiohttp's read limit is `idle` between a stream's chunks; a
+    non-streaming answer may take `response` seconds to start, so its read limit must not fire
+    before that (attempt() bounds the wait itself)."""
     stream = aiohttp.ClientTimeout(total=None, sock_connect=timeouts["connect"], sock_read=timeouts["idle"])
     whole = aiohttp.ClientTimeout(total=None, sock_connect=timeouts["connect"],
                                   sock_read=max(timeouts["idle"], timeouts["response"]))
     return stream, whole
 
 
+def request_body(parts: Sequence[Buffer]) -> tuple[object, list[tuple[str, str]]]:
+    """What aiohttp is given to send `parts` one after the other, and the headers that go with it: a
+    small body joined; a large one as slices of the parts, each written once the previous one has
+    drained (one bytes object would be joined with the headers, then copied into the transport's
+    buffer whole: docs/gateway.md, "Memory"), with its Content-Length so that it is not chunked."""
+    size = len(parts[0]) if len(parts) == 1 else sum(len(part) for part in parts)
+    if size <= LARGE:
+        return (parts[0] if len(parts) == 1 else b"".join(parts)), []
+    return _slices(parts), [("Content-Length", str(size))]
+
+
+async def _slices(parts: Sequence[Buffer]):  # -> AsyncIterator[memoryview]
+    for part in parts:
+        view = memoryview(part)
+        for at in range(0, len(view), _SLICE):
+            yield view[at : at + _SLICE]
+
+
+def probe_body(model: str) -> bytes:
+    """The smallest streaming request for `model`: one input word, one output token."""
+    return json.dumps({"model": model, "max_tokens": 1, "stream": True,
+                       "messages": [{"role": "user", "content": "ping"}]}).encode()
+
+
 async def attempt(session: aiohttp.ClientSession, method: str, url: URL, headers: Sequence[tuple[str, str]],
-                  body: bytes, first_byte: float, timeout: aiohttp.ClientTimeout, now_wall: float,
-                  proxy: tuple[URL | None, BasicAuth | None] = (None, None)) -> Attempt:
-    """Send the request; wait at most `first_byte` seconds for the status and the first chunk."""
+                  body: Sequence[Buffer], now_wall: float, *, first_byte: float, timeout: aiohttp.ClientTimeout,
+                  proxy: tuple[URL | None, BasicAuth | None] = (None, None),
+                  working: Callable[[], Awaitable[bool]] | None = None, patience: float = 0.0) -> Attempt:
+    """Send the request (`body`: its parts, see request_body) and wait for its answer to start.
+
+    A streaming request (`working` None): the status line and the first chunk within `first_byte`.
+    A non-streaming one sends nothing until its whole answer is ready, so silence proves nothing:
+    after `first_byte` without a status line, `working()` is asked whether the upstream is at work
+    (a probe; see status_line), and if so the status line may take `patience` seconds in all."""
     response = None
+    data, framing = request_body(body)
+    if framing:
+        headers = [*headers, *framing]
     try:
-        async with deadline(first_byte):
-            response = await session.request(method, url, data=body, headers=headers,
-                                             allow_redirects=False, timeout=timeout, proxy=proxy[0],
-                                             proxy_auth=proxy[1])
-            if 200 <= response.status < 300:
-                result = Attempt(ANSWERED, status=response.status)
-                result.first = await response.content.readany()
-            else:
-                result = await _error_answer(response, now_wall)
+        send = session.request(method, url, data=data, headers=headers, allow_redirects=False, timeout=timeout,
+                               proxy=proxy[0], proxy_auth=proxy[1])
+        if working is None:
+            async with deadline(first_byte):
+                response = await send
+                result = await _first(response, now_wall)
+        else:
+            response = await status_line(asyncio.ensure_future(send), first_byte, patience, working)
+            result = await _first(response, now_wall)
     except BaseException as exc:
         if response is not None:
             response.close()
-        if isinstance(exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError)):
+        # ValueError: aiohttp refusing a header or URL it will not send ("Forbidden control character...").
+        if isinstance(exc, (aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError)):
             return Attempt(FAILED, failure_reason(exc))
         raise
     result.response = response
@@ -116,8 +158,47 @@ async def attempt(session: aiohttp.ClientSession, method: str, url: URL, headers
     return result
 
 
+async def status_line(request: asyncio.Future, first_byte: float, patience: float,
+                      working: Callable[[], Awaitable[bool]]) -> aiohttp.ClientResponse:
+    """The response of a non-streaming `request` (a task): within `first_byte`; or, if by then
+    `working()` (itself bounded by `first_byte`) says the upstream is at work, within `patience`
+    seconds of the start; else asyncio.TimeoutError. `request` is cancelled (or its response closed)
+    unless its response is returned."""
+    started = asyncio.get_running_loop().time()
+    try:
+        await asyncio.wait((request,), timeout=first_byte)
+        if not request.done():
+            probe = asyncio.ensure_future(working())
+            try:
+                await asyncio.wait((request, probe), return_when=asyncio.FIRST_COMPLETED)
+                if not request.done() and not probe.result():
+                    raise asyncio.TimeoutError
+            finally:
+                probe.cancel()
+            left = patience - (asyncio.get_running_loop().time() - started)
+            await asyncio.wait((request,), timeout=max(left, 0.0))
+            if not request.done():
+                raise asyncio.TimeoutError
+        return request.result()
+    except BaseException:
+        if not request.done():
+            request.cancel()
+        elif not request.cancelled() and request.exception() is None:
+            request.result().close()
+        raise
+
+
+async def _first(response: aiohttp.ClientResponse, now_wall: float) -> Attempt:
+    """A 2xx with its first chunk, or an error answer."""
+    if 200 <= response.status < 300:
+        result = Attempt(ANSWERED, status=response.status)
+        result.first = await response.content.readany()
+        return result
+    return await _error_answer(response, now_wall)
+
+
 async def _error_answer(response: aiohttp.ClientResponse, now_wall: float) -> Attempt:
-    body = await _read_up_to(response.content, MAX_ERROR_BODY)
+    body = await read_up_to(response.content, MAX_ERROR_BODY)
     response.release()
     status = response.status
     result = Attempt(FAILED if is_failover_status(status) else PASSED_ON, f"HTTP {status}", status)
@@ -126,7 +207,7 @@ async def _error_answer(response: aiohttp.ClientResponse, now_wall: float) -> At
     return result
 
 
-async def _read_up_to(content: aiohttp.StreamReader, limit: int) -> bytes:
+async def read_up_to(content: aiohttp.StreamReader, limit: int) -> bytes:
     """The body up to `limit` bytes (`read(n)` returns as soon as *some* bytes are there)."""
     parts, size = [], 0
     while size < limit:
@@ -139,7 +220,8 @@ async def _read_up_to(content: aiohttp.StreamReader, limit: int) -> bytes:
 
 
 def failure_reason(exc: BaseException) -> str:
-    """A failure in words; never the URL's credentials or a header (aiohttp messages hold neither)."""
+    """A failure in words chosen here (never str(exc): a library's message may quote the URL's
+    credentials or a header value); it goes to claude, the records and the failover chain."""
     if isinstance(exc, asyncio.TimeoutError):
         return "timeout"
     if _DNS_ERROR and isinstance(exc, _DNS_ERROR):
@@ -160,4 +242,6 @@ def failure_reason(exc: BaseException) -> str:
         return "reset"
     if isinstance(exc, aiohttp.ClientResponseError):
         return "bad response"
+    if isinstance(exc, ValueError):
+        return "unsendable request"
     return type(exc).__name__
