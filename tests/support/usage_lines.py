@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from ccswitch.usage import scan
+
 
 def assistant(
     message_id: str = "msg_1",
@@ -74,3 +76,20 @@ def write_transcript(claude_dir: Path) -> Callable[..., Path]:
 @pytest.fixture
 def state_dir(isolated_home: Path) -> Path:
     return isolated_home / ".local" / "state" / "ccswitch"
+
+
+def full_parse_reference(data: bytes, path: str) -> dict:
+    """What reading every line whole gives (json.loads, no fast path), the reference the reader's
+    fast path is held to: key -> (output, total)."""
+    kept: dict = {}
+    offset = 0
+    for raw in data.split(b"\n"):
+        here, offset = offset, offset + len(raw) + 1
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            continue
+        found = scan._message(record, f"@{path}:{here}")
+        if isinstance(found, scan.Message) and (found.key not in kept or found.better_than(kept[found.key])):
+            kept[found.key] = found
+    return {key: (m.output_tokens, m.total_tokens) for key, m in kept.items()}

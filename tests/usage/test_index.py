@@ -104,18 +104,18 @@ def test_run_records_attribute_each_part_of_a_resumed_session(claude_dir, write_
                                  assistant(message_id="msg_3", session="other")])
     update_index(str(state_dir), [str(claude_dir)])
     assert [(r[0], r[4]) for r in rows(state_dir)] == [("msg_1", "glm"), ("msg_2", "kimi"), ("msg_3", None)]
-    report, _ = usage_report(str(state_dir), prices=PRICES, attribute=lambda s, m: None)
+    report, _ = usage_report(str(state_dir), prices=PRICES, attribute=lambda m: None)
     assert {(r["profile"], r["requests"]) for r in report.rows} == {("glm", 1), ("kimi", 1), ("unknown", 1)}
 
 
-def make_gateway(path, rows):
+def make_gateway(path, rows, request_path="/v1/messages"):
     """Records written with the gateway's own schema (gateway/records.py): the reader must follow it."""
     from ccswitch.gateway.records import COLUMNS, open_db
 
     db = open_db(path)
     names = ("time", "session", "profile", "model_requested", "model_sent", "status", "input_tokens",
-             "output_tokens", "cache_read_tokens", "cache_write_tokens", "message_id", "request_id")
-    full = [dict(zip(names, row), path="/v1/messages", outcome="ok") for row in rows]
+             "output_tokens", "cache_read_tokens", "cache_write_tokens", "message_id", "request_id", "prompt")
+    full = [dict(zip(names, row), path=request_path, outcome="ok") for row in rows]
     db.executemany(f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
                    [tuple(row.get(column) for column in COLUMNS) for row in full])
     db.close()
@@ -134,7 +134,7 @@ def test_gateway_records_merge_without_double_counting(claude_dir, write_transcr
         (T0, "s9", "glm", "opus", "glm-5.1", 200, 1, 2, 0, 0, "msg_gw", "req_gw"),  # no transcript (another tool)
         (T0, "s9", "glm", "opus", "glm-5.1", 529, 0, 0, 0, 0, None, "req_fail"),  # not answered
     ])
-    report, warnings = usage_report(str(state_dir), prices=PRICES, gateway_db=gateway, attribute=lambda s, m: None)
+    report, warnings = usage_report(str(state_dir), prices=PRICES, gateway_db=gateway, attribute=lambda m: None)
     assert warnings == [] and report.totals["requests"] == 4
     got = {(r["profile"], r["model"], r["requests"]) for r in report.rows}
     assert got == {("glm", "claude-sonnet-4-5", 1), ("kimi", "claude-sonnet-4-5", 1),
@@ -143,19 +143,50 @@ def test_gateway_records_merge_without_double_counting(claude_dir, write_transcr
     assert missing.totals["requests"] == 3
 
 
+def test_count_tokens_records_are_no_requests(state_dir, tmp_path):
+    """claude's /context sends dozens of count_tokens requests (answered by the gateway itself for an
+    OpenAI-format upstream): they answer no prompt and cost nothing, so they add no request."""
+    gateway = str(tmp_path / "gateway.sqlite3")
+    make_gateway(gateway, [(T0, "s9", "gpt", "opus", "gpt-5.5", 200, 176, 57, 1024, 0, "msg_gw", "req_gw")])
+    make_gateway(gateway, [(T0, "s9", "gpt", "opus", "gpt-5.5", 200, None, None, None, None, None, None)] * 25,
+                 request_path="/v1/messages/count_tokens")
+    report, warnings = usage_report(str(state_dir), prices=PRICES, gateway_db=gateway, attribute=lambda m: None)
+    assert warnings == [] and report.totals["requests"] == 1
+    assert [(r["profile"], r["requests"], r["input_tokens"]) for r in report.rows] == [("gpt", 1, 176)]
+
+
+def test_a_response_only_the_gateway_recorded_counts_as_a_prompt_as_the_gateway_says(claude_dir, write_transcript,
+                                                                                    state_dir, tmp_path):
+    from ccswitch.usage.collect import usage_events
+
+    write_transcript("a.jsonl", [assistant(message_id="msg_a", request_id="req_a")])
+    update_index(str(state_dir), [str(claude_dir)])
+    gateway = str(tmp_path / "gateway.sqlite3")
+    make_gateway(gateway, [
+        (T0, "s1", "glm", "sonnet", "glm-5.1", 200, 5, 10, 100, 20, "msg_a", "req_a", 1),  # the transcript's says
+        (T0 + 1, "s9", "glm", "opus", "glm-5.1", 200, 1, 2, 0, 0, "msg_p", "req_p", 1),  # a person's prompt
+        (T0 + 2, "s9", "glm", "opus", "glm-5.1", 200, 1, 2, 0, 0, "msg_t", "req_t", 0),  # tool results
+        (T0 + 3, "s9", "glm", "opus", "glm-5.1", 200, 1, 2, 0, 0, "msg_o", "req_o"),  # an older gateway's row
+    ])
+    events, warnings = usage_events(str(state_dir), since=0, gateway_db=gateway)
+    assert warnings == [] and events["glm"][1:] == [(T0 + 1, 1, 1, 3), (T0 + 2, 1, 0, 3), (T0 + 3, 1, 0, 3)]
+    report, _ = usage_report(str(state_dir), prices=PRICES, gateway_db=gateway, attribute=lambda m: None)
+    assert {r["model"]: r["prompts"] for r in report.rows if r["profile"] == "glm"}["glm-5.1"] == 1
+
+
 def test_repeat_report_is_served_from_the_cache_until_the_index_changes(claude_dir, write_transcript, state_dir):
     path = write_transcript("a.jsonl", [assistant()])
     update_index(str(state_dir), [str(claude_dir)])
-    first, _ = usage_report(str(state_dir), prices=PRICES, attribute=lambda s, m: "anthropic")
+    first, _ = usage_report(str(state_dir), prices=PRICES, attribute=lambda m: "anthropic")
     db = sqlite3.connect(state_dir / usage_index.INDEX_FILENAME)
     assert db.execute("SELECT count(*) FROM bucket_cache").fetchone()[0] == 1
     db.close()
-    again, _ = usage_report(str(state_dir), prices=PRICES, attribute=lambda s, m: "anthropic")
+    again, _ = usage_report(str(state_dir), prices=PRICES, attribute=lambda m: "anthropic")
     assert again.to_json() == first.to_json()
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(assistant(message_id="msg_2") + "\n")
     update_index(str(state_dir), [str(claude_dir)])
-    third, _ = usage_report(str(state_dir), prices=PRICES, attribute=lambda s, m: "anthropic")
+    third, _ = usage_report(str(state_dir), prices=PRICES, attribute=lambda m: "anthropic")
     assert third.totals["requests"] == 2
 
 
@@ -183,6 +214,91 @@ def test_collect_and_report_warns_once_about_what_it_skipped(claude_dir, write_t
 
     write_transcript("a.jsonl", [assistant(), '{"type":"assistant","message":{"usage":{"input_tokens":'])
     report, stats, warnings = collect_and_report(str(state_dir), [str(claude_dir)], prices=PRICES,
-                                                 attribute=lambda s, m: "anthropic")
+                                                 attribute=lambda m: "anthropic")
     assert warnings == ["skipped 1 malformed line"] and stats.files == 1
     assert report.rows[0]["profile"] == "anthropic" and report.rows[0]["cost"] is not None
+
+
+def test_a_picker_resume_is_matched_to_the_session_of_its_project_written_to_next(claude_dir, write_transcript,
+                                                                                    state_dir):
+    record_session(str(state_dir), "s1", "glm", T0 - 60)
+    write_transcript("a.jsonl", [assistant("m1", ts="2026-11-30T10:00:00.000Z")])
+    write_transcript("b.jsonl", [assistant("m0", session="s0", ts="2026-11-30T09:00:00.000Z")])
+    update_index(str(state_dir), [str(claude_dir)])
+    # `run kimi -- claude --resume` at 11:00, the user picks s1 in the picker
+    record_session(str(state_dir), None, "kimi", T0 + 3600, picked_in=str(claude_dir / "projects" / "-p"))
+    write_transcript("c.jsonl", [assistant("m9", session="s-new", ts="2026-11-30T11:00:30.000Z")])  # new: not it
+    with open(claude_dir / "projects" / "-p" / "a.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(assistant("m2", ts="2026-11-30T11:01:00.000Z") + "\n")
+    update_index(str(state_dir), [str(claude_dir)])
+    assert {r[0]: r[4] for r in rows(state_dir)} == {"m0": None, "m1": "glm", "m2": "kimi", "m9": None}
+    with open(claude_dir / "projects" / "-p" / "a.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(assistant("m3", ts="2026-11-30T11:30:00.000Z") + "\n")
+    update_index(str(state_dir), [str(claude_dir)])  # read later: stamped from the match kept in the index
+    assert {r[0]: r[4] for r in rows(state_dir)}["m3"] == "kimi"
+
+
+def lookup_indexes(state_dir) -> set[str]:
+    db = sqlite3.connect(os.path.join(state_dir, usage_index.INDEX_FILENAME))
+    try:
+        return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+                if name in usage_index.LOOKUPS}
+    finally:
+        db.close()
+
+
+def test_a_first_scans_lookup_indexes_are_built_beside_its_report_and_the_report_is_cached(
+        claude_dir, write_transcript, state_dir):
+    from ccswitch.usage.collect import collect_and_report
+
+    write_transcript("a.jsonl", [assistant(), assistant("msg_2", session="s2")])
+    report, _, warnings = collect_and_report(str(state_dir), [str(claude_dir)], prices=PRICES,
+                                             attribute=lambda m: "anthropic")
+    assert report.totals["requests"] == 2 and warnings == []
+    assert lookup_indexes(state_dir) == set(usage_index.LOOKUPS)
+    db = sqlite3.connect(os.path.join(state_dir, usage_index.INDEX_FILENAME))
+    try:  # the report's buckets were cached although the lookups' transaction ran beside it
+        assert db.execute("SELECT count(*) FROM bucket_cache").fetchone()[0] == 1
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        db.close()
+
+
+def test_lookup_indexes_a_first_scan_did_not_get_to_build_are_built_by_the_next_update(
+        claude_dir, write_transcript, state_dir, monkeypatch):
+    from ccswitch.usage import collect
+
+    path = write_transcript("a.jsonl", [assistant()])
+    monkeypatch.setattr(collect.Lookups, "start", lambda self: None)  # the process is stopped before it runs
+    later: list = []
+    update_index(str(state_dir), [str(claude_dir)], later=later)
+    later[0].db.close()
+    assert lookup_indexes(state_dir) == set() and [r[0] for r in rows(state_dir)] == ["msg_1"]
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(assistant("msg_2") + "\n")
+    update_index(str(state_dir), [str(claude_dir)])
+    assert lookup_indexes(state_dir) == set(usage_index.LOOKUPS)
+
+
+def test_a_parallel_first_scan_keeps_the_same_copy_whichever_process_is_faster(
+        claude_dir, write_transcript, state_dir, monkeypatch):
+    """A fork's copy of a response has the same usage under another session: the copy stored first
+    is kept, so results are stored in the order the files were handed out, not as they arrive."""
+    import time
+
+    from ccswitch.usage import collect
+
+    filler = ['{"type":"user","message":{"role":"user","content":[{"type":"tool_result","content":"' + "x" * 5000 + '"}]}}']
+    write_transcript("a.jsonl", [assistant(session="s-first"), *filler * 20])  # the biggest: handed out first
+    write_transcript("b.jsonl", [assistant(session="s-fork")])
+    read_rows = usage_index.read_rows
+
+    def slow_for_a(job, stamper):
+        if job.info.path.endswith("a.jsonl"):
+            time.sleep(0.5)  # b's result arrives first
+        return read_rows(job, stamper)
+
+    monkeypatch.setattr(collect, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(collect.usage_index, "read_rows", slow_for_a)
+    update_index(str(state_dir), [str(claude_dir)], workers=2)
+    assert [(r[0], r[3]) for r in rows(state_dir)] == [("msg_1", "s-first")]

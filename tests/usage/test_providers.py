@@ -64,9 +64,18 @@ def test_attribution_by_mapping_and_serves_and_unknown_when_tied(profiles_file, 
     profiles_file('[profiles.mine]\nbase_url = "http://127.0.0.1:9"\ntoken = "sk-0123456789abcdef"\n'
                   'models = { opus = "house-big" }\nserves = ["house-*"]\n')
     attribute = attribution(load_profiles(os.environ), os.environ)
-    assert attribute("s", "house-big") == "mine"  # mapped
-    assert attribute("s", "house-small") == "mine"  # served by a pattern
-    assert attribute("s", "glm-5.1") is None  # glm and zai map it alike, neither token set: unknown, not a guess
-    assert attribute("s", "no-such-model") is None
+    assert attribute("house-big") == "mine"  # mapped
+    assert attribute("house-small") == "mine"  # served by a pattern
+    assert attribute("glm-5.1") is None  # glm and zai map it alike, neither token set: unknown, not a guess
+    assert attribute("no-such-model") is None
     monkeypatch.setenv("ZAI_API_KEY", "sk-zai-0123456789")
-    assert attribution(load_profiles(os.environ), os.environ)("s", "glm-5.1") == "zai"  # the one whose token is set
+    assert attribution(load_profiles(os.environ), os.environ)("glm-5.1") == "zai"  # the one whose token is set
+
+
+def test_a_claude_model_nobody_maps_is_claudes_own_login(profiles_file):
+    profiles_file("")
+    attribute = attribution(load_profiles(os.environ), os.environ)
+    assert attribute("claude-opus-4-6") == "anthropic"
+    assert attribute("claude-sonnet-4-5-20250929") == "anthropic"
+    assert attribute("claude-opus-4-5") == "anthropic"  # litellm and foundry map it alike: no guess, the login
+    assert attribute("glm-5.1") is None

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from ccswitch.usage import prices as p
-from ccswitch.usage.render import render, render_daily_chart, render_table
+from ccswitch.usage.render import chart_lines, render
 from ccswitch.usage.report import Bucket, build_report, parse_since, parse_until
 
 UTC_NOON = calendar.timegm((2026, 11, 30, 12, 0, 0))
@@ -93,13 +93,16 @@ def test_price_table_errors_name_the_place():
 
 def test_preset_prices_carry_sources_and_dates():
     tables = preset_prices()
-    assert {"zai", "kimi-intl", "deepseek", "minimax-intl", "qwen"} <= set(tables)
+    assert {"zai", "kimi-intl", "deepseek", "minimax-intl", "qwen", "qwen-intl"} <= set(tables)
     for table in tables.values():
         for entries in table.values():
             for e in entries:
                 assert e.source.startswith("https://") and re.fullmatch(r"\d{4}-\d{2}-\d{2}", e.checked)
     qwen = p.find_entry(tables["qwen"], "qwen3-coder-plus", UTC_NOON)
     assert qwen.currency == "CNY" and p.cost(qwen, input_tokens=40_000, output_tokens=0) == pytest.approx(0.24)
+    intl = p.find_entry(tables["qwen-intl"], "qwen3-coder-plus", UTC_NOON)  # the same model, billed in USD abroad
+    assert intl.currency == "USD" and p.cost(intl, input_tokens=40_000, output_tokens=1000) == pytest.approx(
+        (40_000 * 1.8 + 1000 * 9.0) / 1e6)  # above 32k: the whole request at the second tier
 
 
 def bucket(profile, model, day="2026-11-30", *, session="s1", requests=1, tokens=(1000, 100, 0, 0), ts=UTC_NOON, fast=False):
@@ -111,8 +114,8 @@ def test_report_rows_attribution_and_totals():
                bucket(None, "mystery", session="s3"), bucket("zai", "glm-5.1", "2026-11-29")]
     seen = []
 
-    def attribute(session, model):
-        seen.append((session, model))
+    def attribute(model):
+        seen.append(model)
         return "anthropic" if model.startswith("claude") else None
 
     prices = {"zai": preset_prices()["zai"], "anthropic": p.ANTHROPIC}
@@ -120,10 +123,10 @@ def test_report_rows_attribution_and_totals():
     got = {(r["profile"], r["model"]): (r["requests"], r["cost"], r["currency"]) for r in report.rows}
     assert got[("zai", "glm-5.1")] == (2, pytest.approx(2 * (1000 * 1.4 + 100 * 4.4) / 1e6), "USD")
     assert got[("unknown", "mystery")] == (1, None, None)
-    assert sorted(seen) == [("s2", "claude-sonnet-4-5"), ("s3", "mystery")]  # gateway/run profiles are not re-attributed
+    assert sorted(seen) == ["claude-sonnet-4-5", "mystery"]  # once per model; gateway/run profiles are not re-attributed
     totals = report.totals
     assert totals["requests"] == 5 and totals["cost"] is None and totals["unpriced_requests"] == 1
-    assert set(totals["costs"]) == {"USD"} and set(report.to_json()) == {"rows", "totals"}
+    assert set(totals["costs"]) == {"USD"} and set(report.to_json()) == {"schema", "rows", "totals"}
     by_day = build_report(buckets, prices=prices, attribute=attribute, by="day")
     assert [(r["day"], r["profile"]) for r in by_day.rows][:1] == [("2026-11-29", "zai")]
     by_profile = build_report(buckets, prices=prices, attribute=attribute, by="profile")
@@ -132,7 +135,7 @@ def test_report_rows_attribution_and_totals():
     by_model = build_report(buckets, prices=prices, by="model")
     assert all(r["profile"] is None for r in by_model.rows)
     with pytest.raises(ValueError, match="--by"):
-        build_report(buckets, prices=prices, by="week")
+        build_report(buckets, prices=prices, by="year")
 
 
 def test_since_and_until_are_local_days():
@@ -151,19 +154,17 @@ def test_render_fits_80_columns_without_trailing_spaces():
                       f"2026-11-{10 + i}", tokens=(123_456_789, 98_765_432, 1_234_567_890, 55_555_555), requests=123_456)
                for i in range(5)] + [bucket("x", "mystery")]
     prices = {f"profile-with-long-name-{i}": p.ANTHROPIC for i in range(5)}
-    for by in (None, "day", "session", "profile", "model"):
+    for by in (None, "day", "week", "month", "project", "session", "profile", "model"):
         report = build_report(buckets, prices=prices, by=by)
-        for color in (False, True):
-            text = render(report, color=color)
-            plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
-            assert max(len(line) for line in plain.splitlines()) <= 80
-            assert all(line == line.rstrip() for line in plain.splitlines())
-        assert "unknown" in render_table(report)
-    chart = render_daily_chart(build_report(buckets, prices=prices))
+        text = render(report, by)
+        assert max(len(line) for line in text.splitlines()) <= 80
+        assert all(line == line.rstrip() for line in text.splitlines())
+        assert "unknown" in text
+    chart = "\n".join(chart_lines(build_report(buckets, prices=prices)))
     assert "Daily tokens (not every cost is known)" in chart and "2026-11-14" in chart
-    priced = render_daily_chart(build_report(buckets[:2], prices=prices))
+    priced = "\n".join(chart_lines(build_report(buckets[:2], prices=prices)))
     assert "Daily cost (USD)" in priced and "$" in priced
-    assert render_daily_chart(build_report([], prices={})) == "No usage in this period.\n"
+    assert chart_lines(build_report([], prices={})) == ["No usage in this period."]
 
 
 def test_record_session_is_append_only_and_private(tmp_path):
@@ -174,7 +175,7 @@ def test_record_session_is_append_only_and_private(tmp_path):
     record_session(str(state), "s", "kimi", 200.0)
     with open(state / "sessions.jsonl", "a") as handle:
         handle.write("{broken\n")
-    launches, bad = load_sessions(str(state))
+    launches, _, bad = load_sessions(str(state))
     assert bad == 1 and launches == {"s": [(100.0, "glm"), (200.0, "kimi")]}
     assert (profile_at(launches, "s", 150), profile_at(launches, "s", 250), profile_at(launches, "s", 10)) == ("glm", "kimi", None)
     assert oct(os.stat(state / "sessions.jsonl").st_mode & 0o777) == "0o600"

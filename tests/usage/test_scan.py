@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.usage_lines import assistant, user
+from support.usage_lines import assistant, full_parse_reference, user
 
 from ccswitch.usage import scan
 from ccswitch.usage.scan import ScanStats, find_transcripts, parse_line, read_file
@@ -165,3 +165,159 @@ def _lines_with_offsets(data: bytes):
     for raw in data.split(b"\n"):
         yield offset, raw
         offset += len(raw) + 1
+
+
+def prompt(text: str = "fix it", **extra) -> str:
+    return json.dumps({"parentUuid": None, "isSidechain": extra.pop("sidechain", False), "type": "user",
+                       "message": {"role": "user", "content": text}, "uuid": "u", "sessionId": "s1",
+                       "timestamp": "2026-11-30T10:00:00.000Z", **extra}, separators=(",", ":"))
+
+
+def tool_result() -> str:
+    return json.dumps({"type": "user", "message": {"role": "user", "content": [
+        {"tool_use_id": "t", "type": "tool_result", "content": "ok"}]}, "toolUseResult": {"stdout": "ok"}},
+        separators=(",", ":"))
+
+
+def test_the_first_response_after_a_persons_prompt_starts_a_turn(write_transcript):
+    path = write_transcript("a.jsonl", [
+        prompt(), assistant("m1", output=1), assistant("m1", output=9), tool_result(), assistant("m2"),
+        prompt(isMeta=True), assistant("m3"),                                  # claude's own line: no turn
+        prompt([{"type": "text", "text": "look"}, {"type": "image"}]), assistant("m4"),  # text blocks: a turn
+        prompt("/model"), prompt("now this"), assistant("m5"),                 # two lines, one turn
+        prompt("subagent task", sidechain=True), assistant("m6", sidechain=True),
+    ])
+    read = read_file(str(path))
+    assert {key[0]: m.turn_start for key, m in read.messages.items()} == {
+        "m1": True, "m2": False, "m3": False, "m4": True, "m5": True, "m6": False}
+    assert read.pending is False
+
+
+def test_a_turn_split_across_two_reads_is_marked_once(write_transcript):
+    path = write_transcript("a.jsonl", [assistant("m0"), prompt()])
+    first = read_file(str(path))
+    assert first.pending is True and not first.messages[("m0", "req_1")].turn_start
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(assistant("m1") + "\n")
+    second = read_file(str(path), first.end, first.pending)
+    assert second.messages[("m1", "req_1")].turn_start and second.pending is False
+
+
+# --- the reader's fast path: lines decided from their head, responses decoded without content ----
+
+
+def summary(read) -> tuple:
+    return ({k: (m.output_tokens, m.total_tokens, m.turn_start, m.cwd, m.model) for k, m in read.messages.items()},
+            sorted(read.prompts), read.end, read.pending,
+            [getattr(read.stats, name) for name in ("malformed_lines", "truncated_lines", "oversized_lines")])
+
+
+def test_a_usage_object_inside_the_content_is_never_taken_for_the_responses(write_transcript):
+    fake = {"input_tokens": 999999, "output_tokens": 999999}
+    path = write_transcript("a.jsonl", [
+        prompt(),
+        # an earlier block whose tool input holds a bigger "usage": it must not win
+        assistant("m1", output=2, content=[{"type": "tool_use", "id": "t1", "name": "Edit", "input": {"usage": fake}}]),
+        # the last block: a text with the mark (escaped quotes), non-ASCII, a nested tool input usage
+        assistant("m1", output=300, content=[
+            {"type": "text", "text": 'see "usage":{"output_tokens":999999} \\" é ✓ 𝄞'},
+            {"type": "tool_use", "id": "t2", "name": "X", "input": {"a": [{"usage": fake}], "usage": fake}}]),
+        # a message without usage whose content holds one: not a response, not malformed
+        assistant("m2", content=[{"type": "tool_use", "id": "t3", "name": "X", "input": {"usage": fake}}]).replace(
+            ',"usage":{"input_tokens":5,"cache_creation_input_tokens":20,"cache_read_input_tokens":100,'
+            '"output_tokens":10}', ""),
+        assistant("m3", output=7, content=[{"type": "text", "text": "x" * 3000 + '"usage":{'}]),
+    ])
+    read = read_file(str(path))
+    assert {k[0]: (m.output_tokens, m.input_tokens, m.turn_start) for k, m in read.messages.items()} == {
+        "m1": (300, 5, True), "m3": (7, 5, False)}
+    assert read.stats.malformed_lines == 0
+    assert {k: (m.output_tokens, m.total_tokens) for k, m in read.messages.items()} == full_parse_reference(
+        path.read_bytes(), str(path))
+
+
+def assistant_2_1_330(message_id: str, block: dict, *, output: int = 40, cache_read: int = 30,
+                      ts: str = "2026-12-06T01:11:37.366Z", cwd: str = "/p") -> str:
+    """An assistant line in the key order claude 2.1.330 writes (captured from the binary): the
+    message first, its id first, every block with the response's final usage, no requestId."""
+    usage = {"input_tokens": 10, "cache_creation_input_tokens": 20, "cache_read_input_tokens": cache_read,
+             "output_tokens": output, "output_tokens_details": {"thinking_tokens": 0},
+             "server_tool_use": {"web_search_requests": 0, "web_fetch_requests": 0}, "service_tier": "standard",
+             "cache_creation": {"ephemeral_1h_input_tokens": 15, "ephemeral_5m_input_tokens": 5},
+             "inference_geo": "", "iterations": [], "speed": "standard", "fallback_credit": None}
+    return json.dumps({
+        "parentUuid": "p", "isSidechain": False,
+        "message": {"id": message_id, "type": "message", "role": "assistant", "model": "claude-opus-5-5",
+                    "content": [block], "stop_reason": "tool_use", "stop_sequence": None, "usage": usage,
+                    "stop_details": None},
+        "apiBlockIndex": 0, "requestRef": "7458ba12", "requestedModel": "claude-opus-5-5", "type": "assistant",
+        "uuid": "u-" + message_id, "timestamp": ts, "userType": "external", "entrypoint": "sdk-cli", "cwd": cwd,
+        "sessionId": "s1", "version": "2.1.330", "gitBranch": "HEAD"}, separators=(",", ":"), ensure_ascii=False)
+
+
+def test_claude_2_1_330_lines_one_response_per_message_id(write_transcript):
+    path = write_transcript("a.jsonl", [
+        prompt(),
+        assistant_2_1_330("msg_1", {"type": "thinking", "thinking": 'hm "usage":{', "signature": "sig"}),
+        assistant_2_1_330("msg_1", {"type": "text", "text": "é ü ✓"}, ts="2026-12-06T01:11:37.367Z"),
+        assistant_2_1_330("msg_1", {"type": "tool_use", "id": "t", "name": "Bash",
+                                    "input": {"command": "true", "usage": {"output_tokens": 999999}}}),
+        assistant_2_1_330("msg_2", {"type": "text", "text": "a"}, cache_read=30, cwd="/home/ü/proj"),
+        assistant_2_1_330("msg_2", {"type": "text", "text": "b"}, cache_read=900, cwd="/home/ü/proj"),  # ties on output, more input: wins
+        assistant_2_1_330("msg_2", {"type": "text", "text": "c"}, cache_read=30, cwd="/home/ü/proj"),
+    ])
+    read = read_file(str(path))
+    assert {k: (m.output_tokens, m.cache_read_tokens, m.cache_write_1h_tokens, m.turn_start, m.cwd)
+            for k, m in read.messages.items()} == {
+        ("msg_1", ""): (40, 30, 15, True, "/p"), ("msg_2", ""): (40, 900, 15, False, "/home/ü/proj")}
+    assert {k: (m.output_tokens, m.total_tokens) for k, m in read.messages.items()} == full_parse_reference(
+        path.read_bytes(), str(path))
+
+
+def test_any_buffer_size_reads_the_same_as_a_full_parse(tmp_path, monkeypatch):
+    """Lines cut at every place by small buffers, lines longer than the buffer (kept whole, or as
+    head and tail windows past MAX_LINE), tool results read through: the same as reading whole."""
+    from transcripts import generate
+
+    corpus = generate(str(tmp_path / "c"), 0.8, seed=13, file_mb=0.1)
+    infos = find_transcripts([corpus.root], ScanStats())
+    expected = {info.path: summary(read_file(info.path)) for info in infos}
+    for info in infos:
+        reference = full_parse_reference(Path(info.path).read_bytes(), info.path)
+        assert {k: v[:2] for k, v in expected[info.path][0].items()} == reference
+    for chunk in (211, 4096, 65536):
+        monkeypatch.setattr(scan, "CHUNK", chunk)
+        monkeypatch.setattr(scan, "MAX_LINE", 4 * chunk)
+        monkeypatch.setattr(scan, "WINDOW", chunk)
+        for info in infos:
+            got = summary(read_file(info.path))
+            if chunk < 1500:  # lines past MAX_LINE are read from head and tail windows only
+                assert got[1:3] == expected[info.path][1:3]
+            else:
+                assert got == expected[info.path], (chunk, info.path)
+
+
+def test_a_long_tool_result_being_written_is_read_once_it_is_finished(write_transcript, monkeypatch):
+    monkeypatch.setattr(scan, "CHUNK", 1024)
+    result = json.dumps({"parentUuid": None, "isSidechain": False, "type": "user", "message": {
+        "role": "user", "content": [{"tool_use_id": "t", "type": "tool_result", "content": "z" * 5000}]},
+        "toolUseResult": {"stdout": "ok", "usage": {"input_tokens": 1, "output_tokens": 1}}}, separators=(",", ":"))
+    cut = 3000
+    path = write_transcript("a.jsonl", [prompt(), assistant("m1"), result[:cut]], end="")
+    first = read_file(str(path))  # the tool result is longer than the buffer: read through, not kept
+    assert first.end == len(prompt()) + len(assistant("m1")) + 2 and first.pending is False
+    assert first.stats.truncated_lines == 0 and list(first.messages) == [("m1", "req_1")]
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(result[cut:] + "\n" + prompt("next") + "\n" + assistant("m2") + "\n")
+    second = read_file(str(path), first.end, first.pending)
+    assert second.end == path.stat().st_size and second.stats.truncated_lines == 0
+    assert {k[0]: m.turn_start for k, m in second.messages.items()} == {"m2": True}
+
+
+def test_a_line_nested_deeper_than_the_decoder_goes_is_a_malformed_line(write_transcript):
+    deep = "[" * 100_000 + '{"usage":{"output_tokens":1}}' + "]" * 100_000
+    line = ('{"type":"assistant","message":{"id":"m","content":[{"type":"tool_use","input":' + deep
+            + '}]},"timestamp":"2026-11-30T10:00:00.000Z"}')
+    path = write_transcript("a.jsonl", [line, assistant("m2")])
+    read = read_file(str(path))
+    assert read.stats.malformed_lines == 1 and list(read.messages) == [("m2", "req_1")]

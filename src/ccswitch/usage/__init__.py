@@ -13,6 +13,11 @@ What lives here, one module per job:
   render.py    the rich table and the daily bar chart (the only module that imports rich)
   collect.py   the front door: update the index, merge the gateway, build a report
 
+The status line (commands/statusline.py) imports much of this package after every message of
+claude, so these modules stay light: plain classes and `collections.namedtuple`, no dataclasses,
+`typing` only for the type checker (`TYPE_CHECKING = False`), no hashlib (bench/statusline.py
+measures it).
+
 May import: the standard library, the ground floor (`fsutil`, `errors`), rich (render.py only),
 and `profiles` and `claude` (providers.py only). Everything else (paths, price tables, the
 attribution callable) comes in as arguments, so the engine itself knows neither the CLI nor the

@@ -4,34 +4,40 @@ The gateway writes one row per upstream request into a table `requests` (its sch
 gateway/records.py; time, session, profile, model_requested, model_sent, status, the four token
 counts, message_id, request_id, ...). The columns are taken by name and a missing one reads as
 empty, so a gateway a version ahead or behind still merges; tests/usage/test_index.py writes its
-records with the gateway's own schema. Only answered requests (status 2xx, or no status) count.
+records with the gateway's own schema. Only answered Messages requests (status 2xx, or no status)
+count: a `count_tokens` row answers no prompt (claude's /context sends dozens of them, answered by
+the gateway itself for an OpenAI-format upstream). `prompt` (schema 3) says whether the request was
+a person's prompt; older rows read as 0.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from typing import NamedTuple
+from collections import namedtuple
 
 from ccswitch.usage.report import time_window
 
 WANTED = (
     "time", "session", "profile", "model_sent", "model_requested", "status", "input_tokens", "output_tokens",
-    "cache_read_tokens", "cache_write_tokens", "message_id", "request_id",
+    "cache_read_tokens", "cache_write_tokens", "message_id", "request_id", "path", "prompt",
 )
 
 
-class GatewayRequest(NamedTuple):
-    ts: float
-    session: str
-    profile: str | None
-    model: str
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
-    cache_write_tokens: int
-    message_id: str
-    request_id: str
+class GatewayRequest(namedtuple("GatewayRequest", [
+    "ts",                  # float
+    "session",             # str
+    "profile",             # str | None
+    "model",               # str
+    "input_tokens",        # int
+    "output_tokens",       # int
+    "cache_read_tokens",   # int
+    "cache_write_tokens",  # int
+    "message_id",          # str
+    "request_id",          # str
+    "prompt",              # int  # 1: the request's last user message was text or an image
+])):
+    __slots__ = ()
 
 
 def load_requests(path: str | None, since: float | None = None, until: float | None = None) -> tuple[list[GatewayRequest], str | None]:
@@ -57,8 +63,10 @@ def load_requests(path: str | None, since: float | None = None, until: float | N
 
 
 def _request(row: tuple[object, ...]) -> GatewayRequest | None:
-    ts, session, profile, sent, requested, status, *tokens, message_id, request_id = row
+    ts, session, profile, sent, requested, status, *tokens, message_id, request_id, path, prompt = row
     if status is not None and not (isinstance(status, int) and 200 <= status < 300):
+        return None
+    if isinstance(path, str) and path.endswith("/count_tokens"):
         return None
     if not isinstance(ts, (int, float)):
         return None
@@ -74,4 +82,5 @@ def _request(row: tuple[object, ...]) -> GatewayRequest | None:
         cache_write_tokens=counts[3],
         message_id=message_id if isinstance(message_id, str) else "",
         request_id=request_id if isinstance(request_id, str) else "",
+        prompt=1 if prompt == 1 else 0,
     )

@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import namedtuple
 
 
-class Message(NamedTuple):
+class Message(namedtuple("Message", [
+    "message_id",             # str
+    "request_id",             # str
+    "session",                # str
+    "model",                  # str
+    "ts",                     # float  # seconds since the epoch, UTC
+    "cwd",                    # str
+    "input_tokens",           # int
+    "output_tokens",          # int
+    "cache_read_tokens",      # int
+    "cache_write_tokens",     # int
+    "cache_write_1h_tokens",  # int
+    "sidechain",              # bool
+    "fast",                   # bool
+    "turn_start",             # bool
+], defaults=[0, False, False, False])):
     """The usage of one API response.
 
     `request_id` is "" when the line carried none. `cache_write_1h` is the part of `cache_write`
     written with the 1-hour TTL (priced higher by Anthropic); `fast` is claude's fast mode
-    (`usage.speed == "fast"`), priced at a multiple.
+    (`usage.speed == "fast"`), priced at a multiple. `turn_start` marks the first response after a
+    person's prompt: counting them counts prompts (docs/usage.md, "Prompts").
     """
-
-    message_id: str
-    request_id: str
-    session: str
-    model: str
-    ts: float  # seconds since the epoch, UTC
-    cwd: str
-    input_tokens: int
-    output_tokens: int
-    cache_read_tokens: int
-    cache_write_tokens: int
-    cache_write_1h_tokens: int = 0
-    sidechain: bool = False
-    fast: bool = False
+    __slots__ = ()
 
     @property
     def key(self) -> tuple[str, str]:

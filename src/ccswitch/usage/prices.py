@@ -31,11 +31,14 @@ docs/usage.md, "Prices": nothing assumed silently.
 
 from __future__ import annotations
 
-import calendar
 import re
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from datetime import date
+
+TYPE_CHECKING = False  # typing is not imported at run time (usage/__init__.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 PER = 1_000_000.0
 
@@ -44,32 +47,35 @@ class PriceError(ValueError):
     """A price table that cannot be used; the message names the table, model and key."""
 
 
-@dataclass(frozen=True)
-class Rates:
-    input: float
-    output: float
-    cache_read: float | None = None
-    cache_write: float | None = None
-    cache_write_1h: float | None = None
+class Rates(namedtuple("Rates", [
+    "input",           # float
+    "output",          # float
+    "cache_read",      # float | None
+    "cache_write",     # float | None
+    "cache_write_1h",  # float | None
+], defaults=[None, None, None])):
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Tier:
-    above: int
-    rates: Rates
+class Tier(namedtuple("Tier", [
+    "above",  # int
+    "rates",  # Rates
+])):
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class PriceEntry:
-    rates: Rates
-    currency: str
-    tiers: tuple[Tier, ...] = ()
-    peak_hours: frozenset[int] | None = None  # hours of the week (Monday 00h UTC = 0) billed in full
-    off_peak_factor: float = 1.0
-    fast_multiplier: float | None = None
-    effective_from: float = 0.0  # epoch seconds
-    source: str = ""
-    checked: str = ""
+class PriceEntry(namedtuple("PriceEntry", [
+    "rates",            # Rates
+    "currency",         # str
+    "tiers",            # tuple[Tier, ...]
+    "peak_hours",       # frozenset[int] | None  # hours of the week (Monday 00h UTC = 0) billed in full
+    "off_peak_factor",  # float
+    "fast_multiplier",  # float | None
+    "effective_from",   # float  # epoch seconds
+    "source",           # str
+    "checked",          # str
+], defaults=[(), None, 1.0, None, 0.0, "", ""])):
+    __slots__ = ()
 
     def rates_for(self, prompt_tokens: int) -> Rates:
         chosen = self.rates
@@ -290,7 +296,15 @@ def _parse_date(raw: Any, where: str) -> float:
     match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
     if not match:
         raise PriceError(f"{where}: effective_from must be a date, YYYY-MM-DD")
-    return float(calendar.timegm((int(match[1]), int(match[2]), int(match[3]), 0, 0, 0)))
+    return utc_midnight(int(match[1]), int(match[2]), int(match[3]))
+
+
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+
+
+def utc_midnight(year: int, month: int, day: int) -> float:
+    """Seconds since the epoch at 00:00 UTC of that day (calendar.timegm without its import)."""
+    return float((date(year, month, day).toordinal() - _EPOCH_DAY) * 86400)
 
 
 # --- Anthropic's list prices -------------------------------------------------------------------
@@ -317,7 +331,7 @@ def _long_context(above: int, input: float, output: float, read: float, write: f
 
 _SONNET_4 = _claude(3, 15, 0.30, 3.75, 6, tiers=(_long_context(200_000, 6, 22.5, 0.60, 7.5, 12),))
 _OPUS_45 = _claude(5, 25, 0.50, 6.25, 10)
-_GA_1M = calendar.timegm((2026, 3, 13, 0, 0, 0))  # 1M context GA for Opus/Sonnet 4.6: no premium since
+_GA_1M = utc_midnight(2026, 3, 13)  # 1M context GA for Opus/Sonnet 4.6: no premium since
 
 ANTHROPIC: dict[str, tuple[PriceEntry, ...]] = {
     "claude-fable-5-1": (_claude(10, 50, 0.25, 12.5, 20),),
@@ -340,7 +354,7 @@ ANTHROPIC: dict[str, tuple[PriceEntry, ...]] = {
     "claude-3-opus": (_claude(15, 75, 1.50, 18.75, 30),),
     "claude-sonnet-5-5": (
         _claude(2, 10, 0.20, 2.5, 4, source="https://platform.claude.com/docs/en/models/sonnet-5-5/overview"),
-        _claude(2, 10, 0.10, 2.5, 4, effective_from=float(calendar.timegm((2026, 10, 7, 0, 0, 0)))),
+        _claude(2, 10, 0.10, 2.5, 4, effective_from=utc_midnight(2026, 10, 7)),
     ),
     "claude-sonnet-5": (_claude(2, 10, 0.20, 2.5, 4),),
     "claude-sonnet-4-6": (_SONNET_4, _claude(3, 15, 0.30, 3.75, 6, effective_from=float(_GA_1M))),

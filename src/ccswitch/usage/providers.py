@@ -6,13 +6,14 @@ The one module of `usage` that knows profiles; the rest of the engine gets these
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Mapping
 
 from ccswitch.claude.variables import cloud_switch
 from ccswitch.errors import ProfileFileError
 from ccswitch.profiles.environment import tier_models, url_host
 from ccswitch.profiles.model import Profile, ProfileSet
-from ccswitch.profiles.routing import Route, candidates
+from ccswitch.profiles.quota import in_force, parse_quotas, plans
 from ccswitch.profiles.schema import find_line
 from ccswitch.profiles.tokens import describe_token
 from ccswitch.usage.prices import (
@@ -20,6 +21,7 @@ from ccswitch.usage.prices import (
     PriceEntry,
     PriceError,
     PriceTable,
+    canonical_model,
     parse_table,
 )
 from ccswitch.usage.report import Attribute
@@ -37,6 +39,11 @@ def bills_list_prices(profile: Profile) -> bool:
     if cloud_switch(profile.env) is not None or not profile.base_url:
         return True
     return url_host(profile.base_url) in LIST_PRICE_HOSTS
+
+
+def relay_profiles(profile_set: ProfileSet) -> set[str]:
+    """The profiles with `routes`: they serve nothing themselves, their gateway's upstreams do."""
+    return {name for name in profile_set.names() if profile_set.get(name).routes}
 
 
 def price_tables(profile_set: ProfileSet) -> dict[str, PriceTable]:
@@ -79,25 +86,77 @@ def _read_text(path: str) -> str:
         return ""  # the error is still right; only its line is unknown
 
 
+# The profile that stands for claude's own login (a Claude subscription or Console account).
+LOGIN_PROFILE = "anthropic"
+
+
 def attribution(profile_set: ProfileSet, env: Mapping[str, str]) -> Attribute:
-    """`attribute(session, model)`: the one profile that maps `model` in a tier or serves it, ranked
-    as routing ranks (a mapped name is an exact match; then a user profile over a preset; then a
-    token that is set). Two equally good candidates, or none: None, reported as unknown."""
+    """`attribute(model)`: the one profile that maps `model` in a tier or serves it, ranked as
+    routing ranks (a mapped name is an exact match; then a user profile over a preset; then a token
+    that is set). Two equally good candidates, or none: claude's own login (LOGIN_PROFILE) for a
+    Claude model, else None, reported as unknown. Asked once per model name."""
+    from ccswitch.profiles.routing import (  # routing reads claude's settings: only when asked
+        Route,
+        candidates,
+    )
+
     mapped: dict[str, list[str]] = {}
     for name in profile_set.names():
         profile = profile_set.get(name)
         for model, _ in set(tier_models(profile).values()):
             mapped.setdefault(model, []).append(name)
+    login = LOGIN_PROFILE if LOGIN_PROFILE in profile_set else None
 
-    def attribute(session: str, model: str) -> str | None:
+    def attribute(model: str) -> str | None:
         routes = {route.profile: route for route in candidates(model, profile_set, env)}
         for name in mapped.get(model, ()):
             profile = profile_set.get(name)
             found = profile.auth == "none" or bool(describe_token(profile.token, env).found)
             routes[name] = Route(name, profile.origin, model, found)  # the exact name beats any pattern
         ranked = sorted(routes.values(), key=lambda route: route.rank, reverse=True)
-        if not ranked or (len(ranked) > 1 and ranked[0].rank == ranked[1].rank):
-            return None
-        return ranked[0].profile
+        if ranked and (len(ranked) == 1 or ranked[0].rank != ranked[1].rank):
+            return ranked[0].profile
+        return login if is_claude_model(model) else None
 
     return attribute
+
+
+def is_claude_model(model: str) -> bool:
+    """A model of Anthropic's own API (`claude-opus-4-6`, dated or not): what claude's login sends."""
+    return canonical_model(model) in ANTHROPIC or model.startswith("claude-")
+
+
+class Quotas(namedtuple("Quotas", [
+    "windows",  # list[Quota]
+    "plans",    # list[str]
+    "plan",     # str | None
+])):
+    """A profile's quota windows in force (those of its `plan`, and those of no plan), the plans
+    its entries name, and the plan it chose."""
+    __slots__ = ()
+
+
+def quota_tables(profile_set: ProfileSet) -> dict[str, Quotas]:
+    """profile name -> its quotas, for every profile that declares some (presets included)."""
+    tables: dict[str, Quotas] = {}
+    for name in profile_set.names():
+        profile = profile_set.get(name)
+        if profile.quota is None:
+            continue
+        quotas = parse_quotas(profile.quota)  # checked when the file was read: cannot fail here
+        offered = plans(quotas)
+        if profile.plan is not None and profile.plan not in offered:
+            raise _plan_error(profile_set, profile, offered)
+        tables[name] = Quotas(in_force(quotas, profile.plan), offered, profile.plan)
+    return tables
+
+
+def _plan_error(profile_set: ProfileSet, profile: Profile, offered: list[str]) -> ProfileFileError:
+    choices = f"its quota names the plans {', '.join(offered)}" if offered else "its quota names no plan"
+    message = f"[profiles.{profile.name}] plan = {profile.plan!r}: {choices}"
+    for name, origin in profile.chain:
+        if origin == "user" and "plan" in profile_set.user[name]:
+            return ProfileFileError(profile_set.path, message, find_line(_read_text(profile_set.path), name, "plan"))
+        if origin == "preset" and name == profile.name:
+            return ProfileFileError(f"preset {name}", message, None)
+    return ProfileFileError(profile_set.path, message, None)

@@ -1,0 +1,220 @@
+"""Issue 19, item 7, each case reproduced: a damaged, junk, truncated or foreign index; symlink
+loops; a second `usage` during a long first scan; the dates and config dirs people get wrong; the
+chart and table at 80 and 60 columns; the JSON shape."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from support.usage_lines import assistant
+
+from ccswitch.commands import front_door
+from ccswitch.usage import index as usage_index
+from ccswitch.usage.collect import collect_and_report, update_index
+from ccswitch.usage.prices import ANTHROPIC
+
+PRICES = {"anthropic": ANTHROPIC}
+
+
+def many(count: int, start: int = 0, session: str = "s1") -> list[str]:
+    return [assistant(f"msg_{i}", f"req_{i}", session=session) for i in range(start, start + count)]
+
+
+def index_file(state_dir: Path) -> Path:
+    return state_dir / usage_index.INDEX_FILENAME
+
+
+def checkpoint(state_dir: Path) -> None:
+    db = sqlite3.connect(index_file(state_dir))
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
+def report(claude_dir: Path, state_dir: Path):
+    return collect_and_report(str(state_dir), [str(claude_dir)], prices=PRICES, attribute=lambda *_: "anthropic")
+
+
+def test_a_damaged_index_is_rebuilt_and_said_so_in_one_line(claude_dir, write_transcript, state_dir):
+    write_transcript("a.jsonl", many(3000))
+    report(claude_dir, state_dir)
+    checkpoint(state_dir)
+    size = index_file(state_dir).stat().st_size
+    with open(index_file(state_dir), "r+b") as handle:  # pages overwritten: every table's root among them
+        handle.seek(4096)
+        handle.write(b"\xff" * (size // 2))
+    result, _, warnings = report(claude_dir, state_dir)
+    assert result.totals["requests"] == 3000
+    assert len(warnings) == 1 and "database disk image is malformed" in warnings[0]
+    assert "rebuilt from the transcripts" in warnings[0] and (state_dir / "usage-index.sqlite3.old").exists()
+    assert report(claude_dir, state_dir)[2] == []  # the new index is fine
+
+
+@pytest.mark.parametrize("damage", ["junk", "truncated", "version"])
+def test_a_junk_truncated_or_foreign_index_is_rebuilt_and_says_what_history_was_lost(
+        claude_dir, write_transcript, state_dir, damage):
+    kept = write_transcript("a.jsonl", many(40))
+    deleted = write_transcript("b.jsonl", many(5, start=100, session="s2"))
+    report(claude_dir, state_dir)
+    deleted.unlink()  # claude prunes old sessions: only the index remembers these 5
+    assert report(claude_dir, state_dir)[0].totals["requests"] == 45
+    checkpoint(state_dir)
+    path = index_file(state_dir)
+    if damage == "junk":
+        path.write_bytes(b"this is not a database at all " * 500)
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[: 4096 * 2])
+    else:
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA user_version = 77")
+        db.commit()
+        db.close()
+    result, _, warnings = report(claude_dir, state_dir)
+    assert result.totals["requests"] == 40 and kept.exists()
+    assert len(warnings) == 1 and "rebuilt from the transcripts" in warnings[0], warnings
+    if damage == "version":
+        assert "lost: 5 requests of 1 transcript claude has deleted since" in warnings[0]
+    else:
+        assert "could not be counted" in warnings[0] or "lost:" in warnings[0]
+
+
+def test_an_index_of_the_previous_version_is_upgraded_and_keeps_deleted_history(claude_dir, write_transcript, state_dir):
+    write_transcript("a.jsonl", [*many(3), '{"type":"user","message":{"role":"user","content":"go"}}', *many(1, 50)])
+    deleted = write_transcript("b.jsonl", many(2, start=100, session="s2"))
+    update_index(str(state_dir), [str(claude_dir)])
+    deleted.unlink()
+    db = sqlite3.connect(index_file(state_dir))  # what schema 1 had: no turns, no use stamps
+    db.executescript("""
+        CREATE TABLE old AS SELECT message_id, request_id, file_id, session, model, ts, cwd, input_tokens,
+            output_tokens, cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, sidechain, fast, run_profile
+            FROM messages;
+        DROP TABLE messages;
+        CREATE TABLE messages (message_id TEXT NOT NULL, request_id TEXT NOT NULL, file_id INTEGER NOT NULL,
+            session TEXT NOT NULL, model TEXT NOT NULL, ts REAL NOT NULL, cwd TEXT NOT NULL,
+            input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+            cache_write_tokens INTEGER NOT NULL, cache_write_1h_tokens INTEGER NOT NULL, sidechain INTEGER NOT NULL,
+            fast INTEGER NOT NULL, run_profile TEXT, UNIQUE (message_id, request_id));
+        INSERT INTO messages SELECT * FROM old;
+        DROP TABLE old;
+        CREATE TABLE files_old AS SELECT id, path, size, mtime_ns, inode, end_offset, head_hash, tail_hash, gone FROM files;
+        DROP TABLE files;
+        CREATE TABLE files (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, end_offset INTEGER NOT NULL, head_hash TEXT NOT NULL,
+            tail_hash TEXT NOT NULL, gone INTEGER NOT NULL DEFAULT 0);
+        INSERT INTO files SELECT * FROM files_old;
+        DROP TABLE files_old;
+        DROP INDEX IF EXISTS messages_session;
+        DROP INDEX IF EXISTS messages_ts;
+        PRAGMA user_version = 1;
+    """)
+    db.close()
+    result, _, warnings = report(claude_dir, state_dir)
+    assert warnings == [] and result.totals["requests"] == 6  # 4 read again, 2 kept from the deleted file
+    assert result.totals["prompts"] == 1  # the files still there were read again, prompts included
+
+
+def test_symlink_loops_under_projects_are_walked_once(claude_dir, write_transcript):
+    from ccswitch.usage.scan import ScanStats, find_transcripts
+
+    write_transcript("a.jsonl", many(1))
+    projects = claude_dir / "projects"
+    os.symlink("..", projects / "-p" / "up")
+    os.symlink("..", projects / "loop")
+    os.symlink(str(projects), projects / "-p" / "again")
+    started = time.monotonic()
+    found = find_transcripts([str(claude_dir)], ScanStats())
+    assert [Path(f.path).name for f in found] == ["a.jsonl"] and time.monotonic() - started < 5
+
+
+def test_a_second_usage_waits_for_the_first_scan_with_a_message(claude_dir, write_transcript, state_dir):
+    write_transcript("a.jsonl", many(10))
+    update_index(str(state_dir), [str(claude_dir)])
+    write_transcript("b.jsonl", many(3, start=500))  # something to write: the second run needs the lock
+    holder = sqlite3.connect(index_file(state_dir), isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # the first `usage`, mid-scan
+    heard: list[str] = []
+    threading.Timer(1.0, lambda: holder.execute("COMMIT")).start()
+    stats = update_index(str(state_dir), [str(claude_dir)], on_wait=heard.append)
+    holder.close()
+    assert stats.files_read == 1 and len(heard) == 1 and "another `ccswitch usage`" in heard[0]
+
+
+def usage(capsys, *args: str):
+    status = front_door.main(["usage", *args])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--since", "99999999999d"], "--since '99999999999d': at most 36525d"),
+    (["--since", "2026-02-30"], "--since '2026-02-30': no such date"),
+    (["--until", "2026-02-29"], "--until '2026-02-29': no such date"),
+    (["--until", "7d"], "--until '7d': expected a date YYYY-MM-DD (the last day included; Nd is for --since)"),
+])
+def test_dates_people_get_wrong_are_one_clear_line(capsys, args, message):
+    status, out, err = usage(capsys, *args)
+    assert status == 2 and out == "" and err.count("\n") == 1 and message in err, err
+
+
+def test_claude_config_dir_naming_the_projects_folder_is_read_and_said(claude_dir, write_transcript, capsys,
+                                                                      monkeypatch):
+    write_transcript("a.jsonl", many(2))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude_dir / "projects"))
+    status, out, err = usage(capsys, "--json")
+    assert status == 0 and json.loads(out)["totals"]["requests"] == 2
+    assert err.count("\n") == 1 and "is claude's transcripts folder itself" in err
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude_dir / "nothing-here"))
+    status, out, err = usage(capsys, "--json")  # the index still remembers what it read
+    assert status == 0 and json.loads(out)["totals"]["requests"] == 2
+    assert err.count("\n") == 1 and "no transcripts under" in err and "no projects/ folder" in err
+
+
+def test_an_empty_history_has_no_cost_and_no_currency(capsys):
+    status, out, _ = usage(capsys, "--json")
+    data = json.loads(out)
+    assert data["schema"] == 1 and data["rows"] == []
+    assert (data["totals"]["cost"], data["totals"]["currency"], data["totals"]["costs"]) == (None, None, {})
+
+
+def two_profiles_a_day(write_transcript, state_dir):
+    from ccswitch.usage.sessions import record_session
+
+    record_session(str(state_dir), "s-a", "anthropic", 0)
+    record_session(str(state_dir), "s-b", "anthropic-api", 0)
+    lines = []
+    for day in range(1, 8):
+        for session, scale in (("s-a", 3), ("s-b", 1)):
+            lines.append(assistant(f"m{day}{session}", f"r{day}{session}", session=session, model="claude-opus-4-6",
+                                   ts=f"2026-11-{day:02d}T12:00:00.000Z", input=1_000_000 * scale, output=10_000 * day))
+    write_transcript("a.jsonl", lines)
+
+
+def test_the_chart_fits_80_columns_with_two_profiles_a_day_and_their_bars_differ_in_a_pipe(
+        write_transcript, state_dir, capsys, monkeypatch):
+    two_profiles_a_day(write_transcript, state_dir)
+    monkeypatch.setenv("COLUMNS", "80")
+    status, out, _ = usage(capsys, "--by", "day")
+    lines = out.splitlines()
+    assert status == 0 and max(len(line) for line in lines) <= 80
+    chart = lines[lines.index("Daily cost (USD)") + 1 :]
+    day_lines = [line for line in chart if line.startswith("2026-11-")]
+    assert len(day_lines) == 7  # one line a day: nothing wrapped
+    assert all("█" in line and "▓" in line for line in day_lines)  # each profile its own bar
+    assert chart[-1] == "█ anthropic  ▓ anthropic-api"
+
+
+def test_at_60_columns_the_cost_column_stays_whole(write_transcript, state_dir, capsys, monkeypatch):
+    two_profiles_a_day(write_transcript, state_dir)
+    monkeypatch.setenv("COLUMNS", "60")
+    status, out, _ = usage(capsys)
+    lines = out.splitlines()
+    assert status == 0 and max(len(line) for line in lines) <= 60
+    header = lines[0].split()
+    assert header[0] == "Profile" and header[-1] == "Cost"
+    costs = [line.split()[-1] for line in lines[1:4] if line.strip()]
+    assert all(cost.startswith("$") and cost[1:].replace(",", "").replace(".", "").isdigit() for cost in costs), lines
