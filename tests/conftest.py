@@ -12,10 +12,25 @@ import pytest
 
 from ccswitch.claude.variables import CREDENTIAL_VARIABLES, MANAGED_VARIABLES
 
-# Fixtures several folders share: the settings file `use` tests start from, claude's transcripts.
-pytest_plugins = ("support.use_setup", "support.usage_lines")
+# Fixtures several folders share: the settings file `use` tests start from, claude's transcripts,
+# the gateway's mock upstreams.
+pytest_plugins = ("support.use_setup", "support.usage_lines", "support.gateway_fixtures")
 
 E2E_DIR = Path(__file__).resolve().parent / "e2e"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """A run of the whole suite, or of a lane (`pytest`, `pytest -m "not e2e"`), goes on every core
+    with pytest-xdist (the test extra installs it): about half the tests' time is spent waiting
+    (timeouts, child processes, the real claude), and workers overlap those waits too. A run given
+    paths stays in one process (no worker start-up for one test); `-n N` or `-p no:xdist` decide
+    otherwise. Each worker has its own tmp_path and home (isolated_home), ports are the kernel's."""
+    if (getattr(config.option, "numprocesses", False) is None and "PYTEST_XDIST_WORKER" not in os.environ
+            and config.args_source == pytest.Config.ArgsSource.TESTPATHS and not config.option.collectonly):
+        config.option.numprocesses = "auto"
+        if config.option.dist == "no":
+            config.option.dist = "worksteal"  # tests take from 1 ms to 20 s: idle workers take over queued ones
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -43,6 +58,10 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     for var in list(os.environ):
         if var.endswith("_API_KEY") or var.endswith("_AUTH_TOKEN"):
             monkeypatch.delenv(var, raising=False)
+    # Output in a pipe fits $COLUMNS when it is set: a shell that exports it, or pytest-xdist's
+    # workers (80), would change every table a test reads. A test that wants a width sets one.
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     monkeypatch.chdir(tmp_path)
     yield home
 
@@ -95,6 +114,21 @@ def claude_bin() -> Path:
         pytest.fail(str(exc), pytrace=False)
 
 
+@pytest.fixture(scope="session")
+def claude_release():
+    """`claude_release("2.1.210")`: a release other than the pinned one, installed like it into
+    .cache/ (each costs an npm install of about 380 MB: only for tests about a release boundary)."""
+    from support.claude_client import ClaudeUnavailable, claude_binary
+
+    def install(version: str) -> Path:
+        try:
+            return claude_binary(version)
+        except ClaudeUnavailable as exc:
+            pytest.fail(str(exc), pytrace=False)
+
+    return install
+
+
 @pytest.fixture
 def claude_env(isolated_home: Path) -> dict[str, str]:
     """A clean environment for running the real claude: isolated home, no retries, no probes."""
@@ -130,13 +164,8 @@ def no_real_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def file_keyring(no_real_keyring: None, isolated_home: Path, monkeypatch: pytest.MonkeyPatch):
-    """A real keyring backend (keyrings.alt's plain file) inside the test's home, shared with
-    child processes through PYTHON_KEYRING_BACKEND."""
-    import keyring
-    from keyrings.alt.file import PlaintextKeyring
+    """A keyring that works, standing in for the OS one: the tests' own backend, in a file inside
+    the test's home (tests/support/keyring_backend.py), shared with child processes."""
+    from support.keyring_backend import use_test_keyring
 
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
-    backend = PlaintextKeyring()
-    assert str(backend.file_path).startswith(str(isolated_home)), backend.file_path
-    keyring.set_keyring(backend)
-    return backend
+    return use_test_keyring(monkeypatch, isolated_home)

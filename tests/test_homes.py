@@ -34,6 +34,7 @@ def modules_containing(pattern: str) -> set[str]:
         (r'"hasCompletedOnboarding"', "claude/state.py"),  # claude's .claude.json keys
         (r'PIN_FILENAME = ', "profiles/pins.py"),  # the pin file
         (r"mode=0o700|PRIVATE_DIR = ", "fsutil.py"),  # private directories
+        (r"number of seconds", "seconds.py"),  # seconds from the user, bounded
     ],
 )
 def test_each_concept_has_one_home(pattern: str, home: str) -> None:

@@ -67,3 +67,43 @@ def test_typer_run_and_env_call_the_same_core(profiles_file, tmp_path, monkeypat
     assert missing.exit_code == 2 and "no profile named 'nope'" in missing.stderr
     exported = runner.invoke(app, ["env", "mine", "--shell", "json"], catch_exceptions=False)
     assert exported.exit_code == 0 and '"ANTHROPIC_BASE_URL": "http://127.0.0.1:9/x"' in exported.stdout
+
+
+def test_pin_in_a_directory_that_cannot_be_written_is_one_line(profiles_file, tmp_path, monkeypatch):
+    """As in a read-only directory (root ignores permission bits, so the refusal is injected where
+    the file system would answer)."""
+    import tempfile
+
+    profiles_file('[profiles.mine]\nbase_url = "http://127.0.0.1:9"\n')
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", kwargs.get("dir"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    result = runner.invoke(app, ["pin", "mine"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr == f"ccswitch: error: cannot write {tmp_path / '.ccswitch'}: Permission denied; nothing was changed\n"
+    assert not (tmp_path / ".ccswitch").exists()
+
+
+def test_pin_clear_that_cannot_remove_is_one_line(tmp_path, monkeypatch):
+    (tmp_path / ".ccswitch").write_text("mine\n")
+
+    def refuse(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr("os.unlink", refuse)
+    result = runner.invoke(app, ["pin", "--clear"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr == f"ccswitch: error: cannot remove {tmp_path / '.ccswitch'}: Permission denied; nothing was changed\n"
+    assert (tmp_path / ".ccswitch").read_text() == "mine\n"
+
+
+def test_pin_where_a_directory_has_the_pin_s_name_is_one_line(profiles_file, tmp_path):
+    profiles_file('[profiles.mine]\nbase_url = "http://127.0.0.1:9"\n')
+    (tmp_path / ".ccswitch").mkdir()
+    result = runner.invoke(app, ["pin", "mine"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+    assert result.stderr.count("\n") == 1 and "is a directory; a pin is a file holding a profile name" in result.stderr
+    assert (tmp_path / ".ccswitch").is_dir()
+

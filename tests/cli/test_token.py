@@ -100,3 +100,15 @@ def test_test_sends_a_cmd_token_once_for_every_profile_that_shares_it(profiles_f
     assert by_model["m-1"]["authorization"] == f"Bearer {TOKEN}" and "x-api-key" not in by_model["m-1"]
     assert by_model["m-2"]["x-api-key"] == TOKEN and "authorization" not in by_model["m-2"]
     assert runs(count) == 1
+
+
+def test_token_set_strips_a_windows_line_end_and_refuses_a_control_character(profiles_file, file_keyring):
+    profiles_file('[profiles.gw]\nbase_url = "http://127.0.0.1:9/api"\ntoken = "keyring"\n')
+    stored = CliRunner().invoke(app, ["token", "set", "gw"], input=TOKEN + "\r")
+    assert stored.exit_code == 0, stored.output
+    assert file_keyring.get_password("ccswitch", "gw") == TOKEN
+    refused = CliRunner().invoke(app, ["token", "set", "gw"], input=TOKEN[:5] + "\x1b" + TOKEN[5:])
+    assert refused.exit_code == 2
+    assert "the token on stdin holds a control or non-ASCII character (character 6)" in refused.output
+    assert TOKEN[:5] not in refused.output and TOKEN[6:] not in refused.output
+    assert file_keyring.get_password("ccswitch", "gw") == TOKEN

@@ -52,7 +52,8 @@ def test_the_table_is_the_typer_app():
                 arguments.append(param)
         assert {o: flag for o, flag in options.items()} == {
             o: kind is completion.FLAG for o, kind in light[name].options.items() if o not in completion.HELP}, name
-        kinds = [completion.PROFILE if getattr(p, "_custom_shell_complete", None) else completion.VALUE
+        kinds = [(completion.IMPORT_SOURCE if p.name == "source" else completion.PROFILE)
+                 if getattr(p, "_custom_shell_complete", None) else completion.VALUE
                  for p in arguments if p.name != "command"]
         assert list(light[name].arguments) == kinds, name
 
@@ -65,7 +66,7 @@ def typer_answer(words: str, cword: int) -> list[str]:
 
 
 CASES = [
-    ("ccswitch", 1), ("ccswitch r", 1), ("ccswitch --", 1), ("ccswitch run", 2), ("ccswitch run w", 2),
+    ("ccswitch", 1), ("ccswitch r", 1), ("ccswitch import c", 2), ("ccswitch import", 2), ("ccswitch --", 1), ("ccswitch run", 2), ("ccswitch run w", 2),
     ("ccswitch run work-gw", 3), ("ccswitch run --dry-run g", 3), ("ccswitch run -", 2), ("ccswitch use", 2),
     ("ccswitch use --scope", 3), ("ccswitch use --scope p", 3), ("ccswitch env --shell", 3), ("ccswitch env --shell z", 3),
     ("ccswitch show q", 2), ("ccswitch test glm", 3), ("ccswitch test glm k", 3), ("ccswitch pin", 2),

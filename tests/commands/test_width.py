@@ -148,3 +148,28 @@ def test_list_in_a_terminal_is_the_same_text_in_colour(many_profiles, monkeypatc
     profiles.list_profiles(out=Output("stdout", terminal=True, width=WIDTH, file=terminal))
     assert "\x1b[" in terminal.getvalue()
     assert ANSI.sub("", terminal.getvalue()) == piped.getvalue()
+
+
+def test_list_puts_your_profiles_first_and_shows_where_each_comes_from_at_80_columns(profiles_file):
+    """Every preset and three of yours: your own profiles are the ones you look for, so they come
+    first, in the order of your file, and a `from` column tells them from the presets without --wide."""
+    from support.profiles_data import EXAMPLE
+
+    from ccswitch.profiles.presets import preset_names, presets_dir
+
+    presets = len(preset_names(presets_dir()))
+
+    profiles_file(EXAMPLE + f'\n[profiles.{LONG}]\nbase_url = "https://gw.example.com"\ntoken = "env:LONG_TOKEN"\n')
+    result = invoke("list")
+    assert result.exit_code == 0
+    header, *rows = result.stdout.splitlines()
+    assert len(rows) == 3 + presets
+    names = [row.split()[0] for row in rows]
+    assert_fits(result.stdout, names)
+    assert names[:3] == ["work", "myglm", LONG]
+    column = header.index("from")
+    origins = [row[column:].split()[0] for row in rows]
+    assert origins == ["user"] * 3 + ["preset"] * presets
+    assert [row["name"] for row in __import__("json").loads(invoke("list", "--json").stdout)] == names
+    wide = invoke("list", "--wide").stdout.splitlines()
+    assert wide[0].split()[:2] == ["name", "from"] and wide[2].split()[1:4] == ["user", "extends", "glm"]

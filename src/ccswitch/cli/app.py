@@ -4,18 +4,24 @@ Errors from the core (CcswitchError) are reported in one place, `reports_errors`
 stderr and the error's exit code. Anything else is a bug and keeps its traceback (without locals).
 """
 
-from __future__ import annotations
-
-import sys
 from typing import Annotated, Optional
 
 import typer
 
 from ccswitch import __version__
-from ccswitch.cli import gateway, health, launch, manage, profiles, switching, usage
+from ccswitch.cli import (
+    exporting,
+    gateway,
+    health,
+    importing,
+    launch,
+    manage,
+    profiles,
+    switching,
+    usage,
+)
+from ccswitch.cli.common import MARKUP_MODE
 from ccswitch.console import stdout
-
-MARKUP_MODE = "rich" if sys.stdout.isatty() else None
 
 app = typer.Typer(
     name="ccswitch",
@@ -53,7 +59,7 @@ def main(
 
 def build() -> typer.Typer:
     """Register every command group on the app, in the order `--help` lists them."""
-    for group in (profiles, launch, gateway, health, manage, switching, usage):
+    for group in (profiles, launch, gateway, health, manage, importing, exporting, switching, usage):
         group.register(app)
     return app
 

@@ -2,21 +2,23 @@
 profiles, completing profile names.
 """
 
-from __future__ import annotations
-
 import functools
 import os
+import sys
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from ccswitch.console import print_json  # noqa: F401  (the commands' one JSON printer)
 from ccswitch.errors import CcswitchError, ExitStatus, report
-from ccswitch.profiles import cache
-from ccswitch.profiles.model import ProfileSet
+
+if TYPE_CHECKING:
+    from ccswitch.profiles.model import ProfileSet
 
 F = TypeVar("F", bound=Callable[..., object])
+# rich markup in help only on a terminal: piped help stays plain text (the app and its sub-apps alike).
+MARKUP_MODE = "rich" if sys.stdout.isatty() else None
 
 
 def reports_errors(command: F) -> F:
@@ -38,8 +40,11 @@ def exit_with(status: int) -> None:
         raise typer.Exit(status)
 
 
-def load_profiles(env: dict[str, str] | None = None) -> ProfileSet:
-    """profiles.cache.load_profiles for the current environment."""
+def load_profiles(env: dict[str, str] | None = None) -> "ProfileSet":
+    """profiles.cache.load_profiles for the current environment (imported here: `--help` loads no
+    profile, and the app's every module is imported for it)."""
+    from ccswitch.profiles import cache
+
     return cache.load_profiles(dict(os.environ) if env is None else env)
 
 

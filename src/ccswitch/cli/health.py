@@ -1,7 +1,5 @@
 """`ccswitch test` and `ccswitch doctor`: does a profile work, and is anything in its way."""
 
-from __future__ import annotations
-
 import os
 from typing import Annotated, Optional
 
@@ -28,7 +26,8 @@ def test_profiles(
                                                          autocompletion=profile_names)] = None,
     all_profiles: Annotated[bool, typer.Option("--all", help="Every profile in your file, and each preset whose token is set.")] = False,
     stream: Annotated[bool, typer.Option("--stream", help="Send streaming requests, as claude does; first byte = first event.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait for each endpoint.", min=0.1)] = DEFAULT_TIMEOUT,
+    timeout: Annotated[str, typer.Option("--timeout", metavar="SECONDS",
+                                         help="Seconds to wait for each endpoint (0.1 to 86400).")] = str(DEFAULT_TIMEOUT),
     as_json: JsonOption = False,
     wide: WideOption = False,
 ) -> None:
@@ -40,7 +39,9 @@ def test_profiles(
     """
     from ccswitch.commands import health as commands
     from ccswitch.health import endpoint_checks
+    from ccswitch.seconds import parse_seconds
 
+    seconds = parse_seconds(timeout, f"--timeout {timeout}")
     env = dict(os.environ)
     profile_set = load_profiles(env)
     if names and all_profiles:
@@ -56,10 +57,10 @@ def test_profiles(
     else:
         raise UsageError("name the profiles to test (or use --all); there is no default profile")
     profiles = endpoint_checks.tested_profiles(selected, profile_set)
-    rows = endpoint_checks.run_tests(profiles, env, timeout=timeout, stream=stream)
+    rows = endpoint_checks.run_tests(profiles, env, timeout=seconds, stream=stream)
     ok = endpoint_checks.passed(rows)
     if as_json:
-        print_json({"passed": ok, "stream": stream, "timeout": timeout, "results": rows})
+        print_json({"passed": ok, "stream": stream, "timeout": seconds, "results": rows})
     else:
         stdout.print(commands.test_table(rows, wide=wide))
     if not ok:

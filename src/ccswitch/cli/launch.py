@@ -4,8 +4,6 @@
 `--help` is asked for. These commands give them their help text and call the same functions.
 """
 
-from __future__ import annotations
-
 import os
 from typing import Annotated, Optional
 
@@ -19,9 +17,8 @@ from ccswitch.cli.common import (
     shell_names,
 )
 from ccswitch.console import escape, stderr
-from ccswitch.errors import UsageError
+from ccswitch.errors import CcswitchError, UsageError
 from ccswitch.fsutil import atomic_write_text
-from ccswitch.launch import front_door
 from ccswitch.launch.shells import SHELLS
 from ccswitch.profiles.pins import PIN_FILENAME, find_pin_file
 
@@ -68,6 +65,9 @@ def run_profile(
 
     Example: ccswitch run glm --fallback
     """
+    # The launch core: imported here, not for every command's --help.
+    from ccswitch.launch import front_door
+
     raise typer.Exit(
         front_door.run(name, command or [], dry_run=dry_run, onboarding_fix=not no_onboarding_fix, fallback=fallback,
                        gateway=gateway)
@@ -87,6 +87,8 @@ def env_profile(
 
     Example: eval "$(ccswitch env glm)"
     """
+    from ccswitch.launch import front_door  # as in run_profile
+
     raise typer.Exit(front_door.env_command(name, shell))
 
 
@@ -107,7 +109,10 @@ def pin_profile(
         if name:
             raise UsageError("pin: give a profile name or --clear, not both")
         if os.path.isfile(here):
-            os.unlink(here)
+            try:
+                os.unlink(here)
+            except OSError as error:
+                raise CcswitchError(f"cannot remove {here}: {error.strerror or error}; nothing was changed") from None
             stderr.print(f"removed {escape(here)}")
             return
         nearest = find_pin_file(cwd)
@@ -121,10 +126,14 @@ def pin_profile(
         exit_with(show_pin())
         return
     profile_set = load_profiles()
-    
     profile_set.get(name)  # a pin to a profile that does not exist helps nobody
-    # Not a secret, and meant to be shared with the project: ordinary permissions.
-    atomic_write_text(here, name + "\n", mode=0o644)
+    if os.path.isdir(here):
+        raise UsageError(f"{here} is a directory; a pin is a file holding a profile name (move the directory away)")
+    try:
+        # Not a secret, and meant to be shared with the project: ordinary permissions.
+        atomic_write_text(here, name + "\n", mode=0o644)
+    except OSError as error:
+        raise CcswitchError(f"cannot write {here}: {error.strerror or error}; nothing was changed") from None
     stderr.print(f"pinned [name]{escape(name)}[/] in {escape(here)}")
 
 

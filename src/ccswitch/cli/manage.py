@@ -4,8 +4,6 @@ No option takes a token's value (it would land in shell history and `ps`): a sec
 hidden prompt or from stdin (`--token-stdin`), and goes to the OS keyring unless `--plain-text`.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from typing import Annotated, List, Optional
@@ -14,7 +12,7 @@ import typer
 
 from ccswitch import paths
 from ccswitch.cli import common as cli_common
-from ccswitch.cli.common import auth_modes, profile_names, reports_errors
+from ccswitch.cli.common import MARKUP_MODE, auth_modes, profile_names, reports_errors
 from ccswitch.console import stderr
 from ccswitch.errors import CcswitchError, UsageError, report
 from ccswitch.profiles.presets import presets_dir
@@ -25,7 +23,7 @@ from ccswitch.profiles.presets import presets_dir
 token_app = typer.Typer(
     help="Store or remove a profile's token in the OS keyring.\n\nExample: ccswitch token set glm",
     no_args_is_help=True,
-    rich_markup_mode="rich" if sys.stdout.isatty() else None,  # as the app's (cli.app)
+    rich_markup_mode=MARKUP_MODE,
 )
 
 
@@ -59,16 +57,17 @@ def _read_secret(from_stdin: bool, what: str) -> str:
     if from_stdin or not _stdin_is_terminal():
         if _stdin_is_terminal():
             raise UsageError("--token-stdin: stdin is a terminal; pipe the token in (e.g. `pass show glm | ccswitch …`)")
-        secret = tokens.strip_one_newline(sys.stdin.read())
+        secret = sys.stdin.read()
         source = "stdin"
     else:
         secret = typer.prompt(what, hide_input=True, default="", show_default=False)
         source = "the prompt"
-    if not secret.strip():
+    secret = secret.strip()  # the line end, and a Windows key file's \r
+    if not secret:
         raise UsageError(f"no token given on {source}")
     if "\n" in secret or "\r" in secret:
         raise UsageError(f"the token on {source} has more than one line")
-    return secret
+    return tokens.clean_token(secret, f"the token on {source}")
 
 
 @reports_errors
@@ -97,7 +96,7 @@ def add_profile(
 
     Example: pass show zhipu | ccswitch add myglm --extends glm --token-stdin
     """
-    from ccswitch.profiles import adding, manage, tokens
+    from ccswitch.profiles import adding, keyrings, manage, tokens
 
     env = dict(os.environ)
     request = adding.AddRequest(
@@ -115,7 +114,13 @@ def add_profile(
                                   keyring_secret=keyring_secret, cache_path=paths.profiles_cache_file(env))
     except tokens.KeyringUnavailable:
         raise CcswitchError(adding.no_keyring_message(name, table)) from None
-    token_note = tokens.describe_token(table.get("token"), env, name).detail if "token" in table else "inherited or none"
+    except keyrings.PlainTextKeyring as error:
+        raise CcswitchError(adding.no_keyring_message(name, table, error.backend), error.exit_status) from None
+    token = table.get("token")
+    if tokens.reference_kind(token) == "keyring":  # say which backend: "the OS keyring" may be a plain file
+        token_note = keyrings.where_entry_is(tokens.keyring_entry(str(token), name))
+    else:
+        token_note = tokens.describe_token(token, env, name).detail if "token" in table else "inherited or none"
     _say(f"{done} profile {name!r} in {profiles_path} (token: {token_note})")
 
 
@@ -230,11 +235,16 @@ def edit_profile(name: Annotated[str, typer.Argument(help="Profile to edit (a pr
 
 @token_app.command("set")
 @reports_errors
-def token_set(name: Annotated[str, typer.Argument(help="Profile whose token to store.", autocompletion=profile_names)]) -> None:
+def token_set(
+    name: Annotated[str, typer.Argument(help="Profile whose token to store.", autocompletion=profile_names)],
+    plain_text: Annotated[bool, typer.Option("--plain-text", help="Store it even when the keyring backend keeps "
+                                             "secrets in a plain-text file (keyrings.alt's PlaintextKeyring).")] = False,
+) -> None:
     """Store a profile's token in the OS keyring (hidden prompt, or stdin when piped).
 
     The profile is switched to `token = "keyring"` if it read its token elsewhere (a preset gets an
-    override in profiles.toml).
+    override in profiles.toml). A keyring backend that is a plain-text file is refused unless
+    --plain-text; then the message says which file holds the token.
 
     Example: pass show zhipu | ccswitch token set glm
     """
@@ -242,7 +252,8 @@ def token_set(name: Annotated[str, typer.Argument(help="Profile whose token to s
 
     env = dict(os.environ)
     secret = _read_secret(False, f"Token for {name} (hidden)")
-    _notes(manage.set_token(paths.profiles_file(env), presets_dir(), name, secret, cache_path=paths.profiles_cache_file(env)))
+    _notes(manage.set_token(paths.profiles_file(env), presets_dir(), name, secret, cache_path=paths.profiles_cache_file(env),
+                            plain_text=plain_text))
 
 
 @token_app.command("rm")

@@ -1,8 +1,7 @@
 """`list`, `show`, `presets` and `which` in the typer app; their bodies are in `commands.profiles`
-(the light front door answers them too, without typer).
+(the light front door answers them too, without typer), imported when one of them runs: every
+`--help` imports this module.
 """
-
-from __future__ import annotations
 
 from typing import Annotated
 
@@ -15,18 +14,23 @@ from ccswitch.cli.common import (
     profile_names,
     reports_errors,
 )
-from ccswitch.commands import profiles as commands
+
+
+def _commands():  # type: ignore[no-untyped-def]
+    from ccswitch.commands import profiles
+
+    return profiles
 
 
 @reports_errors
 def list_profiles(as_json: JsonOption = False, wide: WideOption = False) -> None:
-    """List every profile (built-in presets and yours), one per line: models and token status.
+    """List every profile (yours first, then the built-in presets), one per line: models and token status.
 
-    --wide adds where each profile comes from, its endpoint and each tier's model.
+    --wide adds what each profile extends, its endpoint and each tier's model.
 
     Example: ccswitch list --json | jq -r '.[] | select(.token.found) | .name'
     """
-    exit_with(commands.list_profiles(as_json, wide))
+    exit_with(_commands().list_profiles(as_json, wide))
 
 
 @reports_errors
@@ -38,7 +42,7 @@ def show_profile(
 
     Example: ccswitch show glm
     """
-    exit_with(commands.show_profile(name, as_json))
+    exit_with(_commands().show_profile(name, as_json))
 
 
 @reports_errors
@@ -47,7 +51,7 @@ def list_presets(as_json: JsonOption = False, wide: WideOption = False) -> None:
 
     Example: ccswitch presets
     """
-    exit_with(commands.list_presets(as_json, wide))
+    exit_with(_commands().list_presets(as_json, wide))
 
 
 @reports_errors
@@ -59,7 +63,7 @@ def which_profile(
 
     Example: ccswitch which kimi-k2-0905-preview
     """
-    exit_with(commands.which_profile(model, as_json))
+    exit_with(_commands().which_profile(model, as_json))
 
 
 def register(app: typer.Typer) -> None:

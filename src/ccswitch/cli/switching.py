@@ -1,8 +1,6 @@
 """`use`, `off`, `restore`, `status`/`current`: make a profile the default of every plain `claude`,
 undo it, and explain which setting wins."""
 
-from __future__ import annotations
-
 import os
 from typing import Annotated, Optional
 
@@ -11,7 +9,7 @@ import typer
 from ccswitch import paths
 from ccswitch.claude import settings as claude_settings
 from ccswitch.claude.models import DEFAULT_ALIAS
-from ccswitch.claude.precedence import SCOPE_SOURCE
+from ccswitch.claude.precedence import SCOPE_SOURCE, root_local_ignored
 from ccswitch.claude.sources import rank, read_sources
 from ccswitch.claude.variables import CREDENTIAL_VARIABLES
 from ccswitch.cli.common import (
@@ -28,7 +26,7 @@ from ccswitch.findings import Finding
 from ccswitch.profiles.environment import (
     prepare_claude_state,
     profile_environment,
-    refuse_routes,
+    refuse_gateway_only,
 )
 from ccswitch.profiles.model import Profile
 from ccswitch.profiles.routing import stray_model
@@ -127,7 +125,7 @@ def use_profile(
 
     env = dict(os.environ)
     profile = load_profiles(env).get(name)
-    refuse_routes(profile, "use")
+    refuse_gateway_only(profile, "use")
     target = _target(scope, env)
     token = TokenResolver(env).resolve_profile(profile)
     # The model goes into the settings "model" key, not ANTHROPIC_MODEL: the env variable would
@@ -161,7 +159,21 @@ def use_profile(
         stderr.print(f"[ok]{escape(profile.name)}[/] is now the profile of every plain `claude` via "
                      f"{escape(_scope_label(target))}\n[muted]backup {change.backup_id}; `ccswitch off"
                      f"{' --scope project' if target.scope == 'project' else ''}` undoes it[/]")
+    if target.scope == "project" and target.root:
+        _warn_old_claude(env, target.root)
     _print_conflicts(env, only_overrides=True)
+
+
+def _warn_old_claude(env: dict[str, str], root: str) -> None:
+    """A claude before 2.1.211 reads the file `use --scope project` wrote only when started in the
+    project's root (claude.precedence.root_local_ignored)."""
+    from ccswitch.claude import installed
+
+    if not os.path.exists(os.path.join(root, ".git")):
+        return  # outside git the project is this directory, whatever the release
+    note = root_local_ignored(installed.probe(env).release, root, os.path.abspath(os.getcwd()) != root)
+    if note is not None:
+        stderr.print(f"[warning]warning:[/] {escape(note.message)}\n[muted]fix: {escape(note.fix)}[/]")
 
 
 @reports_errors

@@ -15,6 +15,8 @@ import sys
 from collections.abc import Mapping, Sequence
 
 PROFILE, SHELL, SCOPE, AUTH, GROUPING = "profile", "shell", "scope", "auth", "grouping"
+IMPORT_SOURCE = "import-source"
+STATUSLINE_SCOPE = "statusline-scope"
 FLAG = None  # an option that takes no value
 VALUE = ""  # an option whose value is free text: nothing to complete
 
@@ -63,12 +65,22 @@ COMMANDS: dict[str, Command] = {
     "status": Command("what a plain claude here will use", JSON),
     "current": Command("alias of status", JSON),
     "token": Command("store or remove a profile's token in the keyring"),
+    "import": Command("profiles from cc-switch, ccs, ccr or claude's settings",
+                      {"--dry-run": FLAG, "--prefix": VALUE, "--force": FLAG, "--plain-text": FLAG}, [IMPORT_SOURCE, VALUE]),
+    "export": Command("a LiteLLM or Higress config from your profiles"),
     "usage": Command("tokens and cost per profile and model",
-                     {"--since": VALUE, "--until": VALUE, "--by": GROUPING, **JSON}),
+                     {"--since": VALUE, "--until": VALUE, "--by": GROUPING, "--windows": FLAG, **JSON}),
+    "statusline": Command("the line claude shows under its prompt",
+                          {"--install": FLAG, "--uninstall": FLAG, "--scope": STATUSLINE_SCOPE, "--dry-run": FLAG}),
 }
+_EXPORT = {"--all": FLAG, "--output": VALUE, "-o": VALUE}
 SUBCOMMANDS: dict[str, dict[str, Command]] = {
+    "export": {
+        "litellm": Command("a LiteLLM proxy config", {**_EXPORT, "--url": VALUE}, [PROFILE], variadic=True),
+        "higress": Command("Higress ai-proxy and model-router resources", _EXPORT, [PROFILE], variadic=True),
+    },
     "token": {
-        "set": Command("store a profile's token in the keyring", {}, [PROFILE]),
+        "set": Command("store a profile's token in the keyring", {"--plain-text": FLAG}, [PROFILE]),
         "rm": Command("delete a profile's token from the keyring", {}, [PROFILE]),
     },
 }
@@ -84,7 +96,7 @@ def profile_names(env: Mapping[str, str]) -> list[str]:
     from ccswitch.profiles.cache import load_profiles
 
     try:
-        return list(load_profiles(env).names())
+        return list(load_profiles(env, warn=False).names())
     except (CcswitchError, OSError):
         return []
 
@@ -99,10 +111,16 @@ def values(kind: str | None, incomplete: str, env: Mapping[str, str]) -> list[st
         choices = list(SHELLS)
     elif kind == SCOPE:
         choices = ["user", "project"]
+    elif kind == STATUSLINE_SCOPE:
+        choices = ["user", "project", "local"]
     elif kind == AUTH:
         from ccswitch.profiles.schema import AUTH_MODES
 
         choices = list(AUTH_MODES)
+    elif kind == IMPORT_SOURCE:
+        from ccswitch.importing.readers import SOURCES
+
+        choices = list(SOURCES)
     elif kind == GROUPING:
         from ccswitch.usage.report import BY_CHOICES
 

@@ -1,5 +1,5 @@
 """The light front door of the read-only commands: `list`, `presets`, `show`, `which`, `status`
-(`current`), `doctor`, `restore --list`, `pin` (no name), `usage` and `--version`, parsed by hand when the arguments are the
+(`current`), `doctor`, `restore --list`, `pin` (no name), `usage`, `statusline` and `--version`, parsed by hand when the arguments are the
 plain forms below, and answered without importing typer (nor rich, outside a terminal).
 
 Anything else (`--help`, a mistake, an option spelled another way) returns None, and `__main__`
@@ -68,7 +68,14 @@ def _restore_list(flags: set[str], args: list[str], values: dict[str, str]) -> i
 def _usage(flags: set[str], args: list[str], values: dict[str, str]) -> int:
     from ccswitch.commands.usage import show_usage
 
-    return show_usage(values.get("--since"), values.get("--until"), values.get("--by"), "--json" in flags)
+    return show_usage(values.get("--since"), values.get("--until"), values.get("--by"), "--json" in flags,
+                      "--windows" in flags)
+
+
+def _statusline(flags: set[str], args: list[str], values: dict[str, str]) -> int:
+    from ccswitch.commands.statusline import main
+
+    return main()
 
 
 Handler = Callable[[set[str], list[str], dict[str, str]], int]
@@ -84,7 +91,8 @@ COMMANDS: dict[str, tuple[tuple[str, ...], int, Handler, tuple[str, ...]]] = {
     "doctor": (JSON, 0, _doctor, ()),
     "pin": ((), 0, _pin, ()),  # without a name: which pin applies here
     "restore": (("--list",) + JSON + WIDE, 0, _restore_list, ("--list",)),
-    "usage": (JSON, 0, _usage, ()),
+    "usage": (JSON + ("--windows",), 0, _usage, ()),
+    "statusline": ((), 0, _statusline, ()),  # claude runs it after every message: the lightest path
 }
 # command -> its options that take a value (`--since 7d` or `--since=7d`)
 VALUE_OPTIONS: dict[str, tuple[str, ...]] = {"usage": ("--since", "--until", "--by")}

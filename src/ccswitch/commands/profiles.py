@@ -12,17 +12,20 @@ from ccswitch.profiles import describe
 from ccswitch.profiles.active import recorded_active
 from ccswitch.profiles.cache import load_profiles
 from ccswitch.profiles.routing import candidates, route_model
+from ccswitch.profiles.tokens import UNUSABLE
 from ccswitch.tables import Column, Table
 
 TIERS = ("sonnet", "opus", "haiku")
 
 
 def list_profiles(as_json: bool = False, wide: bool = False, *, out: Output = stdout) -> int:
-    """`ccswitch list`: every profile, one line each; `--wide` adds where each comes from, the
-    endpoint and each tier's model in full."""
+    """`ccswitch list`: every profile, one line each, the user's own first (the ones people look
+    for among some thirty), in the order of their file; `--wide` adds the endpoint and each tier's
+    model in full."""
     env = dict(os.environ)
     profile_set = load_profiles(env)
-    rows = [describe.summarize(profile_set.get(n), env, profile_set.default) for n in profile_set.names()]
+    names = [*profile_set.user, *(name for name in profile_set.names() if name not in profile_set.user)]
+    rows = [describe.summarize(profile_set.get(n), env, profile_set.default) for n in names]
     active: dict[str, list[str]] = {}
     for scope, name in recorded_active(env, os.getcwd()):
         active.setdefault(name, []).append(scope)
@@ -36,12 +39,14 @@ def list_profiles(as_json: bool = False, wide: bool = False, *, out: Output = st
 
 
 def list_table(rows: list[dict], wide: bool = False) -> Table:
-    """Names whole first; then the models, the endpoint, the token's state; `from` with --wide."""
+    """Names whole first; then user or preset (`user extends glm` with --wide), the models, the
+    endpoint, the token's state."""
     marked = any(row["default"] or row["active"] for row in rows)
     columns = [
         Column("name"),
         *([Column("", priority=1)] if marked else []),
         Column("from", wide_only=True),
+        Column("from", priority=1, narrow_only=True),
         Column("endpoint", priority=2, cut="right", min_width=12, min_table_width=100),
         Column("models", priority=3, cut="right", min_width=12, narrow_only=True),
         *(Column(tier, wide_only=True) for tier in TIERS),
@@ -57,6 +62,7 @@ def list_table(rows: list[dict], wide: bool = False) -> Table:
             f"[name]{escape(row['name'])}[/]",
             *(state if marked else []),
             escape(row["from"]),
+            escape(row["origin"]),
             escape(row["endpoint"]),
             escape(", ".join(dict.fromkeys(models[t] for t in ("opus", "sonnet", "haiku") if t in models)) or "-"),
             *(escape(models.get(tier, "-")) for tier in TIERS),
@@ -69,6 +75,13 @@ def token_cell(token: dict) -> tuple[str, str]:
     """(full, short): `missing ($VAR unset)` when there is room, `missing` when there is not."""
     if token["kind"] == "none":
         return "[muted]none[/]", "[muted]none[/]"
+    if token["kind"] == "pool":
+        members = token["pool"]
+        found = sum(1 for member in members if member["found"])
+        unknown = sum(1 for member in members if member["found"] is None)
+        counted = f"{found} found" + (f", {unknown} not checked" if unknown else "")
+        style = "ok" if found else ("muted" if unknown else "missing")
+        return f"[{style}]pool of {len(members)}: {counted}[/]", f"[{style}]pool {found}/{len(members)}[/]"
     if token["kind"] == "literal":
         return "[warning]plain text[/]", "[warning]plain text[/]"
     if token["kind"] == "keyring":
@@ -77,7 +90,26 @@ def token_cell(token: dict) -> tuple[str, str]:
         return "command (not run)", "command"
     if token["found"]:
         return f"[ok]found in {escape(token['source'])}[/]", "[ok]found[/]"
+    if str(token["detail"]).startswith(UNUSABLE):  # set, but no header can carry it: not "unset"
+        return f"[missing]{UNUSABLE} ({escape(token['source'])})[/]", f"[missing]{UNUSABLE}[/]"
     return f"[missing]missing ({escape(token['source'])} unset)[/]", "[missing]missing[/]"
+
+
+def _quota_text(data: dict) -> str | None:
+    """`600 prompts/5h (rolling)  …`, and the plan, or the plans to choose from."""
+    quota = data["quota"]
+    if quota is None:
+        return None
+    windows = []
+    for table in quota["in_force"]:
+        limit = next((f"{table[m]} {m}" for m in ("prompts", "requests", "tokens") if m in table), "tracked")
+        windows.append(f"{limit}/{table['window']} ({table['reset']})")
+    plan = data["plan"]
+    if plan:
+        windows.append(f"plan {plan}")
+    elif quota["plans"]:
+        windows.append(f"set plan = one of {', '.join(quota['plans'])} for its limits")
+    return "  ".join(windows)
 
 
 def show_profile(name: str, as_json: bool = False, *, out: Output = stdout) -> int:
@@ -93,24 +125,32 @@ def show_profile(name: str, as_json: bool = False, *, out: Output = stdout) -> i
     token = data["token"]
     fields = [
         ("from", chain),
+        ("file", data["file"] if data["origin"] == "included" else None),
         ("description", data["description"]),
         ("docs", data["docs_url"]),
         ("models checked", data["models_checked"]),
         ("endpoint", data["endpoint"]),
         ("base_url", data["base_url"]),
+        ("format", data["format"] + (f" -> {data['requests_to']}" if data["requests_to"] else "")),
+        ("openai", "  ".join(f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in data["openai"].items())),
         ("auth", f"{data['auth']}" + (f" -> {data['token_variable']}" if data["token_variable"] else "")),
-        ("token", f"{data['token_ref'] or '-'}: {token['detail']}"),
+        ("token", f"{_reference_text(data['token_ref'])}: {token['detail']}"),
         ("model", data["model"]),
         ("models", "  ".join(_tier_text(tier, entry) for tier, entry in data["tiers"].items())
          or "  ".join(f"{k}={v}" for k, v in data["models"].items())),
         ("context window", _window_text(data)),
+        ("quota", _quota_text(data)),
     ]
     out.print(f"[name]{escape(profile.name)}[/]")
-    for label, value in fields[:2] if data["routes"] else fields:  # a routes profile: its tiers say the rest
+    for label, value in fields[:3] if data["routes"] else fields:  # a routes profile: its tiers say the rest
         if value:
             out.print(f"  {label:<15}{escape(str(value))}")
     if data["routes"]:
         _print_routes(profile.name, data, out)
+        return 0
+    if data["requests_to"]:  # translated: claude only ever talks to the gateway
+        out.print(f"`ccswitch run {escape(profile.name)}` starts claude on a per-session gateway that translates "
+                  f"its requests to the {escape(data['format'])} API")
         return 0
     launch = f"claude --settings FILE --model {data['run_model_option']}" if data["run_model_option"] else "claude --settings FILE"
     out.print(f"`ccswitch run {escape(profile.name)}` starts {escape(launch)}; FILE's env "
@@ -118,6 +158,12 @@ def show_profile(name: str, as_json: bool = False, *, out: Output = stdout) -> i
     for var, value in data["environment"].items():
         out.print(f"  {escape(var)}={escape(value)}" if value else f"  [muted]{escape(var)}=[/]")
     return 0
+
+
+def _reference_text(ref: str | list[str] | None) -> str:
+    if isinstance(ref, list):
+        return "[" + ", ".join(ref) + "]"
+    return ref or "-"
 
 
 def _print_routes(name: str, data: dict, out: Output) -> None:

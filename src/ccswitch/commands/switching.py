@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from ccswitch import paths
-from ccswitch.claude import precedence, sources
+from ccswitch.claude import installed, precedence, sources
 from ccswitch.console import Output, escape, print_json, stderr, stdout
 from ccswitch.profiles.active import missing_active, stray_models
 from ccswitch.profiles.cache import load_profiles
@@ -20,7 +20,7 @@ def analysis(env: dict[str, str]) -> dict[str, object]:
     profile does not serve, and an active profile that no longer exists."""
     cwd = os.getcwd()
     active = active_records(paths.state_dir(env), paths.claude_user_settings(env), cwd)
-    situation = precedence.gather(env, cwd, active)
+    situation = precedence.gather(env, cwd, active, lambda: installed.probe(env).release)
     result = situation.analyze()
     profile_set = load_profiles(env)
     extra = [*missing_active(profile_set, active), *stray_models(profile_set, active, situation.sources)]
