@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.processes import subprocess_env
+from support.processes import free_port, subprocess_env
 
 CANARY = "sk-CANARY-5d41402abc4b2a76b9719d911017c592"
+POOL_FIRST = "sk-POOLFIRST-0c9a2b7d1e6f48a3b5c4d2e1f0a9b8c7"  # a pool's first key, the canary its second
 # The parts a careless mask could leak: a long prefix or suffix of the token.
 FRAGMENTS = (CANARY, CANARY[:12], CANARY[-12:], "5d41402abc4b2a76")
 
@@ -274,3 +275,162 @@ def test_canary_through_every_command(isolated_home: Path, profiles_file, file_k
     for path in written:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, (path, oct(path.stat().st_mode))
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700, (path.parent, oct(path.parent.stat().st_mode))
+
+
+# --- a canary token through every failure: test, run --fallback, the gateway, doctor ------------------
+
+CLIENT = r'''
+import json, os, sys, urllib.request, urllib.error
+for tier in ("OPUS", "SONNET", "HAIKU"):
+    for stream in (False, True):
+        body = {"model": os.environ[f"ANTHROPIC_DEFAULT_{tier}_MODEL"], "max_tokens": 8, "stream": stream,
+                "messages": [{"role": "user", "content": "hi"}]}
+        request = urllib.request.Request(sys.argv[1] if len(sys.argv) > 1 else os.environ["ANTHROPIC_BASE_URL"] + "/v1/messages",
+                                         json.dumps(body).encode(), {"content-type": "application/json",
+                                         "x-api-key": sys.argv[2] if len(sys.argv) > 2 else os.environ["ANTHROPIC_AUTH_TOKEN"]})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                print(tier, answer.status, answer.read().decode())
+        except urllib.error.HTTPError as error:
+            print(tier, error.code, error.read().decode())
+'''
+
+
+def test_a_canary_through_every_failure_never_appears(isolated_home: Path, profiles_file, file_keyring, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from support.mock_anthropic import MockAnthropic, closed_port_url
+
+    bad = CANARY[:20] + "\x07" + CANARY[20:]  # no stripping can fix it
+    file_keyring.set_password("ccswitch", "viakeyring", CANARY + "\r")
+    client = tmp_path / "client.py"
+    client.write_text(CLIENT)
+    models = '[profiles.{0}.models]\nopus = "{0}-opus"\nsonnet = "{0}-sonnet"\nhaiku = "{0}-haiku"\n'
+    env = {"CANARY_CR": CANARY + "\r", "CANARY_BAD": bad, "NO_PROXY": "*", "CCSWITCH_PROBE_TIMEOUT": "1",
+           "CCSWITCH_GATEWAY_FIRST_BYTE_TIMEOUT": "1", "POOL_FIRST": POOL_FIRST}
+    outputs: list[tuple[tuple[str, ...], str]] = []
+
+    def clean(*args: str, status: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+        result = ccswitch(*args, **env)
+        assert result.returncode in status, (args, result.stdout, result.stderr)
+        assert_clean(result, args)
+        outputs.append((args, result.stdout + result.stderr))
+        return result
+
+    with MockAnthropic() as ok, MockAnthropic(status=401, echo_credentials=True) as denied, \
+            MockAnthropic(status=500, echo_credentials=True) as broken, MockAnthropic(delay=3) as slow:
+        endpoints = {"ok": ok.url, "denied": denied.url, "broken": broken.url, "slow": slow.url, "refused": closed_port_url(),
+                     "tls": ok.url.replace("http://", "https://")}
+        text = 'default = "ok"\n'
+        for name, url in endpoints.items():
+            text += f'[profiles.{name}]\nbase_url = "{url}"\ntoken = "env:CANARY_CR"\n' + models.format(name)
+        text += ('[profiles.literal]\nextends = "ok"\ntoken = "' + CANARY + '\\r"\n'
+                 '[profiles.viakeyring]\nextends = "ok"\ntoken = "keyring"\n'
+                 f'[profiles.viacmd]\nextends = "ok"\nauth = "x-api-key"\ntoken = "cmd:printf \'%s\\\\r\' {CANARY}"\n'
+                 '[profiles.bad]\nextends = "ok"\ntoken = "env:CANARY_BAD"\n'
+                 '[profiles.gwfirst]\nextends = "refused"\nfallback = ["denied"]\n'
+                 '[profiles.gwslow]\nextends = "slow"\nfallback = ["broken"]\n'
+                 '[profiles.mix]\nroutes = { opus = "gwfirst", sonnet = "gwslow", haiku = "ok" }\n'
+                 '[profiles.mixbad]\nroutes = { opus = "bad", sonnet = "ok", haiku = "ok" }\n'
+                 # A key pool whose every key gets a 401 that quotes it: the canary is its second key.
+                 '[profiles.gwpool]\nextends = "denied"\ntoken = ["env:POOL_FIRST", "env:CANARY_CR"]\n'
+                 '[profiles.mixpool]\nroutes = { opus = "gwpool", sonnet = "ok", haiku = "ok" }\n')
+        # (`ccswitch gateway` serves every profile but leaves out `bad`: none of them may fall back to it)
+        first = '[profiles.first]\nextends = "refused"\nfallback = ["denied", "broken", "slow", "tls", "bad", "ok"]\n'
+        profiles_file(text + first)
+
+        # ccswitch test: every failure (refused, 401 and 500 echoing the key, timeout, TLS, a bad token) and success.
+        for args in (("test", "--all", "--timeout", "1"), ("test", "--all", "--timeout", "1", "--json"),
+                     ("test", "--all", "--timeout", "1", "--stream"), ("test", "bad"), ("test", "bad", "--json")):
+            clean(*args, status=(1,))
+        clean("test", "ok", "literal", "viakeyring", "viacmd", "--json")
+        assert ok.messages and {m.headers.get("authorization") or m.headers.get("x-api-key") for m in ok.messages} \
+            == {f"Bearer {CANARY}", CANARY}  # stripped of its \r, as claude would send it
+
+        # run --fallback: every failure of the chain reported, then the healthy one launched.
+        fell = clean("run", "--fallback", "first", "--", "sh", "-c", "exit 0")
+        assert "launching fallback profile 'ok'" in fell.stderr
+        clean("run", "--fallback", "--dry-run", "first", "--", "sh", "-c", "exit 0")
+        refused = clean("run", "--fallback", "bad", "--", "sh", "-c", "exit 0", status=(2,))
+        assert "profile 'bad': the token from $CANARY_BAD holds a control or non-ASCII character" in refused.stderr
+
+        # The gateway: refused then a 401 echoing the key; a first-byte timeout then a 500 echoing it; success.
+        session = clean("run", "mix", "--", sys.executable, str(client))
+        assert session.stdout.count("HAIKU 200") == 2 and session.stdout.count("OPUS 401") == 2, session.stdout
+        clean("run", "mixbad", "--", "sh", "-c", "exit 0", status=(2,))
+        before = len(denied.messages)
+        pooled = clean("run", "mixpool", "--", sys.executable, str(client))
+        assert pooled.stdout.count("OPUS 401") == 2 and POOL_FIRST not in pooled.stdout + pooled.stderr, pooled.stdout
+        # each key refused once; the second request, with both keys cooling, tries the first key back
+        assert [m.headers["authorization"] for m in denied.messages[before:]] == [
+            f"Bearer {POOL_FIRST}", f"Bearer {CANARY}", f"Bearer {POOL_FIRST}"]
+        profiles_file(text)
+        port = free_port()
+        foreground = subprocess.Popen([sys.executable, "-m", "ccswitch", "gateway", "mix", "--port", str(port)],
+                                      env=subprocess_env(**env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            key_file = Path(os.environ["XDG_STATE_HOME"]) / "ccswitch"
+            deadline = time.monotonic() + 30
+            while not list(key_file.glob("gateway*key*")) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            key = next(key_file.glob("gateway*key*")).read_text().strip()
+            served = subprocess.run([sys.executable, str(client), f"http://127.0.0.1:{port}/v1/messages", key],
+                                    capture_output=True, text=True, timeout=120,
+                                    env={**subprocess_env(), "ANTHROPIC_DEFAULT_OPUS_MODEL": "opus",
+                                         "ANTHROPIC_DEFAULT_SONNET_MODEL": "sonnet", "ANTHROPIC_DEFAULT_HAIKU_MODEL": "haiku"})
+        finally:
+            foreground.terminate()
+            out, err = foreground.communicate(timeout=30)
+        assert "bad: left out (profile 'bad': the token from $CANARY_BAD holds" in err, err
+        for stream in (served.stdout, served.stderr, out, err):
+            assert not any(fragment in stream for fragment in FRAGMENTS), stream
+
+        clean("doctor", status=(0, 1))
+        clean("doctor", "--json", status=(0, 1))
+        clean("show", "bad")
+        clean("list")
+
+    assert denied.messages and broken.messages and slow.messages  # each failure was really provoked
+    # The literal token's homes: profiles.toml and its cached copy (both 0600), and the keyring's file.
+    meant_to_hold_it = {Path(os.environ["CCSWITCH_HOME"]) / "profiles.toml", Path(str(file_keyring.file_path)),
+                        Path(os.environ["XDG_CACHE_HOME"]) / "ccswitch" / "profiles.json"}
+    leaked = [p for p in files_under(isolated_home) if p not in meant_to_hold_it
+              and any(fragment.encode() in p.read_bytes() for fragment in (*FRAGMENTS, POOL_FIRST))]
+    assert leaked == []
+    assert list(Path(os.environ["XDG_STATE_HOME"]).rglob("*.sqlite3")), "the gateway's records were written"
+
+
+def test_a_canary_through_a_translated_upstream_never_appears(isolated_home: Path, profiles_file, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The same through OpenAI-format upstreams (the gateway translates): `test` probing them, and a
+    session whose opus tier answers 401 quoting the key it was sent (both formats), failing over to
+    a translated upstream that answers; its sonnet tier answers at once."""
+    from support.mock_openai import Fail, MockOpenAI
+
+    client = tmp_path / "client.py"
+    client.write_text(CLIENT)
+    env = {"CANARY_CR": CANARY + "\r", "NO_PROXY": "*"}
+    models = '[profiles.{0}.models]\nopus = "{0}-opus"\nsonnet = "{0}-sonnet"\nhaiku = "{0}-haiku"\n'
+    denied_401 = Fail(401, "Incorrect API key provided", "invalid_request_error", "invalid_api_key", echo=True)
+    with MockOpenAI(final_text="from-oaiok") as ok, MockOpenAI("openai-responses") as denied:
+        denied.script(*[denied_401] * 20)
+        profiles_file(
+            f'[profiles.oaiok]\napi = "openai-chat"\nbase_url = "{ok.url}"\ntoken = "env:CANARY_CR"\n' + models.format("oaiok")
+            + f'[profiles.oaidenied]\napi = "openai-responses"\nbase_url = "{denied.url}"\ntoken = "env:CANARY_CR"\n'
+            + 'fallback = ["oaiok"]\n' + models.format("oaidenied")
+            + '[profiles.oaionly]\nextends = "oaidenied"\nfallback = []\n'
+            + '[profiles.gwoai]\nroutes = { opus = "oaionly", sonnet = "oaidenied", haiku = "oaiok" }\n')
+        for args in (("test", "oaiok", "oaidenied"), ("test", "oaiok", "oaidenied", "--json"), ("test", "oaidenied", "--stream")):
+            result = ccswitch(*args, **env)
+            assert result.returncode == 1, (args, result.stdout, result.stderr)
+            assert_clean(result, args)
+        session = ccswitch("run", "gwoai", "--", sys.executable, str(client), **env)
+        assert session.returncode == 0, session.stderr
+        assert_clean(session, ("run gwoai",))
+        assert session.stdout.count("OPUS 401") == 2 and session.stdout.count("SONNET 200") == 2, session.stdout
+        assert session.stdout.count("<token hidden by the ccswitch gateway>") == 2  # in the provider's own message
+        assert "from-oaiok" in session.stdout and ok.problems == [] and denied.problems == []
+    assert all(s.headers["authorization"] == f"Bearer {CANARY}" for s in ok.seen + denied.seen)  # each really got it
+    leaked = [p for p in files_under(isolated_home) if p.name != "profiles.toml"
+              and any(fragment.encode() in p.read_bytes() for fragment in FRAGMENTS)]
+    assert leaked == []
+    assert list(Path(os.environ["XDG_STATE_HOME"]).rglob("*.sqlite3")), "the gateway's records were written"

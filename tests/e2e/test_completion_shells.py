@@ -59,7 +59,7 @@ def tab(installed: tuple[Path, dict[str, str]], line: str) -> list[str]:
 
 @pytest.mark.parametrize("line,expected", [
     ("ccswitch ", ["list", "show", "presets", "which", "run", "env", "pin", "test", "gateway", "doctor", "add", "remove",
-                   "rename", "edit", "use", "off", "restore", "status", "current", "token", "usage"]),
+                   "rename", "edit", "use", "off", "restore", "status", "current", "token", "import", "export", "usage", "statusline"]),
     ("ccswitch re", ["remove", "rename", "restore"]),
     ("ccswitch run work", ["work-gw"]),
     ("ccswitch use --scope ", ["user", "project"]),
@@ -73,6 +73,23 @@ def test_bash_completes_commands_options_and_profile_names(installed, line, expe
     assert tab(installed, line) == expected
 
 
+# main() ends the process with os._exit when nothing is left to do at exit (ccswitch.__main__):
+# the modules are reported there, or on SystemExit when it exits the usual way.
+MODULES_AT_EXIT = """\
+import json, os, sys
+sys.argv = ['ccswitch', *ARGV]
+def report():
+    print(json.dumps(sorted(sys.modules)), file=sys.stderr, flush=True)
+real_exit = os._exit
+os._exit = lambda status: (report(), real_exit(status))
+from ccswitch.__main__ import main
+try:
+    main()
+except SystemExit:
+    report()
+"""
+
+
 @pytest.mark.parametrize("command", ["run", "use", "show", "test", "env", "pin", "remove", "rename", "edit"])
 def test_every_command_taking_a_profile_completes_its_name(installed, command):
     assert tab(installed, f"ccswitch {command} work-") == ["work-gw"]
@@ -80,8 +97,7 @@ def test_every_command_taking_a_profile_completes_its_name(installed, command):
 
 def test_a_tab_imports_neither_typer_nor_rich(installed, tmp_path):
     _, env = installed
-    code = ("import sys, json\nsys.argv = ['ccswitch']\nfrom ccswitch.__main__ import main\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\nprint(json.dumps(sorted(sys.modules)), file=sys.stderr)")
+    code = MODULES_AT_EXIT.replace("ARGV", "[]")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           env={**env, "_CCSWITCH_COMPLETE": "complete_bash", "COMP_WORDS": "ccswitch\nrun\n",
                                "COMP_CWORD": "2"})
@@ -94,8 +110,7 @@ def test_a_tab_imports_neither_typer_nor_rich(installed, tmp_path):
                                   ["restore", "--list"], ["list", "--json"]])
 def test_read_only_commands_in_a_pipe_import_neither_typer_nor_rich(installed, argv):
     _, env = installed
-    code = ("import sys, json\nsys.argv = ['ccswitch', *sys.argv[1:]]\nfrom ccswitch.__main__ import main\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\nprint(json.dumps(sorted(sys.modules)), file=sys.stderr)")
+    code = MODULES_AT_EXIT.replace("ARGV", "sys.argv[1:]")
     done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60, env=env)
     modules = {name.split(".")[0] for name in json.loads(done.stderr.splitlines()[-1])}
     assert not modules & {"typer", "rich", "click", "pydantic", "tomlkit"}, argv

@@ -91,7 +91,9 @@ def test_bash_quoting_holds_for_any_text(tmp_path, token):
 def test_env_end_to_end_in_bash(profiles_file, tmp_path):
     """`eval "$(ccswitch env p)"`, for real: the profile's values in, the stray provider variables out."""
     profiles_file(PROFILES)
-    token = "tok'$(touch pwned)`touch pwned`\nend"
+    # Every character a header can carry that a shell would act on (a newline cannot be a token:
+    # profiles.tokens refuses it; render() still quotes one, above).
+    token = "tok'$(touch pwned)`touch pwned`;\"end\\ $HOME ! # ~"
     result = subprocess.run([sys.executable, "-m", "ccswitch", "env", "p", "--shell", "bash"], cwd=tmp_path,
                             env=subprocess_env(P_TOKEN=token), capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -178,15 +178,25 @@ def test_what_the_launcher_imports_is_stdlib_only():
     assert not loaded & (HEAVY | {"aiohttp", "asyncio", "sqlite3", "ctypes"})
 
 
+def test_the_translators_are_sans_io():
+    modules = ", ".join(f"ccswitch.gateway.translate.{m}" for m in (
+        "chat_request", "chat_stream", "chat_answer", "responses_request", "responses_stream", "responses_answer",
+        "count_tokens"))
+    loaded = modules_after(f"import {modules}")
+    assert not loaded & (HEAVY | {"aiohttp", "asyncio", "socket", "ssl", "sqlite3"}), loaded & (HEAVY | {"aiohttp", "asyncio", "socket"})
+
+
 # What the gateway shares with the rest of ccswitch: the ground floor it writes files with and the
-# pure vocabularies (claude's tiers and aliases, the `serves` pattern language); their packages'
-# __init__ files import nothing.
+# pure vocabularies (claude's tiers and aliases, the `serves` pattern language, the API formats and
+# their options, the quota format) and the pure arithmetic of quota windows, which `usage --windows`
+# counts with too; their packages' __init__ files import nothing.
 SHARED_MODULES = {"ccswitch", "ccswitch.fsutil", "ccswitch.claude", "ccswitch.claude.models", "ccswitch.profiles",
-                  "ccswitch.profiles.patterns"}
+                  "ccswitch.profiles.patterns", "ccswitch.profiles.apis", "ccswitch.profiles.quota", "ccswitch.usage",
+                  "ccswitch.usage.windows", "ccswitch.interpreter"}
 
 
 def test_the_package_imports_nothing_from_ccswitch_outside_it_but_shared_vocabularies():
-    for path in sorted(GATEWAY_DIR.glob("*.py")):
+    for path in sorted(GATEWAY_DIR.rglob("*.py")):  # translate/ too
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
@@ -217,10 +227,11 @@ def test_spawn_puts_the_config_on_stdin_not_argv_or_environment(tmp_path, monkey
         assert spawn({"key": KEY, "token": "tok-x"}, sock) == 4242
     finally:
         sock.close()
-    assert seen["argv"][1:] == ["-m", "ccswitch.gateway"]
+    assert seen["argv"][1:] == ["-P" if sys.version_info >= (3, 11) else "-I", "-m", "ccswitch.gateway"]
     assert json.loads(seen["stdin"]) == {"key": KEY, "token": "tok-x", "listen": {"fd": fd}}
     assert seen["kwargs"]["pass_fds"] == (fd,)
-    assert seen["kwargs"]["start_new_session"] is True and "env" not in seen["kwargs"]
+    assert seen["kwargs"]["start_new_session"] is True
+    assert not any("tok-x" in v or KEY in v for v in seen["kwargs"]["env"].values())  # test_gateway_secrets.py: the rest
     assert not any("tok-x" in a or KEY in a for a in seen["argv"])
 
 

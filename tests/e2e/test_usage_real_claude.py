@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.claude_client import CLAUDE_CODE_VERSION
 from support.mock_anthropic import MockAnthropic
 from support.processes import subprocess_env
 
@@ -101,3 +102,138 @@ def test_a_gateway_session_counts_each_response_once_under_the_profile_that_serv
     assert len(responses) <= data["totals"]["requests"] <= served
     assert data["totals"]["input_tokens"] == 1234 * data["totals"]["requests"]
 
+
+
+RESUMED = TWINS + """
+[profiles.two.prices."shared-model"]
+input = 10.0
+output = 50.0
+cache_read = 1.0
+cache_write = 12.5
+currency = "CNY"
+"""
+
+
+def test_a_session_resumed_on_another_profile_bills_each_profile_its_own_turns(
+        profiles_file, claude_bin, claude_env, project, isolated_home):
+    with MockAnthropic(usage=USAGE) as server:
+        profiles_file(RESUMED.format(url=server.url))
+        env = subprocess_env(**claude_env, CCSWITCH_CLAUDE=str(claude_bin), ONE_T="one-token-0123456789")
+        first = ccswitch("run", "one", "--", "claude", "-p", "hi", env=env, cwd=project)
+        assert first.returncode == 0, first.stderr
+        launches = (Path(env["XDG_STATE_HOME"]) / "ccswitch" / "sessions.jsonl").read_text().splitlines()
+        session = json.loads(launches[0])["session"]
+        served_first = len(server.messages)
+        again = ccswitch("run", "two", "--", "claude", "-p", "again", "--resume", session, env=env, cwd=project)
+        assert again.returncode == 0, again.stderr
+        served_second = len(server.messages) - served_first
+        more = ccswitch("run", "one", "--", "claude", "-p", "and more", "-c", env=env, cwd=project)
+        assert more.returncode == 0, more.stderr
+        served_third = len(server.messages) - served_first - served_second
+    records = [json.loads(line) for line in
+               (Path(env["XDG_STATE_HOME"]) / "ccswitch" / "sessions.jsonl").read_text().splitlines()]
+    # Each resume is recorded twice, by `run` and a moment later by its SessionStart hook (source
+    # "resume", which also catches an in-session /resume), with the same profile.
+    launched = [(r["session"], r["profile"]) for r in records]
+    assert [pair for i, pair in enumerate(launched) if i == 0 or launched[i - 1] != pair] == [
+        (session, "one"), (session, "two"), (session, "one")]
+    assert len(launched) == 5
+    transcripts = list((isolated_home / ".claude" / "projects").rglob("*.jsonl"))
+    assert len(transcripts) == 1  # claude appended every turn to the one transcript
+    data = json.loads(ccswitch("usage", "--json", "--by", "profile", env=env, cwd=project).stdout)
+    rows = {row["profile"]: row for row in data["rows"]}
+    assert set(rows) == {"one", "two"}
+    assert rows["one"]["requests"] == served_first + served_third and rows["two"]["requests"] == served_second
+    assert rows["one"]["prompts"] == 2 and rows["two"]["prompts"] == 1
+    assert (rows["one"]["currency"], rows["two"]["currency"]) == ("EUR", "CNY")
+    assert rows["two"]["cost"] == pytest.approx(served_second * (1234 * 10.0 + 56 * 50.0 + 700 * 1.0 + 30 * 12.5) / 1e6)
+
+
+def test_the_status_line_shows_in_interactive_claude_with_the_sessions_profile_and_cost(
+        profiles_file, claude_bin, claude_env, project, isolated_home):
+    import time
+
+    from support.terminal import Terminal
+
+    big = {"input_tokens": 400_000, "output_tokens": 20_000, "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}
+    with MockAnthropic(usage=big, reply="pong-from-one") as server:
+        profiles_file(TWINS.format(url=server.url))
+        env = subprocess_env(**claude_env, CCSWITCH_CLAUDE=str(claude_bin), ONE_T="one-token-0123456789")
+        installed = ccswitch("statusline", "--install", env=env, cwd=project)
+        assert installed.returncode == 0, installed.stderr
+        settings = json.loads((isolated_home / ".claude" / "settings.json").read_text())
+        assert settings["statusLine"]["command"].endswith("statusline")
+        (isolated_home / ".claude.json").write_text(json.dumps({"projects": {str(project): {"hasTrustDialogAccepted": True}}}))
+        argv = [sys.executable, "-m", "ccswitch", "run", "one", "--", "claude"]
+        with Terminal(argv, env, str(project), cols=140) as term:
+            assert term.wait_for("❯", 60), term.text()[-2000:]
+            # drawn at the start, whole: the run's profile, its model, nothing spent yet in its currency
+            assert term.wait_for("one · shared-model · 0 tok €0.00 · today €0.00", 30), term.text()[-2000:]
+            term.type("hello there")
+            time.sleep(0.5)
+            term.type("\r")
+            assert term.wait_for("pong-from-one", 60), term.text()[-2000:]
+            served = len(server.messages)
+            tokens = f"{420 * served}k tok" if served < 3 else "M tok"
+            # claude redraws only what changed: the new token count and cost are on screen
+            assert term.wait_for(tokens, 30), term.text()[-2500:]
+            assert term.wait_for(f"{served:,}.00 · today", 30) or term.wait_for(".00 · today €", 5), term.text()[-2500:]
+    line = subprocess.run([sys.executable, "-m", "ccswitch", "statusline"], env=env, cwd=project, capture_output=True,
+                          text=True, input=json.dumps({"session_id": json.loads(
+                              (Path(env["XDG_STATE_HOME"]) / "ccswitch" / "sessions.jsonl").read_text().splitlines()[0])["session"],
+                              "model": {"id": "shared-model"}, "cwd": str(project)})).stdout
+    per = (400_000 * 2.0 + 20_000 * 10.0) / 1e6
+    assert line.startswith(f"one · shared-model · {420 * served}k tok €{per * served:,.2f} · today €{per * served:,.2f}")
+    removed = ccswitch("statusline", "--uninstall", env=env, cwd=project)
+    settings_file = isolated_home / ".claude" / "settings.json"
+    assert removed.returncode == 0
+    assert not settings_file.exists() or "statusLine" not in json.loads(settings_file.read_text())  # install made it
+
+
+@pytest.mark.parametrize("version", [CLAUDE_CODE_VERSION, "2.1.197"])
+def test_a_session_cleared_inside_a_run_is_billed_to_the_runs_profile(
+        version, claude_release, profiles_file, claude_env, project, isolated_home):
+    """`/clear` starts a new session (new id, new transcript) inside the same claude: run's
+    SessionStart hook records it. Without it, its turns would be "unknown" here (two profiles map
+    the model name)."""
+    import time
+
+    from support.claude_client import skip_first_run
+    from support.terminal import Terminal
+
+    sessions_file = Path(claude_env["XDG_STATE_HOME"]) / "ccswitch" / "sessions.jsonl"
+    with MockAnthropic(usage=USAGE, reply="pong-from-one") as server:
+        profiles_file(TWINS.format(url=server.url))
+        env = subprocess_env(**claude_env, CCSWITCH_CLAUDE=str(claude_release(version)), ONE_T="one-token-0123456789")
+        skip_first_run(isolated_home, project)
+        with Terminal([sys.executable, "-m", "ccswitch", "run", "one", "--", "claude"], env, str(project)) as term:
+            assert term.wait_for("❯", 60), term.text()[-2000:]
+            term.type("first question")
+            time.sleep(0.5)
+            term.type("\r")
+            assert term.wait_for("pong-from-one", 60), term.text()[-2000:]
+            term.type("/clear")
+            time.sleep(0.5)
+            term.type("\r")
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and len(sessions_file.read_text().splitlines()) < 2:
+                time.sleep(0.2)
+            served = len(server.messages)
+            term.type("second question")
+            time.sleep(0.5)
+            term.type("\r")
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(transcripts_with_responses(isolated_home)) < 2:
+                time.sleep(0.2)
+            assert len(server.messages) > served, term.text()[-2000:]
+    first, cleared = (json.loads(line) for line in sessions_file.read_text().splitlines())
+    assert (first["profile"], cleared["profile"]) == ("one", "one") and first["session"] != cleared["session"]
+    assert set(transcripts_with_responses(isolated_home)) == {first["session"], cleared["session"]}
+    data = json.loads(ccswitch("usage", "--json", "--by", "session", env=env, cwd=project).stdout)
+    assert {(row["session"], row["profile"]) for row in data["rows"]} == {(first["session"], "one"),
+                                                                         (cleared["session"], "one")}
+
+
+def transcripts_with_responses(home: Path) -> list[str]:
+    """The session ids of the transcripts holding a response of the mock."""
+    return [path.stem for path in (home / ".claude" / "projects").glob("*/*.jsonl") if "msg_mock_" in path.read_text()]
