@@ -1,6 +1,6 @@
 """Gateway benchmark: the gateway against the direct path to a fast loopback mock, side by side.
 
-    python bench/gateway.py [--samples 400] [--seconds 4]
+    python bench/gateway.py [--samples 400] [--seconds 4] [--compare SRC]
 
 Measured in one run (2 shared cores make sub-millisecond figures noisy; compare within a run), on
 three paths to the same mock: direct; through a bare aiohttp pass-through (the "floor": what any
@@ -12,12 +12,25 @@ aiohttp gateway costs on this machine right now); through the gateway:
 - time to first body byte with a 96 B and a 62 KB body, the paths taking turns on keep-alive
   connections: p50 and p99, and gateway minus direct ("added");
 - requests/s with 16 keep-alive connections (a whole SSE answer each), and the gateway's CPU time
-  per request (Linux /proc).
+  per request (Linux /proc);
+- the translated path (issue 17; `--translated-only` measures only it): a gateway whose upstream is
+  an `openai-chat` profile on the same mock (it answers /v1/chat/completions with a short Chat
+  Completions stream), beside the direct OpenAI-format call (the same request, translated
+  beforehand, sent straight to the mock), then LiteLLM's `/v1/messages` -> Chat Completions path to
+  the same mock beside direct again (the pinned LiteLLM of tests/support/litellm_proxy.py, on
+  loopback, local cost map; `--no-litellm` leaves it out): time to first byte at 96 B and 62 KB
+  (claude 2.1.330's captured tool-loop body, padded), and the relay rate of a 4,000-chunk stream
+  (text deltas, then a tool call's arguments in fragments; chunks/s over the whole stream, median
+  of 7). Goals: added p50 <= 1.5 ms and p99 <= 4 ms at both sizes, >= 20,000 chunks/s relayed.
 The mock (a separate process, raw asyncio) answers every request with the same ~1 KB SSE stream.
-Records are on, as in a session. Last, `ccswitch run mix -- true` (a routes profile: plan, bind,
+Records are on, as in a session. Then `ccswitch run mix -- true` (a routes profile: plan, bind,
 start the gateway, exec) beside `python -c pass` ("direct" column). Goals: ready <= 0.3 s, RSS <=
 60 MiB, added p50 <= 1 ms and p99 <= 3 ms at both sizes, >= 1500 req/s, the launch <= 2.5x the
-floor. Prints figures; asserts nothing.
+floor. Last, gateways side by side on the same mock, taking turns: one key, a two-key pool
+(gateway/keys.py), one key with a quota (gateway/quota.py) that has room and one used up (sent
+anyway), and with `--compare SRC` the gateway of another source tree (`src` of a checkout of main,
+say) with one key: a single-key upstream without a quota must cost nothing more than before.
+Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -40,7 +53,12 @@ REPO = Path(__file__).resolve().parent.parent
 SRC = REPO / "src"
 sys.path.insert(0, str(SRC))
 
+from translate import CHUNKS, body_62k, chat_chunks  # noqa: E402  (bench/translate.py)
+
 from ccswitch.gateway.spawn import listen_socket, spawn  # noqa: E402
+from ccswitch.gateway.translate.chat_request import to_chat  # noqa: E402
+from ccswitch.gateway.translate.params import encode  # noqa: E402
+from ccswitch.profiles.apis import options_with_defaults  # noqa: E402
 
 KEY = "bench-session-key-0123456789abcdef"
 SSE = "".join(
@@ -60,6 +78,25 @@ SSE = "".join(
 ).encode()
 MOCK_RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
                  b"request-id: req_bench\r\nContent-Length: %d\r\n\r\n" % len(SSE)) + SSE
+# The translated path's upstream: a short Chat Completions stream, and one of 4,000 chunks.
+CHAT_BASE = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1, "model": "bench-gpt"}
+CHAT_SSE = b"".join(b"data: " + json.dumps({**CHAT_BASE, **extra}, separators=(",", ":")).encode() + b"\n\n" for extra in (
+    {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]},
+    {"choices": [{"index": 0, "delta": {"content": "Hello"}, "finish_reason": None}]},
+    {"choices": [{"index": 0, "delta": {"content": " there!"}, "finish_reason": None}]},
+    {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+    {"choices": [], "usage": {"prompt_tokens": 2095, "completion_tokens": 5, "total_tokens": 2100,
+                              "prompt_tokens_details": {"cached_tokens": 0}}},
+)) + b"data: [DONE]\n\n"
+
+
+def sse_response(data: bytes) -> bytes:
+    return (b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+            b"x-request-id: req_bench\r\nContent-Length: %d\r\n\r\n" % len(data)) + data
+
+
+CHAT_RESPONSE = sse_response(CHAT_SSE)
+CHAT_BIG_RESPONSE = sse_response(b"".join(chat_chunks()))
 # The headers claude 2.1 sends, give or take.
 CLIENT_HEADERS = (
     "Accept: application/json\r\nAnthropic-Beta: claude-code-20250219,interleaved-thinking-2025-05-14\r\n"
@@ -90,8 +127,8 @@ def _dump(doc: dict) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
-def request_bytes(payload: bytes, port: int) -> bytes:
-    return (f"POST /v1/messages?beta=true HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{CLIENT_HEADERS}"
+def request_bytes(payload: bytes, port: int, path: str = "/v1/messages?beta=true", headers: str = CLIENT_HEADERS) -> bytes:
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}"
             f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload
 
 
@@ -113,8 +150,10 @@ class MockProtocol(asyncio.Protocol):
             length = int(head[at + 15 : head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else None]) if at >= 0 else 0
             if len(self.buffer) < end + 4 + length:
                 return
+            path = head.split(b" ", 2)[1]
             del self.buffer[: end + 4 + length]
-            self.transport.write(MOCK_RESPONSE)
+            self.transport.write(CHAT_BIG_RESPONSE if path.startswith(b"/v1/big/") else
+                                 CHAT_RESPONSE if path.endswith(b"/chat/completions") else MOCK_RESPONSE)
 
 
 def serve_floor(mock_port: int) -> None:
@@ -247,20 +286,27 @@ def rss_mib(pid: int) -> float | None:
     return None
 
 
-def gateway_config(mock_port: int, records: str) -> dict:
+def gateway_config(mock_port: int, records: str, pool: bool = False, quota: dict | None = None) -> dict:
     models = {t: f"bench-{t}" for t in ("opus", "sonnet", "haiku", "fable")}
     upstream = {"base_url": f"http://127.0.0.1:{mock_port}", "auth": "bearer", "token": "bench-upstream-token",
                 "models": models}
+    if quota:
+        upstream["quota"] = quota
+    if pool:
+        del upstream["token"]
+        upstream["tokens"] = [[0, "bench-upstream-token"], [1, "bench-upstream-token-2"]]
     return {"session": "bench", "key": KEY, "records": records, "parent_pid": os.getpid(),
             "upstreams": {"mock": upstream}, "tiers": {t: "mock" for t in models}}
 
 
-def start_gateway(config: dict) -> tuple[int, int, float]:
-    """Spawn; return (pid, port, seconds until the first queued request's answer started)."""
+def start_gateway(config: dict, src: Path | None = None) -> tuple[int, int, float]:
+    """Spawn (from the `src` tree given, else this one); return (pid, port, seconds until the first
+    queued request's answer started)."""
     sock = listen_socket()
     port = sock.getsockname()[1]
     started = time.perf_counter()
-    pid = spawn(config, sock)
+    env = dict(os.environ, PYTHONPATH=str(src)) if src else None
+    pid = spawn(config, sock, env=env)
     sock.close()
     Connection(port).exchange(request_bytes(body(96), port))
     return pid, port, time.perf_counter() - started
@@ -278,8 +324,14 @@ def percentile(values: list[float], q: float) -> float:
 
 def ttfb(ports: dict[str, int], size: int, samples: int) -> dict[str, list[float]]:
     """Time to first body byte on each path, the paths taking turns in a rotating order."""
+    return ttfb_of({path: (port, request_bytes(body(size), port)) for path, port in ports.items()}, samples)
+
+
+def ttfb_of(targets: dict[str, tuple[int, bytes]], samples: int) -> dict[str, list[float]]:
+    """ttfb() for a request of each path's own (port, request bytes)."""
+    ports = {path: port for path, (port, _) in targets.items()}
     connections = {path: Connection(port) for path, port in ports.items()}
-    requests = {path: request_bytes(body(size), port) for path, port in ports.items()}
+    requests = {path: request for path, (_, request) in targets.items()}
     times: dict[str, list[float]] = {path: [] for path in ports}
     for _ in range(50):  # warm every path (pooled upstream connections, caches)
         for path, connection in connections.items():
@@ -295,8 +347,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=400)
     parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--compare", type=Path, metavar="SRC", help="also measure the gateway of this source tree")
     parser.add_argument("--serve-mock", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve-floor", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--no-litellm", action="store_true", help="leave LiteLLM out of the translated rows")
+    parser.add_argument("--translated-only", action="store_true", help="only the translated rows")
     options = parser.parse_args()
     if options.serve_mock:
         return serve_mock()
@@ -312,7 +367,10 @@ def main() -> None:
                                  text=True)
         floor_port = int(floor.stdout.readline())
         with tempfile.TemporaryDirectory() as tmp:
-            run(options, mock_port, (floor.pid, floor_port), os.path.join(tmp, "records", "usage.sqlite3"))
+            records = os.path.join(tmp, "records", "usage.sqlite3")
+            if not options.translated_only:
+                run(options, mock_port, (floor.pid, floor_port), records)
+            translated(options, mock_port, records)
     finally:
         for child in (mock, floor):
             if child is not None:
@@ -350,6 +408,45 @@ def run(options: argparse.Namespace, mock_port: int, floor: tuple[int, int], rec
           f"(its ready figure: `import aiohttp.web_server` alone in a fresh interpreter).\n"
           f"({options.samples} samples per path and size, paths in turn; load {options.seconds:.0f} s per path; "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; python {sys.version.split()[0]})")
+    variants(options, mock_port, records)
+
+
+def variants(options: argparse.Namespace, mock_port: int, records: str) -> None:
+    """Gateways side by side on the same mock: this tree with one key and with a two-key pool, and
+    another tree's with one key (`--compare`). TTFB in turns, then load and CPU per request, each
+    gateway alone in turn, twice in alternating order (the machine is shared: compare the rows of
+    one run, and trust CPU time over wall time)."""
+    # Each its own records file: a gateway of another version would not write into this one's.
+    configs = {"one key": (gateway_config(mock_port, records + ".1"), None),
+               "two-key pool": (gateway_config(mock_port, records + ".2", pool=True), None),
+               # a quota with room left, and one used up by the first request (then sent anyway: no fallback)
+               "one key, a quota with room": (gateway_config(mock_port, records + ".4",
+                                                              quota={"window": "5h", "requests": 10**9}), None),
+               "one key, a quota used up": (gateway_config(mock_port, records + ".5",
+                                                            quota={"window": "5h", "requests": 1}), None)}
+    if options.compare:
+        configs[f"one key, {options.compare}"] = (gateway_config(mock_port, records + ".3"), options.compare.resolve())
+    gateways = {name: start_gateway(config, src)[:2] for name, (config, src) in configs.items()}
+    try:
+        ports = {name: port for name, (_, port) in gateways.items()}
+        sizes = {size: ttfb(ports, size, options.samples) for size in (96, 62 * 1024)}
+        done = {name: 0 for name in gateways}
+        cpu = {name: 0.0 for name in gateways}
+        for order in (list(gateways), list(reversed(gateways))):
+            for name in order:
+                pid, port = gateways[name]
+                before = cpu_seconds(pid) or 0.0
+                done[name] += asyncio.run(load(port, body(96), options.seconds / 2))
+                cpu[name] += (cpu_seconds(pid) or 0.0) - before
+    finally:
+        for pid, _ in gateways.values():
+            stop_gateway(pid)
+    print(f"\n{'gateway':<44} {'p50 96 B':>9} {'p99 96 B':>9} {'p50 62 KB':>10} {'p99 62 KB':>10} {'req/s':>7} "
+          f"{'CPU/req':>9}")
+    for name in gateways:
+        figures = [percentile(sizes[size][name], q) * 1000 for size in (96, 62 * 1024) for q in (0.5, 0.99)]
+        print(f"{name:<44} " + " ".join(f"{f:>{w}.3f}" for f, w in zip(figures, (9, 9, 10, 10)))
+              + f" {done[name] / options.seconds:>7.0f} {cpu[name] / done[name] * 1000:>7.3f} ms")
 
 
 # What the installed `ccswitch` script runs (no runpy, as with `python -m`).
@@ -416,6 +513,134 @@ def measure(options: argparse.Namespace, ports: dict[str, int], pid: int, floor_
     if cpu:
         rows.append(("server CPU per request", "", f"{cpu['floor']:.3f} ms", f"{cpu['gateway']:.3f} ms", "", ""))
     return rows
+
+
+
+# ---- the translated path (issue 17) ----
+
+OPENAI_HEADERS = ("Accept: text/event-stream\r\nAuthorization: Bearer bench-upstream-token\r\n"
+                  "Content-Type: application/json\r\nUser-Agent: bench\r\nConnection: keep-alive\r\n")
+TRANSLATED_SIZES = {"96 B": 96, "62 KB": 62 * 1024}
+LITELLM_KEY = "sk-" + KEY  # its master key (this release refuses to start without one)
+LITELLM_HEADERS = CLIENT_HEADERS.replace(KEY, LITELLM_KEY)
+
+
+def translated_config(mock_port: int, records: str) -> dict:
+    """A gateway whose every tier is an openai-chat profile on the mock (`big::` reaches the
+    4,000-chunk stream)."""
+    models = {t: f"gpt-{t}" for t in ("opus", "sonnet", "haiku", "fable")}
+    upstream = {"base_url": f"http://127.0.0.1:{mock_port}/v1", "api": "openai-chat", "token": "bench-upstream-token",
+                "models": models}
+    big = {**upstream, "base_url": f"http://127.0.0.1:{mock_port}/v1/big"}
+    return {"session": "bench-translated", "key": KEY, "records": records, "parent_pid": os.getpid(),
+            "upstreams": {"gpt": upstream, "big": big}, "tiers": dict.fromkeys(models, "gpt")}
+
+
+def anthropic_body(size: int, model: str = "opus") -> dict:
+    """claude's request: the 96 B one of the pass-through rows, or claude 2.1.330's captured
+    tool-loop body padded to 62 KB (what translation really walks: system blocks, tools, a tool loop)."""
+    doc = json.loads(body(96)) if size < 1024 else json.loads(body_62k())
+    return {**doc, "model": model, "stream": True}
+
+
+def direct_request(doc: dict, port: int, path: str) -> bytes:
+    """The OpenAI-format request the gateway would send for `doc`, sent straight to the mock."""
+    chat, _ = to_chat(doc, "gpt-opus", options_with_defaults({}))
+    return request_bytes(encode(chat), port, path, OPENAI_HEADERS)
+
+
+def litellm_proxy(mock_port: int, tmp: str):  # -> support.litellm_proxy.Proxy, or None
+    """LiteLLM (the pinned release, its own venv under .cache/) with `opus` and `big` as
+    hosted_vllm deployments on the mock: its /v1/messages -> /chat/completions path."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from support.litellm_proxy import LiteLLMUnavailable, Proxy
+
+    config = Path(tmp, "litellm.yaml")
+    config.write_text("model_list:\n" + "".join(
+        f"  - model_name: {name}\n    litellm_params:\n      model: hosted_vllm/gpt-opus\n"
+        f"      api_base: http://127.0.0.1:{mock_port}{base}\n      api_key: bench-upstream-token\n"
+        for name, base in (("opus", "/v1"), ("big", "/v1/big")))
+        + f"litellm_settings:\n  telemetry: false\ngeneral_settings:\n  master_key: {LITELLM_KEY}\n")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    try:
+        return Proxy(config, port, {"HOME": tmp}, Path(tmp, "litellm.log")).__enter__()
+    except LiteLLMUnavailable as error:
+        print(f"LiteLLM left out: {str(error).splitlines()[0]}")
+        return None
+
+
+def relay_rate(targets: dict[str, tuple[int, bytes]], pid: int, name: str, runs: int = 7) -> tuple[dict[str, float], float]:
+    """Chunks per second over a whole 4,000-chunk stream (request sent to last byte read), median
+    of `runs`, the paths taking turns; and the CPU seconds per relayed chunk of path `name` (`pid`)."""
+    connections = {path: Connection(port) for path, (port, _) in targets.items()}
+    times: dict[str, list[float]] = {path: [] for path in targets}
+    for _ in range(2):  # warm
+        for path, (_, request) in targets.items():
+            connections[path].exchange(request)
+    cpu = 0.0
+    for _ in range(runs):
+        for path, (_, request) in targets.items():
+            before = cpu_seconds(pid) if path == name else None
+            started = time.perf_counter()
+            connections[path].exchange(request)
+            times[path].append(time.perf_counter() - started)
+            if before is not None:
+                cpu += (cpu_seconds(pid) or before) - before
+    return {path: CHUNKS / statistics.median(values) for path, values in times.items()}, cpu / runs / CHUNKS
+
+
+def translated(options: argparse.Namespace, mock_port: int, records: str) -> None:
+    """Two passes: direct and the gateway alone (the goals' figures), then direct and LiteLLM (whose
+    proxy, running, takes CPU from whatever shares the 2 cores: it is started only for its pass)."""
+    pid, port, _ = start_gateway(translated_config(mock_port, records))
+    try:
+        ours = translated_rows(options, mock_port, "gateway", port, pid)
+    finally:
+        stop_gateway(pid)
+    theirs = None
+    if not options.no_litellm:
+        with tempfile.TemporaryDirectory() as tmp:
+            proxy = litellm_proxy(mock_port, tmp)
+            if proxy is not None:
+                try:
+                    theirs = translated_rows(options, mock_port, "litellm", proxy.port, proxy.process.pid)
+                finally:
+                    proxy.__exit__()
+    names = ["direct", "gateway", "added"] + (["direct", "LiteLLM", "added"] if theirs else [])
+    print(f"\ntranslated path (openai-chat upstream){'':<6}" + "".join(f"{n:>11}" for n in names) + "   goal")
+    for i, (label, cells, goal) in enumerate(ours):
+        cells = cells + (theirs[i][1] if theirs else [])
+        print(f"{label:<44}" + "".join(f"{c:>11}" for c in cells) + f"   {goal}")
+    print("added = through - direct; direct = the same request already translated, sent straight to the same mock.\n"
+          f"Each pass alternates its two paths ({options.samples} samples per size; LiteLLM half as many); "
+          f"load average {os.getloadavg()[0]:.1f}.")
+
+
+def translated_rows(options: argparse.Namespace, mock_port: int, name: str, port: int, pid: int) -> list:
+    """TTFB at both sizes and the relay rate, through `name` (the gateway or LiteLLM) against direct."""
+    litellm = name == "litellm"
+    rows = []
+    for label, size in TRANSLATED_SIZES.items():
+        doc = anthropic_body(size)
+        raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()  # as claude sends it
+        through = request_bytes(raw, port, "/v1/messages", LITELLM_HEADERS) if litellm else request_bytes(raw, port)
+        times = ttfb_of({"direct": (mock_port, direct_request(doc, mock_port, "/v1/chat/completions")),
+                         name: (port, through)}, max(100, options.samples // 2) if litellm else options.samples)
+        for q, goal in ((0.5, "<= +1.5 ms"), (0.99, "<= +4 ms")):
+            d, t = percentile(times["direct"], q) * 1000, percentile(times[name], q) * 1000
+            rows.append((f"TTFB p{int(q * 100)}, {label} body ({len(raw)} B)", [f"{d:.3f} ms", f"{t:.3f} ms", f"+{t - d:.3f} ms"],
+                         goal))
+    doc = anthropic_body(96, "big" if litellm else "big::opus")
+    through = request_bytes(_dump(doc), port, "/v1/messages", LITELLM_HEADERS) if litellm else request_bytes(_dump(doc), port)
+    rates, cpu = relay_rate({"direct": (mock_port, direct_request(doc, mock_port, "/v1/big/chat/completions")),
+                             name: (port, through)}, pid, name)
+    rows.append((f"relay, {CHUNKS}-chunk stream (chunks/s)", [f"{rates['direct']:,.0f}", f"{rates[name]:,.0f}",
+                                                             f"{rates[name] / rates['direct']:.2f}x"], ">= 20,000"))
+    rows.append(("its CPU per relayed chunk", ["", f"{cpu * 1e6:.1f} µs", ""], ""))
+    return rows
+
 
 if __name__ == "__main__":
     main()
