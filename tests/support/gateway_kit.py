@@ -215,8 +215,10 @@ class MockUpstream:
                         return
                     if i == 0 and reply.stall_after_first:
                         time.sleep(reply.stall_after_first)
-                self.wfile.write(b"0\r\n\r\n")
+                # Recorded before the last chunk: the client's answer cannot end before it does, so
+                # a test that reads `sent` after its answer always finds this stream there.
                 mock.sent.append(b"".join(events))
+                self.wfile.write(b"0\r\n\r\n")
 
         return Handler
 
