@@ -32,7 +32,7 @@ from ccswitch.gateway.headers import (
     without_token,
 )
 from ccswitch.gateway.keys import KeyPool, key_trouble, pools_for
-from ccswitch.gateway.quota import QuotaBook
+from ccswitch.gateway.quota import QuotaBook, answered_messages_request
 from ccswitch.gateway.records import COUNT_TOKENS_PATH, MESSAGES_PATH, RecordWriter
 from ccswitch.gateway.routing import Route, Router
 from ccswitch.gateway.translate.stream import StreamTranslator
@@ -173,7 +173,7 @@ class Gateway:
             row["total_ms"] = exchange.elapsed_ms()
             if exchange.failover:
                 row["failover"] = json.dumps(exchange.failover)
-            if row.get("profile") in self.prompts_of and row["path"] == MESSAGES_PATH and 200 <= row.get("status", 0) < 300:
+            if row.get("profile") in self.prompts_of and answered_messages_request(row):
                 row["prompt"] = int(exchange.body.is_prompt())  # after the answer: off its path
             if self.quotas is not None:
                 self.quotas.count(row)

@@ -121,11 +121,15 @@ def describe(state: WindowState, now: float) -> str:
     return f"quota: {state.used:,}/{counted(quota.limit, quota.measure)} per {quota.window}{until}"
 
 
-def event_of(row: dict) -> Event | None:
-    """A finished request's record as a quota event, or None when it does not count (not answered,
-    not a Messages request)."""
+def answered_messages_request(row: dict) -> bool:
+    """Whether a finished request's record counts against a quota: an answered (2xx) Messages request."""
     status = row.get("status")
-    if row.get("path") != MESSAGES_PATH or status is None or not 200 <= status < 300:
+    return row.get("path") == MESSAGES_PATH and status is not None and 200 <= status < 300
+
+
+def event_of(row: dict) -> Event | None:
+    """A finished request's record as a quota event, or None when it does not count."""
+    if not answered_messages_request(row):
         return None
     tokens = sum(row.get(name) or 0 for name in ("input_tokens", "output_tokens", "cache_read_tokens",
                                                   "cache_write_tokens"))
