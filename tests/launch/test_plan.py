@@ -441,6 +441,20 @@ def test_continue_is_recorded_under_the_transcript_claude_continues(env, tmp_pat
     assert folder.name == re.sub(r"[^A-Za-z0-9]", "-", str(cwd.resolve()))  # docs/claude-code.md, "Sessions and transcripts"
 
 
+def test_continue_looks_in_claudes_own_config_dir_taken_whole(env, tmp_path):
+    """claude reads CLAUDE_CONFIG_DIR as one path (the comma list is ccusage's reading, for usage
+    only): `--continue` is recorded under the transcript in that very folder."""
+    from ccswitch.claude.transcripts import project_dir
+
+    config = tmp_path / "cc,one"
+    env = dict(env, CLAUDE_CONFIG_DIR=str(config))
+    folder = Path(project_dir(env, str(tmp_path)))
+    assert folder.parent == config / "projects"
+    folder.mkdir(parents=True)
+    (folder / f"{S1}.jsonl").write_text("{}\n")
+    assert plan_for(env, ["claude", "-c"], cwd=str(tmp_path)).session == S1
+
+
 def test_a_resume_through_the_picker_records_the_project(env, execs, monkeypatch, tmp_path):
     from ccswitch.claude.transcripts import project_dir
     from ccswitch.usage.sessions import load_sessions

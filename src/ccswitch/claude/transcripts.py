@@ -9,7 +9,7 @@ Observed on claude 2.1.330 (docs/claude-code.md, "Sessions and transcripts"):
 - `--continue` continues the transcript of that directory modified last (its mtime, not the time of
   its last message: touching an older file makes it the one continued).
 
-On the launch path (a `run` with `--continue` asks `continued_session`): os and re only.
+On the launch path (a `run` with `--continue` asks `continued_session`): os, re and paths only.
 """
 
 from __future__ import annotations
@@ -18,13 +18,10 @@ import os
 import re
 from collections.abc import Mapping
 
+from ccswitch.paths import claude_config_dir
+
 MAX_NAME = 200
 _UNSAFE = re.compile(r"[^A-Za-z0-9]")
-
-
-def config_dir(env: Mapping[str, str]) -> str:
-    configured = env.get("CLAUDE_CONFIG_DIR", "").split(",")[0].strip()
-    return configured or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".claude")
 
 
 def project_dir_name(cwd: str) -> str:
@@ -36,7 +33,7 @@ def project_dir_name(cwd: str) -> str:
 
 
 def project_dir(env: Mapping[str, str], cwd: str) -> str:
-    return os.path.join(config_dir(env), "projects", project_dir_name(cwd))
+    return os.path.join(claude_config_dir(env), "projects", project_dir_name(cwd))
 
 
 def continued_session(env: Mapping[str, str], cwd: str) -> str | None:
