@@ -27,6 +27,7 @@ from ccswitch.claude.variables import (
 from ccswitch.errors import UsageError
 from ccswitch.profiles.apis import LABELS, is_translated
 from ccswitch.profiles.model import Profile
+from ccswitch.profiles.schema import host_and_port
 
 ANTHROPIC_HOST = "api.anthropic.com"
 # Hosts naming this machine, as a base URL spells them (a local gateway or model server).
@@ -42,16 +43,9 @@ def is_third_party(profile: Profile) -> bool:
 
 
 def url_host(url: str) -> str:
-    """The host of a URL, lower case, as `urllib.parse.urlsplit(url).hostname` gives it ("" for
-    none), without importing urllib.parse (and ipaddress): 5 ms of every launch (bench/startup.py)."""
-    _, separator, rest = url.partition("://")
-    if not separator:
-        return ""
-    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
-    if authority.startswith("["):
-        end = authority.find("]")
-        return authority[1:end].lower() if end > 0 else ""
-    return authority.partition(":")[0].lower()
+    """The host of a URL, lower case, as `urllib.parse.urlsplit(url).hostname` gives it ("" for none)."""
+    host = host_and_port(url)[0].lower()
+    return host[1:-1] if host.startswith("[") else host
 
 
 def tier_models(profile: Profile) -> dict[str, tuple[str, str]]:
