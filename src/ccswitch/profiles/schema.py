@@ -18,6 +18,7 @@ from ccswitch.profiles.tokens import (
     ENV_PREFIX,
     KEYRING_REF,
     reference_kind,
+    token_references,
     unsendable_at,
 )
 
@@ -221,7 +222,7 @@ def _check_references(name: str, raw: Mapping[str, object]) -> None:
         if fallback == name:
             raise _Problem("fallback", "fallback: a profile cannot fall back to itself")
     token = raw.get("token")
-    references = [token] if isinstance(token, str) else list(token) if isinstance(token, list) else []
+    references = token_references(token) if isinstance(token, (str, list)) else ()
     for index, ref in enumerate(references):
         where = f"token[{index}]" if isinstance(token, list) else "token"
         if ref.startswith(ENV_PREFIX) and not ENV_NAME_RE.match(ref[len(ENV_PREFIX) :]):
