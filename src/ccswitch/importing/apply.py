@@ -128,20 +128,8 @@ def new_text(result: Plan, opened: ProfilesFile) -> str:
     for action in result.writes():
         text = tomledit.add_profile(text, action.name, action.table)
     if result.default:
-        text = _with_default(text, result.default)
+        text = tomledit.set_default(text, result.default)
     return text
-
-
-def _with_default(text: str, name: str) -> str:
-    """`default = "NAME"` among the top-level keys: after `schema`, else first."""
-    line = f'default = "{name}"\n'
-    lines = text.splitlines(keepends=True)
-    for index, existing in enumerate(lines):
-        if re.match(r"\s*\[", existing):
-            break
-        if re.match(r"\s*schema\s*=", existing):
-            return "".join(lines[: index + 1] + [line] + lines[index + 1 :])
-    return line + text
 
 
 def apply(result: Plan, opened: ProfilesFile, presets_directory: str) -> None:
@@ -206,7 +194,7 @@ def dry_run_text(result: Plan) -> str:
             table["token"] = mask(str(table["token"]))
         chunks.append(tomledit.render_profile(action.name, table))
     if result.default:
-        chunks.insert(0, f'default = "{result.default}"\n')
+        chunks.insert(0, f"default = {tomledit.quote_string(result.default)}\n")
     return "\n".join(chunks)
 
 

@@ -32,11 +32,13 @@ class EditFailed(CcswitchError):
     """The file's layout defeated both ways of making the change."""
 
 
-def quote_key(key: str) -> str:
-    if _BARE_KEY_RE.match(key):
-        return key
-    escaped = key.replace("\\", "\\\\").replace('"', '\\"')
+def quote_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
+
+
+def quote_key(key: str) -> str:
+    return key if _BARE_KEY_RE.match(key) else quote_string(key)
 
 
 def split_key_path(inner: str) -> list[str] | None:
@@ -261,6 +263,29 @@ def remove_profile(text: str, name: str, *, drop_default: bool = False) -> str:
             del doc["default"]
 
     return _with_tomlkit(text, change, expected, f"remove profile {name!r}")
+
+
+def set_default(text: str, name: str) -> str:
+    """`default = "NAME"` among the top-level keys of a file that has none: after `schema`, else first."""
+    expected = _data(text)
+    expected["default"] = name
+    lines = _lines(text)
+    at = 0
+    for index, line in enumerate(lines):
+        if _HEADER_RE.match(line.rstrip("\r\n")):
+            break
+        if re.match(r"[ \t]*schema[ \t]*=", line):
+            at = index + 1
+            break
+    candidate = "".join(lines[:at] + [f"default = {quote_string(name)}\n"] + lines[at:])
+    result = _checked(candidate, expected)
+    if result is not None:
+        return result
+
+    def change(doc):  # type: ignore[no-untyped-def]
+        doc["default"] = name
+
+    return _with_tomlkit(text, change, expected, "set the default profile")
 
 
 def _drop_top_level_key(text: str, key: str) -> str:
