@@ -50,22 +50,14 @@ def _payload(stdin: str) -> dict[str, Any]:
 
 
 def _line(session: str, model: str, cwd: str, transcript: str, env: Mapping[str, str], now: float) -> str:
+    from ccswitch.commands.usage import load_stamper
     from ccswitch.profiles.cache import load_profiles
-    from ccswitch.switching.history import load_periods
-    from ccswitch.switching.records import all_records
-    from ccswitch.usage.attribution import Stamper
     from ccswitch.usage.collect import repaired
     from ccswitch.usage.index import open_index
-    from ccswitch.usage.sessions import load_sessions
 
     profile_set = load_profiles(env)
     state_dir = paths.user_state_dir(env)
-    launches, picked, _ = load_sessions(state_dir)
-    switching_state = paths.state_dir(env)
-    periods, _ = load_periods(switching_state, all_records(switching_state))
-    from ccswitch.usage.providers import relay_profiles
-
-    stamper = Stamper(launches, periods, picked, relays=relay_profiles(profile_set))
+    stamper, _ = load_stamper(profile_set, env)  # a malformed line is `usage`'s to report, not the status line's
     lazy = _LazyAttribution(profile_set, env)
 
     def run(notes: list[str]) -> tuple[str]:

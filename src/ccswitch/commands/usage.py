@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from typing import Any
 
 from ccswitch import paths
 from ccswitch.console import Output, print_json, stdout
 from ccswitch.errors import CcswitchError, UsageError, warn
 from ccswitch.profiles.cache import load_profiles
+
+TYPE_CHECKING = False  # typing is not imported at run time: `statusline` shares load_stamper (usage/__init__.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_WIDTH = 80
 
@@ -38,17 +41,30 @@ def show_usage(since: str | None = None, until: str | None = None, by: str | Non
 
 
 def engine_inputs(env: Mapping[str, str]) -> dict[str, Any]:
-    """What the usage engine needs from the profiles and the state dirs (shared with `statusline`):
-    the profiles, their price tables, the attribution by model name, the gateway's records and the
-    stamper that knows every `run` launch and `use` period."""
+    """What the usage engine needs from the profiles and the state dirs: the profiles, their price
+    tables, the attribution by model name, the gateway's records and the stamper (load_stamper,
+    which `statusline` shares)."""
+    from ccswitch.usage.providers import attribution, price_tables
+    from ccswitch.usage.scan import default_config_dirs
+
+    profile_set = load_profiles(env)
+    stamper, warnings = load_stamper(profile_set, env)
+    return {
+        "profile_set": profile_set, "state_dir": paths.user_state_dir(env), "prices": price_tables(profile_set),
+        "attribute": attribution(profile_set, env), "gateway_db": paths.gateway_records_file(env),
+        "config_dirs": default_config_dirs(env, paths.home_dir(env)), "stamper": stamper, "warnings": warnings,
+    }
+
+
+def load_stamper(profile_set: Any, env: Mapping[str, str]) -> tuple[Any, list[str]]:
+    """The stamper that knows every `run` launch and `use` period (usage/attribution.py), and a
+    warning for each of their files with malformed lines."""
     from ccswitch.switching.history import load_periods
     from ccswitch.switching.records import all_records
     from ccswitch.usage.attribution import Stamper
-    from ccswitch.usage.providers import attribution, price_tables, relay_profiles
-    from ccswitch.usage.scan import default_config_dirs
+    from ccswitch.usage.providers import relay_profiles
     from ccswitch.usage.sessions import load_sessions
 
-    profile_set = load_profiles(env)
     state_dir = paths.user_state_dir(env)
     launches, picked, bad_launches = load_sessions(state_dir)
     switching_state = paths.state_dir(env)
@@ -56,13 +72,7 @@ def engine_inputs(env: Mapping[str, str]) -> dict[str, Any]:
     warnings = [f"{path}: skipped {count} malformed line{'s' if count != 1 else ''}"
                 for path, count in ((os.path.join(state_dir, "sessions.jsonl"), bad_launches),
                                     (os.path.join(switching_state, "use-history.jsonl"), bad_periods)) if count]
-    return {
-        "profile_set": profile_set, "state_dir": state_dir, "prices": price_tables(profile_set),
-        "attribute": attribution(profile_set, env), "gateway_db": paths.gateway_records_file(env),
-        "config_dirs": default_config_dirs(env, paths.home_dir(env)),
-        "stamper": Stamper(launches, periods, picked, relays=relay_profiles(profile_set)),
-        "warnings": warnings,
-    }
+    return Stamper(launches, periods, picked, relays=relay_profiles(profile_set)), warnings
 
 
 def _show_report(env: dict[str, str], start: float | None, end: float | None, windowed: str | None, by: str | None,
