@@ -160,18 +160,25 @@ def parse(text: str, path: str) -> dict:
 
 def read(path: str) -> tuple[dict, Style, bool]:
     """(settings, style, existed). A missing file is an empty one."""
+    settings, style, raw = read_with_bytes(path)
+    return settings, style, raw is not None
+
+
+def read_with_bytes(path: str) -> tuple[dict, Style, bytes | None]:
+    """(settings, style, the file's exact bytes or None when there is none), from one read: a
+    writer that keeps the bytes to compare or give back later needs the very bytes it parsed."""
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
     except FileNotFoundError:
-        return {}, Style(), False
+        return {}, Style(), None
     except OSError as exc:
         raise SettingsFileError(path, f"cannot read: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SettingsFileError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    return parse(text, path), Style.of(text), True
+    return parse(text, path), Style.of(text), raw
 
 
 def read_object(path: str) -> tuple[dict | None, str | None, bool]:

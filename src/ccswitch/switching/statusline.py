@@ -26,9 +26,9 @@ from ccswitch.switching.transaction import (
     Computed,
     before_first_write,
     change_file,
-    current_text,
     give_back,
     holds_secret,
+    text_of,
 )
 
 KEY = "statusLine"
@@ -71,9 +71,8 @@ def install(target: SettingsTarget, command: str, state_dir: str, backups_dir: s
         # What `uninstall` needs to give the file back as it was (its bytes, or no file and no
         # `.claude/`): the same facts `use` keeps for `off`. If the file changes before the write,
         # `give_back` sees that the data differs and keeps the bytes of no one.
-        before, _, _ = claude_settings.read(target.path)
-        raw = current_text(target.path)
-        kept = {"settings_path": target.path, "installed": wanted, **before_first_write(target.path, raw)}
+        before, _, raw = claude_settings.read_with_bytes(target.path)
+        kept = {"settings_path": target.path, "installed": wanted, **before_first_write(target.path, text_of(raw))}
         if holds_secret(before):
             # Not a second copy of a token (one `use` wrote, or the user's own) that would outlive
             # `off`: `uninstall` then writes the file back in its own layout instead of its bytes.

@@ -152,14 +152,9 @@ def give_back(first: Mapping[str, object], restored: dict, record: dict | None, 
     return Computed(restored, record, None, mode, kept=_differences(before, restored))  # type: ignore[arg-type]
 
 
-def _text(raw: bytes | None) -> str | None:
-    # claude_settings.read has already refused a file that is not UTF-8.
+def text_of(raw: bytes | None) -> str | None:
+    """The text of bytes claude_settings.read_with_bytes accepted (it refuses what is not UTF-8)."""
     return raw.decode("utf-8") if raw is not None else None
-
-
-def current_text(path: str) -> str | None:
-    """The file's exact text now, None when there is none (after claude_settings.read accepted it)."""
-    return _text(_read_raw(path))
 
 
 def _same_data(a: object, b: object) -> bool:
@@ -202,11 +197,10 @@ def _transaction(target: SettingsTarget, state_dir: str, backups_dir: str, compu
     """
 
     def read_and_compute() -> tuple[bytes | None, dict | None, Change]:
-        raw = _read_raw(target.path)
-        settings, style, existed = claude_settings.read(target.path)
+        settings, style, raw = claude_settings.read_with_bytes(target.path)
         record = read_record(state_dir, target.path)
-        done = compute(settings, _text(raw), record)
-        return raw, record, Change(target, settings, done.after, style, existed, done.record, text=done.text,
+        done = compute(settings, text_of(raw), record)
+        return raw, record, Change(target, settings, done.after, style, raw is not None, done.record, text=done.text,
                                    mode=done.mode, kept=done.kept, remove_dirs=done.remove_dirs)
 
     if dry_run:
