@@ -337,15 +337,19 @@ def test_an_error_inside_a_2xx_answer_fails_over():
     assert last.status == 529  # the last failure passed on: kimi's own
 
 
-def test_a_stream_answered_with_one_json_body_reaches_claude_as_events():
+def test_a_stream_answered_with_one_json_body_reaches_claude_as_events(tmp_path):
+    db = tmp_path / "records.sqlite3"
     with MockOpenAI(steps=[STEP], whole=True) as gpt:
-        with running_gateway(one_upstream(gpt)) as gw:
+        with running_gateway(one_upstream(gpt, records=str(db))) as gw:
             answer = post(gw.port, claude_body())
     assert answer.headers["content-type"] == "text/event-stream"
     kinds = [name for name, _ in events(answer.body)]
     assert kinds == ["message_start", "content_block_start", "content_block_delta", "content_block_stop",
                      "message_delta", "message_stop"]
     assert json.loads(dict(events(answer.body))["content_block_delta"]["delta"]["partial_json"]) == STEP[1]
+    [row] = records(db)  # the usage the events carry, recorded
+    assert (row["outcome"], row["input_tokens"], row["cache_read_tokens"], row["output_tokens"]) == ("ok", 176, 1024, 57)
+    assert row["message_id"] == dict(events(answer.body))["message_start"]["message"]["id"]
 
 
 def _comparable(raw: bytes) -> list[tuple[str, dict]]:

@@ -405,6 +405,8 @@ class Gateway:
             result.kind, result.reason, result.status, result.body = up.FAILED, "error in a 2xx answer", 502, data
             return
         result.body = message_events(message) if context.stream else json.dumps(message).encode()
+        result.usage = Usage()
+        result.usage.read_message(message)
 
     async def _relay_translated(self, exchange: Exchange, target: Target, model: str, result: up.Attempt,
                                 translation: Translation) -> StreamResponse:
@@ -414,8 +416,7 @@ class Gateway:
         context = exchange.translated[1]
         exchange.translated = None  # the upstream's body is sent: not kept while the answer streams
         if not _streamed(context, result):  # the whole answer, already read and translated
-            meter = _Meter(Usage(), context.stream, not context.stream)
-            meter.feed(result.body)
+            meter = _Meter(result.usage or Usage(), False, False)  # usage read before the body was made
             exchange.row["ttfb_ms"] = exchange.elapsed_ms()
             out = Response(status=200, body=result.body, headers=answer_headers(result.request_id, context.stream))
             return self._finish_relay(exchange, target, result.status, "ok", meter, out)

@@ -30,6 +30,7 @@ from yarl import URL
 
 from ccswitch.gateway.body import LARGE
 from ccswitch.gateway.failover import is_failover_status, parse_retry_after
+from ccswitch.gateway.usage import Usage
 
 Buffer = Union[bytes, bytearray, memoryview]
 
@@ -54,7 +55,8 @@ class Attempt:
     client gets as is. FAILED: move on; `status` is set when it was an HTTP answer (then `body` and
     `headers` too, so the last failure can be passed to the client)."""
 
-    __slots__ = ("kind", "status", "reason", "retry_after", "response", "first", "body", "headers", "request_id")
+    __slots__ = ("kind", "status", "reason", "retry_after", "response", "first", "body", "headers", "request_id",
+                 "usage")
 
     def __init__(self, kind: str, reason: str = "", status: int | None = None) -> None:
         self.kind = kind
@@ -66,6 +68,7 @@ class Attempt:
         self.body = b""
         self.headers: list[tuple[str, str]] = []
         self.request_id: str | None = None
+        self.usage: Usage | None = None  # a translated whole answer's, read off the message it became
 
 
 def env_proxy(url: str) -> tuple[URL | None, BasicAuth | None]:
