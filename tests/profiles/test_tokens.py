@@ -3,6 +3,7 @@ that name the profile and never contain the token or a command's output."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -120,7 +121,7 @@ def running(marker: str) -> list[str]:
 
 
 def test_a_timed_out_command_leaves_no_process_behind() -> None:
-    marker = "sleep 7.031"  # unique to this test
+    marker = f"sleep 7.{os.getpid()}"  # unique to this test and this run (another suite may run beside it)
     with pytest.raises(CcswitchError, match="did not finish within 0.3 s"):
         tokens.resolve_token(f"cmd:printf '%s' x; {marker}; true", {"PATH": "/usr/bin:/bin"}, "work", timeout=0.3)
     assert running(marker) == []
