@@ -352,6 +352,19 @@ def test_a_stream_answered_with_one_json_body_reaches_claude_as_events(tmp_path)
     assert row["message_id"] == dict(events(answer.body))["message_start"]["message"]["id"]
 
 
+@pytest.mark.parametrize("given", [None, "", "resp_123", "msg_kept"])
+def test_a_whole_message_as_events_says_which_message_id_claude_was_given(given):
+    from ccswitch.gateway.translated import message_events
+
+    message = {"model": "gpt-x", "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn",
+               "usage": {"input_tokens": 3, "output_tokens": 1}}
+    if given is not None:
+        message["id"] = given
+    raw, sent_id = message_events(message)
+    assert dict(events(raw))["message_start"]["message"]["id"] == sent_id  # what the record names
+    assert sent_id == "msg_kept" if given == "msg_kept" else sent_id.startswith("msg_")
+
+
 def _comparable(raw: bytes) -> list[tuple[str, dict]]:
     """The events with what is random per run (the message id, ids made for calls that had none) fixed."""
     return [(name, json.loads(re.sub(r'"(msg|call)_[0-9a-f]{24}"', r'"\1_x"', json.dumps(data))))

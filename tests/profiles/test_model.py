@@ -127,6 +127,8 @@ INVALID = {
     "base url bad port": ('[profiles.a]\nbase_url = "https://x.example:80a/"\n', "'80a' is not a port number", 2),
     "base url no host": ('[profiles.a]\nbase_url = "https://:8080/"\n', "'https://:8080/' names no host", 2),
     "base url ipv6 unclosed": ('[profiles.a]\nbase_url = "http://[::1:8080/"\n', "'http://[::1:8080/' names no host", 2),
+    "base url ipv6 empty": ('[profiles.a]\nbase_url = "http://[]:8080/"\n', "'http://[]:8080/' names no host", 2),
+    "base url ipv6 then junk": ('[profiles.a]\nbase_url = "http://[::1]x/"\n', "'x' is not a port number", 2),
     "base url with credentials": ('[profiles.a]\nbase_url = "http://user:sk-CANARY-0123456789@127.0.0.1:9/x"\n',
                                   "[profiles.a]: base_url: 'http://***@127.0.0.1:9/x' holds a user name or password "
                                   "(before the @), which claude never sends; put the credential in `token`", 2),

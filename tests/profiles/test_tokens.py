@@ -121,7 +121,7 @@ def running(marker: str) -> list[str]:
 
 
 def test_a_timed_out_command_leaves_no_process_behind() -> None:
-    marker = f"sleep 7.{os.getpid()}"  # unique to this test and this run (another suite may run beside it)
+    marker = f"sleep 7.{os.getpid():07d}"  # unique to this run: fixed width, no pid inside another
     with pytest.raises(CcswitchError, match="did not finish within 0.3 s"):
         tokens.resolve_token(f"cmd:printf '%s' x; {marker}; true", {"PATH": "/usr/bin:/bin"}, "work", timeout=0.3)
     assert running(marker) == []

@@ -404,9 +404,12 @@ class Gateway:
         if message is None:  # an error object in a 2xx (502: the upstream, not claude, is at fault): it fails over
             result.kind, result.reason, result.status, result.body = up.FAILED, "error in a 2xx answer", 502, data
             return
-        result.body = message_events(message) if context.stream else json.dumps(message).encode()
         result.usage = Usage()
         result.usage.read_message(message)
+        if context.stream:  # the record names the message id the events give claude
+            result.body, result.usage.message_id = message_events(message)
+        else:
+            result.body = json.dumps(message).encode()
 
     async def _relay_translated(self, exchange: Exchange, target: Target, model: str, result: up.Attempt,
                                 translation: Translation) -> StreamResponse:

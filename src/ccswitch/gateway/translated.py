@@ -130,9 +130,9 @@ def count_tokens(body: dict) -> bytes:
     return json.dumps(count_answer(body)).encode()
 
 
-def message_events(message: dict) -> bytes:
+def message_events(message: dict) -> tuple[bytes, str | None]:
     """A whole Anthropic message as the SSE stream claude asked for (a provider that answered a
-    streaming request with one JSON body)."""
+    streaming request with one JSON body), and the message id claude is given in it."""
     out = AnthropicStream(str(message.get("model") or ""))
     out.usage = message.get("usage") or out.usage
     events = [out.start(message.get("id"), message.get("model"))]
@@ -148,4 +148,4 @@ def message_events(message: dict) -> bytes:
             events.append(out.tool_start(block["id"], block["name"]))
             events.append(out.delta(TOOL, json.dumps(block.get("input") or {}, ensure_ascii=False)))
     events.append(out.finish(str(message.get("stop_reason") or "end_turn")))
-    return b"".join(events)
+    return b"".join(events), out.id

@@ -409,15 +409,18 @@ def base_url_problem(url: str, api: str | None = ANTHROPIC) -> str | None:
 
 def host_and_port(url: str) -> tuple[str, str]:
     """The host of a URL as written (an IPv6 address in its brackets; "" when there is no scheme or
-    the bracket never closes) and its port text. By hand: urllib.parse and ipaddress would cost every
-    launch 5 ms (bench/startup.py)."""
+    the brackets are empty or never close) and its port text. By hand: urllib.parse and ipaddress
+    would cost every launch 5 ms (bench/startup.py)."""
     _, separator, rest = url.partition("://")
     if not separator:
         return "", ""
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]
     if authority.startswith("["):  # an IPv6 address: [::1]:8080
         end = authority.find("]")
-        return (authority[: end + 1], authority[end + 2:]) if end > 0 else ("", "")
+        if end <= 1:
+            return "", ""
+        after = authority[end + 1:]  # a port after its colon; anything else is shown as a bad port
+        return authority[: end + 1], after[1:] if after.startswith(":") else after
     host, _, port = authority.partition(":")
     return host, port
 
