@@ -6,11 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from support.processes import subprocess_env
+from support.processes import subprocess_env, wait_until
 
 from ccswitch.errors import CcswitchError
 from ccswitch.profiles import tokens
@@ -127,10 +126,7 @@ def test_a_timed_out_command_leaves_no_process_behind() -> None:
         tokens.resolve_token(f"cmd:printf '%s' x; {marker}; true", {"PATH": "/usr/bin:/bin"}, "work", timeout=0.3)
     # Killed, a process may still be listed for a moment until the kernel has run its end (a busy
     # machine); left behind, it would be listed for 7 s.
-    deadline = time.monotonic() + 3
-    while running(marker) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running(marker) == []
+    assert wait_until(lambda: running(marker) == [], seconds=3)
 
 
 def test_cmd_timeout_from_environment() -> None:
