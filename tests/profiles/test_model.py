@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from support.profiles_data import EXAMPLE, REQUIRED_PRESETS
 
-from ccswitch.claude.variables import MANAGED_VARIABLES
+from ccswitch.claude.variables import MANAGED_VARIABLES, NO_TOKEN
 from ccswitch.errors import ExitStatus, ProfileFileError, UnknownProfileError
 from ccswitch.profiles.environment import profile_environment
 from ccswitch.profiles.presets import preset_names, presets_dir
@@ -218,6 +218,24 @@ def test_x_api_key_and_token_var_and_headers(profiles_file):
     assert foundry["ANTHROPIC_API_KEY"] == foundry["ANTHROPIC_AUTH_TOKEN"] == ""
     anthropic = profile_environment(profiles.get("anthropic"), None)
     assert all(anthropic[var] == "" for var in MANAGED_VARIABLES)
+
+
+def test_a_third_party_profile_without_a_token_sends_the_placeholder_never_nothing(profiles_file):
+    """With no token variable set, claude sends the user's own claude.ai login to the base URL
+    (docs/claude-code.md, "Credentials and requests")."""
+    profiles = load(profiles_file(
+        '[profiles.local]\nbase_url = "http://127.0.0.1:9/x"\nauth = "none"\n'
+        '[profiles.forgot]\nbase_url = "https://gw.example.com/anthropic"\n'
+        '[profiles.ant]\nbase_url = "https://api.anthropic.com"\nauth = "none"\n'
+        '[profiles.cloud]\nbase_url = "https://gw.example.com/x"\nauth = "none"\n'
+        '[profiles.cloud.env]\nCLAUDE_CODE_USE_BEDROCK = "1"\n'))
+    for name in ("local", "forgot"):
+        env = profile_environment(profiles.get(name), None)
+        assert env["ANTHROPIC_AUTH_TOKEN"] == NO_TOKEN and env["ANTHROPIC_API_KEY"] == ""
+    for name in ("ant", "cloud", "anthropic", "bedrock"):  # Anthropic's own login, a cloud's credentials
+        env = profile_environment(profiles.get(name), None)
+        assert env["ANTHROPIC_AUTH_TOKEN"] == env["ANTHROPIC_API_KEY"] == ""
+    assert profile_environment(profiles.get("forgot"), "tok-123456789012")["ANTHROPIC_AUTH_TOKEN"] == "tok-123456789012"
 
 
 def test_bom_is_accepted(profiles_file):

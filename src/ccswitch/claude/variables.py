@@ -14,6 +14,10 @@ AUTH_TOKEN = "ANTHROPIC_AUTH_TOKEN"  # sent as `Authorization: Bearer`
 API_KEY = "ANTHROPIC_API_KEY"  # sent as `x-api-key` (both set: both headers are sent)
 # A profile's `auth` -> the variable that carries its token.
 AUTH_VARIABLE = {"bearer": AUTH_TOKEN, "x-api-key": API_KEY}
+# With neither variable holding a value (blank ones included), claude sends the user's own claude.ai
+# login, its OAuth access token, to whatever ANTHROPIC_BASE_URL names (docs/claude-code.md,
+# "Credentials and requests"). A third-party profile that sends no token of its own sends this.
+NO_TOKEN = "ccswitch-no-token"
 # Tier name in `[models]` -> the variable claude reads it from.
 MODEL_VARIABLES = {
     "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",

@@ -14,12 +14,14 @@ from ccswitch.claude.models import (
 from ccswitch.claude.state import prepare_state
 from ccswitch.claude.variables import (
     API_KEY,
+    AUTH_TOKEN,
     AUTO_COMPACT_WINDOW,
     CLOUD_SWITCHES,
     DISABLE_1M_CONTEXT,
     MANAGED_VARIABLES,
     MAX_CONTEXT_TOKENS,
     MODEL_VARIABLES,
+    NO_TOKEN,
     TIER_DESCRIPTION_VARIABLES,
     TIER_NAME_VARIABLES,
     cloud_switch,
@@ -93,6 +95,8 @@ def profile_environment(profile: Profile, token: str | None, *, include_model: b
     token_var = profile.token_variable()
     if token_var and token:
         env[token_var] = token
+    elif is_third_party(profile):
+        env[AUTH_TOKEN] = NO_TOKEN  # never the user's own claude.ai login (claude.variables.NO_TOKEN)
     for tier, model in profile.models.items():
         env[MODEL_VARIABLES[tier]] = model
     if is_third_party(profile):
