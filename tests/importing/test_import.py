@@ -178,7 +178,7 @@ def test_openai_format_entries_map_to_openai_chat_profiles() -> None:
     found = ccr.read(str(src_ccr(Path(os.environ["HOME"]))))
     deepseek = ccr._entry({"name": "deepseek", "api_base_url": "https://api.deepseek.com/chat/completions",
                            "api_key": "$DEEPSEEK_API_KEY", "models": ["deepseek-chat", "deepseek-reasoner"]},
-                          {"default": ("zai", "glm-5.1"), "think": ("deepseek", "deepseek-reasoner")}, False)[0]
+                          {"default": ("zai", "glm-5.1"), "think": ("deepseek", "deepseek-reasoner")}, False)
     assert deepseek.table == {"api": "openai-chat", "base_url": "https://api.deepseek.com", "model": "deepseek-chat",
                               "models": {"opus": "deepseek-reasoner", "sonnet": "deepseek-chat", "haiku": "deepseek-chat"},
                               "token": "env:DEEPSEEK_API_KEY", "description": "imported from claude-code-router: deepseek"}
@@ -291,6 +291,31 @@ def test_a_prefix_no_name_can_hold_is_one_line_and_nothing_is_imported(isolated_
     assert (code, out) == (2, "") and err == (f"ccswitch: error: --prefix {prefix!r}: a prefix is part of every "
                                               "profile's name: up to 32 letters, digits, '.', '_' and '-'\n")
     assert profiles_text() == ""
+
+
+def test_ccr_providers_with_no_endpoint_ccswitch_speaks_are_refused_and_the_import_fails(
+        isolated_home: Path, keyring_file) -> None:
+    """Gemini's own API (ccr's gemini transformer), no models for an OpenAI endpoint, a key mixing text
+    and variables: each named with its reason, the others imported, exit 1 (the README's promise)."""
+    config = src.ccr_home(isolated_home) / "config.json"
+    data = json.loads(ccr._plain_json(config.read_text()))  # the JSON5 fixture as plain JSON
+    data["Providers"] += [
+        {"name": "gem", "api_base_url": "https://generativelanguage.googleapis.com/v1beta/models/",
+         "api_key": "$GEMINI_API_KEY", "models": ["gemini-2.5-pro"], "transformer": {"use": ["gemini"]}},
+        {"name": "empty", "api_base_url": "https://api.example.com/v1/chat/completions", "api_key": "$X_KEY",
+         "models": []},
+        {"name": "mixed", "api_base_url": "https://api.example.com/v1/chat/completions", "api_key": "sk-${X_KEY}",
+         "models": ["m"]},
+    ]
+    config.write_text(json.dumps(data))
+    code, out, err = run("ccr", "--dry-run")
+    assert code == 1 and "3 to import, 3 not importable" in err
+    assert "not imported 1: uses ccr's gemini transformer (Gemini's own API)" in err and "provider gem" in err
+    assert "not imported 1: no models: claude would send its own model names" in err and "provider empty" in err
+    assert "not imported 1: its api_key mixes text and variables" in err and "provider mixed" in err
+    assert profiles_text() == ""  # a dry run
+    code, _, err = run("ccr")
+    assert code == 1 and set(load_profiles(dict(os.environ)).user) == {"deepseek", "zai", "kimi"}
 
 
 def test_an_entry_that_cannot_be_a_profile_makes_the_import_fail(isolated_home: Path, keyring_file) -> None:

@@ -53,7 +53,7 @@ def import_profiles(
         apply.apply(result, opened, presets)
     for line in apply.report_lines(result, dry_run=dry_run, plain_text=plain_text):
         stderr.print(line, markup=False)
-    if any(action.status == apply.INVALID for action in result.actions):
+    if found.refused or any(action.status == apply.INVALID for action in result.actions):
         raise typer.Exit(int(ExitStatus.FAILURE))  # the others were imported; those said why not
 
 

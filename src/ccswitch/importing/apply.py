@@ -202,7 +202,9 @@ def report_lines(result: Plan, *, dry_run: bool, plain_text: bool) -> list[str]:
     """What happened (or would), one line per profile, skipped entries counted by reason."""
     found = result.found
     would = "would be " if dry_run else ""
-    lines = [f"{found.tool}: {found.path}: {len(found.entries)} to import, {len(found.skipped)} skipped", *found.notes]
+    refused = f", {len(found.refused)} not importable" if found.refused else ""
+    lines = [f"{found.tool}: {found.path}: {len(found.entries)} to import{refused}, {len(found.skipped)} skipped",
+             *found.notes]
     for action in result.actions:
         origin = f"from {action.entry.label!r}"
         if action.status in (ADD, REPLACE):
@@ -213,11 +215,12 @@ def report_lines(result: Plan, *, dry_run: bool, plain_text: bool) -> list[str]:
             lines.append(f"{action.name}: unchanged ({origin})")
         else:
             lines.append(f"{action.name}: not imported ({origin}): {action.reason}")
-    by_reason: dict[str, list[str]] = {}
-    for what, reason in found.skipped:
-        by_reason.setdefault(reason, []).append(what)
-    for reason, whats in by_reason.items():
-        lines.append(f"skipped {len(whats)}: {reason}: {', '.join(whats)}")
+    for verb, listed in (("not imported", found.refused), ("skipped", found.skipped)):
+        by_reason: dict[str, list[str]] = {}
+        for what, reason in listed:
+            by_reason.setdefault(reason, []).append(what)
+        for reason, whats in by_reason.items():
+            lines.append(f"{verb} {len(whats)}: {reason}: {', '.join(whats)}")
     if result.default:
         lines.append(f"default: {would}set to {result.default!r}, the current provider in {found.tool}")
     return lines

@@ -16,6 +16,7 @@ from ccswitch.errors import CcswitchError
 from ccswitch.importing.entries import (
     Entry,
     Found,
+    Unusable,
     description,
     openai_table,
     trim_base_url,
@@ -25,6 +26,14 @@ from ccswitch.profiles.apis import OPENAI_CHAT, OPENAI_RESPONSES
 TOOL = "claude-code-router"
 _WHOLE_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}\Z|\$([A-Z_][A-Z0-9_]*)\Z")
 _ANY_VARIABLE = re.compile(r"\$\{[^}]+\}|\$[A-Z_][A-Z0-9_]*")
+# ccr transformers that turn its requests into a provider's own API, neither OpenAI's nor Anthropic's
+# Messages: such a provider has no endpoint ccswitch speaks (docs/import-export.md).
+_NATIVE_APIS = {
+    "gemini": "uses ccr's gemini transformer (Gemini's own API); Gemini's OpenAI endpoint is the `gemini` "
+              "preset: `ccswitch add NAME --extends gemini`",
+    "vertex-gemini": "uses ccr's vertex-gemini transformer (Vertex AI's Gemini API), which ccswitch does not speak",
+    "vertex-claude": "uses ccr's vertex-claude transformer (Claude on Vertex AI): the `vertex` preset covers it",
+}
 
 
 def default_path(home: str) -> str:
@@ -44,8 +53,10 @@ def read(path: str) -> Found:
         if not isinstance(provider, dict) or not isinstance(provider.get("name"), str):
             found.skip("a provider without a name", "no name")
             continue
-        entry, reason = _entry(provider, routes, provider["name"] == current)
-        found.add(entry, f"provider {provider['name']}", reason)
+        try:
+            found.entries.append(_entry(provider, routes, provider["name"] == current))
+        except Unusable as error:
+            found.refuse(f"provider {provider['name']}", str(error))
     return found
 
 
@@ -98,15 +109,20 @@ def _plain_json(text: str) -> str:
     return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
 
 
-def _entry(provider: dict, routes: dict, current: bool) -> tuple[Entry | None, str | None]:
+def _entry(provider: dict, routes: dict, current: bool) -> Entry:
     name = provider["name"]
     url = str(provider.get("api_base_url") or "").strip()
     if not url:
-        return None, "no api_base_url"
+        raise Unusable("no api_base_url")
     models = [m for m in provider.get("models") or [] if isinstance(m, str)]
     tiers = _tiers(name, models, routes)
     default_model = routes.get("default", (None, None))[1] if current else (models[0] if models else None)
     use = _transformers(provider.get("transformer"))
+    native = sorted(set(use) & set(_NATIVE_APIS))
+    if native:
+        raise Unusable(_NATIVE_APIS[native[0]])
+    if "anthropic" not in use and not models:
+        raise Unusable("no models: claude would send its own model names to an OpenAI-format endpoint")
     if "anthropic" in use:
         table: dict[str, object] = {"base_url": trim_base_url(url, "/v1/messages")}
         if not use["anthropic"].get("UseBearer"):
@@ -126,11 +142,11 @@ def _entry(provider: dict, routes: dict, current: bool) -> tuple[Entry | None, s
         if whole:
             table["token"] = "env:" + (whole.group(1) or whole.group(2))
         elif _ANY_VARIABLE.search(key):
-            return None, "its api_key mixes text and variables; add it by hand (`ccswitch add`)"
+            raise Unusable("its api_key mixes text and variables; add it by hand (`ccswitch add`)")
         else:
             secret = key
     table["description"] = description(TOOL, name, current)
-    return Entry(name, table, secret, current), None
+    return Entry(name, table, secret, current)
 
 
 def _transformers(config: object) -> dict[str, dict]:
@@ -147,7 +163,9 @@ def _transformers(config: object) -> dict[str, dict]:
 
 def _tiers(name: str, models: list[str], routes: dict) -> dict[str, str]:
     """Which of this provider's models serves each tier: Router.think for opus, default for sonnet,
-    background for haiku, when they name this provider; its first model otherwise."""
+    background for haiku, when they name this provider; otherwise what ccr itself would use for a
+    request no route of this provider takes: the default route's model when the default route names
+    this provider, else its first model."""
     chosen = {tier: routes.get(key, (None, None)) for tier, key in (("opus", "think"), ("sonnet", "default"),
                                                                      ("haiku", "background"))}
     fallback = routes.get("default", (None, None))[1] if routes.get("default", (None,))[0] == name else None

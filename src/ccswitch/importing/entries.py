@@ -40,19 +40,29 @@ class Entry:
         return f"Entry({self.label!r}, name={self.name!r}, current={self.current})"
 
 
+class Unusable(Exception):
+    """A provider of the source that cannot become a working profile: reported with the reason, and
+    the import exits 1 (the others are imported). Not an entry for another app, which is skipped."""
+
+
 class Found:
-    """Everything a reader found in one source: entries in the source's order, and what it skipped
-    ((what, reason): counted by reason when printed). `notes`: one line each, e.g. a newer format."""
+    """Everything a reader found in one source: entries in the source's order, what it skipped
+    ((what, reason): counted by reason when printed) and what it refused (Unusable providers).
+    `notes`: one line each, e.g. a newer format."""
 
     def __init__(self, tool: str, path: str) -> None:
         self.tool = tool
         self.path = path
         self.entries: list[Entry] = []
         self.skipped: list[tuple[str, str]] = []
+        self.refused: list[tuple[str, str]] = []
         self.notes: list[str] = []
 
     def skip(self, what: str, reason: str) -> None:
         self.skipped.append((what, reason))
+
+    def refuse(self, what: str, reason: str) -> None:
+        self.refused.append((what, reason))
 
     def add(self, entry: Entry | None, what: str, reason: str | None) -> None:
         """An entry, or (None) a skip with its reason."""
