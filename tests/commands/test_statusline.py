@@ -151,6 +151,9 @@ def test_install_and_uninstall_put_back_what_statusline_held(isolated_home, monk
     assert installed["theme"] == "dark" and installed["statusLine"]["command"].endswith("statusline")
     assert "backup " in result.stderr
     assert ccswitch("off").exit_code == 0 and json.loads(settings.read_text()) == installed  # off leaves it
+    dry = ccswitch("statusline", "--uninstall", "--dry-run")  # shows the bytes it gives back, in their order
+    changed = [line for line in dry.stdout.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert dry.exit_code == 0 and '+    "command": "my-line"' in changed and not any("theme" in line for line in changed)
     result = ccswitch("statusline", "--uninstall")
     assert result.exit_code == 0, result.output
     assert json.loads(settings.read_text()) == json.loads(original)

@@ -96,7 +96,9 @@ def _print_diff(change) -> None:  # type: ignore[no-untyped-def]
         return claude_settings.dump(shown, claude_settings.Style(False, "\n", style.indent, True)).splitlines(keepends=True)
 
     before = text(change.before, change.existed)
-    after = text(change.after, change.after is not None)
+    # Given back as the exact bytes kept (`off`, `statusline --uninstall`): shown in that file's key order.
+    written = claude_settings.parse(change.text, change.target.path) if change.text is not None else change.after
+    after = text(written, change.after is not None)
     diff = list(difflib.unified_diff(before, after, fromfile=change.target.path, tofile=change.target.path))
     if not diff:
         stderr.print(f"[muted]{escape(change.target.path)}: nothing would change[/]")
