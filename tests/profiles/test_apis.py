@@ -111,8 +111,10 @@ def test_show_and_list_say_the_format(env):
     assert shown.exit_code == 0
     assert "OpenAI Responses -> https://api.openai.com/v1/responses" in shown.output
     assert "max_tokens_field=max_completion_tokens" in shown.output and TOKEN not in shown.output
+    assert "sent to the provider by ccswitch's gateway" in shown.output and "ANTHROPIC_AUTH_TOKEN" not in shown.output
     data = json.loads(CliRunner().invoke(app, ["show", "gpt", "--json"], env=env).output)
     assert data["api"] == "openai-chat" and data["requests_to"] == "https://api.openai.com/v1/chat/completions"
+    assert data["token_variable"] is None  # claude holds the gateway's session key, never this token
     listed = CliRunner().invoke(app, ["list", "--wide"], env=env).output
     assert "api.openai.com (openai-chat)" in listed
 

@@ -71,7 +71,8 @@ def details(profile: Profile, profile_set: ProfileSet, env: Mapping[str, str]) -
             "models_checked": profile.models_checked,
             "source": profile.source,
             "token_ref": _safe_reference(profile.token),
-            "token_variable": profile.token_variable(),
+            # An OpenAI-format profile's token never reaches claude: the gateway sends it upstream.
+            "token_variable": None if is_translated(profile.api) else profile.token_variable(),
             "headers": dict(profile.headers),
             "env": dict(profile.env),
             "tiers": {tier: {"model": model, "from": source} for tier, (model, source) in tier_models(profile).items()},
