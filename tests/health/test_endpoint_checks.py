@@ -9,6 +9,7 @@ import pytest
 from support.mock_anthropic import MockAnthropic, closed_port_url
 from typer.testing import CliRunner
 
+from ccswitch.claude.variables import NO_TOKEN
 from ccswitch.cli.app import app
 
 TOKEN = "sk-test-secret-0123456789"
@@ -219,3 +220,12 @@ def test_a_token_that_is_there_but_cannot_be_sent_is_invalid_not_missing(profile
     [row] = data["results"]
     assert result.exit_code == 1 and (row["result"], row["reason"]) == ("fail", "token invalid")
     assert row["detail"].startswith("profile 'glm': the token from $ZHIPU_API_KEY holds a control or non-ASCII")
+
+
+def test_a_profile_without_a_token_is_tested_with_the_credential_claude_sends(profiles_file):
+    """claude.variables.NO_TOKEN, as `run` gives claude (docs/claude-code.md, "Credentials and requests")."""
+    with MockAnthropic() as server:
+        profiles_file(f'[profiles.local]\nbase_url = "{server.url}"\nauth = "none"\nmodel = "m"\n')
+        result = run("local")
+    assert result.exit_code == 0, result.output
+    assert {r.headers.get("authorization") for r in server.messages} == {f"Bearer {NO_TOKEN}"}

@@ -94,8 +94,10 @@ def plan(profile: Profile, env: Mapping[str, str], tokens: TokenResolver | None 
         return row(profile.name, None, (), SKIPPED, "not tested: uses claude's own login")
     headers = parse_custom_headers(environment.get("ANTHROPIC_CUSTOM_HEADERS", ""))
     return [
-        ProbeTarget(profile.name, model, tiers, base_url, auth_variable, token if auth_variable else None, headers,
-                    profile.api or ANTHROPIC, dict(profile.openai))
+        # The credential claude sends: the token, or claude.variables.NO_TOKEN for a profile without one.
+        ProbeTarget(profile.name, model, tiers, base_url, auth_variable,
+                    environment[auth_variable] if auth_variable else None, headers, profile.api or ANTHROPIC,
+                    dict(profile.openai))
         for model, tiers in models_to_test(profile)
     ]
 
