@@ -15,6 +15,7 @@ from support import import_sources as src
 from typer.testing import CliRunner
 
 from ccswitch import paths
+from ccswitch.claude.variables import NO_TOKEN
 from ccswitch.cli.app import app
 from ccswitch.importing import cc_switch, ccr, ccs
 from ccswitch.profiles.cache import load_profiles
@@ -253,6 +254,19 @@ def test_claude_imports_the_env_block_in_force(isolated_home: Path, keyring_file
     assert (profile.base_url, profile.model, profile.token) == ("https://api.deepseek.com/anthropic", "deepseek-v4-flash", "keyring")
     assert profile.description == "imported from claude's settings (project settings.local.json, user settings): the env block in force"
     assert_no_key_anywhere(out, err)
+
+
+def test_ccswitchs_own_placeholder_is_imported_as_no_token(isolated_home: Path, keyring_file) -> None:
+    """An env block `use` wrote for a profile without a token holds claude.variables.NO_TOKEN: no key."""
+    user = Path(paths.claude_user_settings(dict(os.environ)))
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:9/x", "ANTHROPIC_AUTH_TOKEN": NO_TOKEN,
+                                        "ANTHROPIC_MODEL": "m"}}))
+    code, out, err = run("claude")
+    assert code == 0, err
+    profile = load_profiles(dict(os.environ)).get("claude-env")
+    assert (profile.auth, profile.token) == ("none", None) and NO_TOKEN not in profiles_text()
+    assert keyring_file.get_password(KEYRING_SERVICE, "claude-env") is None
 
 
 def test_unreadable_locked_and_newer_sources_get_one_line_each(isolated_home: Path, keyring_file) -> None:

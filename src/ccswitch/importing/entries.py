@@ -15,6 +15,7 @@ from ccswitch.claude.variables import (
     AUTH_TOKEN,
     CREDENTIAL_VARIABLES,
     MODEL_VARIABLES,
+    NO_TOKEN,
 )
 from ccswitch.profiles.apis import OPENAI_CHAT
 from ccswitch.profiles.schema import MAX_NAME_LENGTH
@@ -100,10 +101,14 @@ def env_block_table(env: Mapping[str, object], *, auth_variable: str | None = No
     if base_url:
         # claude appends /v1/messages itself: a base ending in /v1 is what cc-switch's proxy forgives.
         table["base_url"] = trim_base_url(base_url, "/v1")
-    credentials = [v for v in (auth_variable, AUTH_TOKEN, API_KEY, *sorted(CREDENTIAL_VARIABLES)) if v and values.get(v)]
+    # ccswitch's own placeholder (a block `use` wrote) is no key: the endpoint takes none.
+    credentials = [v for v in (auth_variable, AUTH_TOKEN, API_KEY, *sorted(CREDENTIAL_VARIABLES))
+                   if v and values.get(v) and values[v] != NO_TOKEN]
     secret = values[credentials[0]] if credentials else None
     variable = credentials[0] if credentials else auth_variable
-    if variable == API_KEY:
+    if base_url and values.get(AUTH_TOKEN) == NO_TOKEN and not credentials:
+        table["auth"] = "none"
+    elif variable == API_KEY:
         table["auth"] = "x-api-key"
     elif variable not in (None, AUTH_TOKEN):
         table["token_var"] = variable
