@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.claude_client import skip_first_run
+from support.claude_client import CLAUDE_CODE_VERSION, skip_first_run
 from support.mock_anthropic import MockAnthropic
 from support.processes import ccswitch, subprocess_env
 from support.terminal import Terminal
@@ -42,30 +42,35 @@ def sent_credentials(server: MockAnthropic) -> set[str]:
     return {r.headers.get("authorization", "") + r.headers.get("x-api-key", "") for r in server.messages}
 
 
-def test_claude_itself_sends_its_login_to_a_base_url_when_no_token_variable_is_set(claude_bin, claude_env, isolated_home,
+@pytest.fixture(params=[CLAUDE_CODE_VERSION, "2.1.197"])
+def release(request, claude_release):
+    return claude_release(request.param)  # installed into .cache/ as CI would (conftest.py)
+
+
+def test_claude_itself_sends_its_login_to_a_base_url_when_no_token_variable_is_set(release, claude_env, isolated_home,
                                                                                     project):
     """The fact the placeholder rests on; a blank variable does not stop it."""
     logged_in(isolated_home)
     with MockAnthropic() as server:
         env = {**claude_env, "ANTHROPIC_BASE_URL": server.url, "ANTHROPIC_AUTH_TOKEN": "", "ANTHROPIC_API_KEY": ""}
-        result = claude(claude_bin, env, project)
+        result = claude(release, env, project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert sent_credentials(server) == {f"Bearer {LOGIN}"}
 
 
 @pytest.mark.parametrize("auth", ['auth = "none"\n', ""])  # an endpoint that takes none; a token never set
 def test_run_and_use_never_send_the_users_login_to_a_profile_without_a_token(
-        auth, claude_bin, claude_env, isolated_home, project, profiles_file):
+        auth, release, claude_env, isolated_home, project, profiles_file):
     logged_in(isolated_home)
     with MockAnthropic() as server:
         profiles_file(f'[profiles.local]\nbase_url = "{server.url}"\n{auth}model = "m"\n')
-        env = subprocess_env(**claude_env, CCSWITCH_CLAUDE=str(claude_bin))
+        env = subprocess_env(**claude_env, CCSWITCH_CLAUDE=str(release))
         ran = ccswitch("run", "local", "--", "claude", "-p", "hi", env=env, cwd=project)
         assert ran.returncode == 0, ran.stdout + ran.stderr
         assert sent_credentials(server) == {f"Bearer {NO_TOKEN}"}
         used = ccswitch("use", "local", env=env, cwd=project)
         assert used.returncode == 0, used.stdout + used.stderr
-        after_use = claude(claude_bin, claude_env, project)  # a plain claude, on what `use` wrote
+        after_use = claude(release, claude_env, project)  # a plain claude, on what `use` wrote
         assert after_use.returncode == 0, after_use.stdout + after_use.stderr
         assert sent_credentials(server) == {f"Bearer {NO_TOKEN}"} and len(server.messages) >= 2
     assert LOGIN not in ran.stdout + ran.stderr + used.stdout + used.stderr
