@@ -88,3 +88,24 @@ def test_interactive_claude_through_run_sends_the_placeholder_not_the_login(clau
             term.type("hello there\r")
             assert term.wait_for("from-local", 60), term.text()[-2000:]
         assert sent_credentials(server) == {f"Bearer {NO_TOKEN}"}
+
+
+def test_auth_login_is_the_opt_in_that_sends_claudes_own_login_and_nothing_else_takes_it(
+        release, claude_env, isolated_home, project, profiles_file):
+    """A proxy in front of Anthropic that expects the user's login: `auth = "login"` lets claude send
+    it; `test` does not probe it (it has no token to send) and the gateway refuses it (it cannot pass
+    the login on)."""
+    logged_in(isolated_home)
+    with MockAnthropic() as server:
+        profiles_file(f'[profiles.proxy]\nbase_url = "{server.url}"\nauth = "login"\n'
+                      '[profiles.mix]\nroutes = { opus = "proxy", sonnet = "proxy", haiku = "proxy" }\n')
+        env = subprocess_env(**claude_env, CCSWITCH_CLAUDE=str(release))
+        ran = ccswitch("run", "proxy", "--", "claude", "-p", "hi", env=env, cwd=project)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert sent_credentials(server) == {f"Bearer {LOGIN}"}
+        tested = ccswitch("test", "proxy", env=env, cwd=project)
+        assert tested.returncode == 0 and "not tested: uses claude's own login" in tested.stdout
+        routed = ccswitch("run", "mix", "--", "claude", "-p", "hi", env=env, cwd=project)
+        assert routed.returncode == 2 and "cannot be reached through the gateway" in routed.stderr
+        assert len(server.messages) == 1  # only the run above
+    assert LOGIN not in ran.stdout + ran.stderr + tested.stdout + routed.stderr

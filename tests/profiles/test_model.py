@@ -10,7 +10,7 @@ from support.profiles_data import EXAMPLE, REQUIRED_PRESETS
 
 from ccswitch.claude.variables import MANAGED_VARIABLES, NO_TOKEN
 from ccswitch.errors import ExitStatus, ProfileFileError, UnknownProfileError
-from ccswitch.profiles.environment import profile_environment
+from ccswitch.profiles.environment import profile_environment, sends_no_token
 from ccswitch.profiles.presets import preset_names, presets_dir
 from ccswitch.profiles.store import load_preset, load_profile_set
 
@@ -236,6 +236,20 @@ def test_a_third_party_profile_without_a_token_sends_the_placeholder_never_nothi
         env = profile_environment(profiles.get(name), None)
         assert env["ANTHROPIC_AUTH_TOKEN"] == env["ANTHROPIC_API_KEY"] == ""
     assert profile_environment(profiles.get("forgot"), "tok-123456789012")["ANTHROPIC_AUTH_TOKEN"] == "tok-123456789012"
+
+
+def test_auth_login_sends_claudes_own_login_to_a_proxy_in_front_of_anthropic(profiles_file):
+    """The opt-in beside the placeholder: no token variable at all, and claude's own models (the
+    proxy serves Anthropic's): neither tier filling nor a context window of a third party."""
+    profiles = load(profiles_file('[profiles.proxy]\nbase_url = "https://llm-proxy.corp.example/anthropic"\n'
+                                  'auth = "login"\n'))
+    proxy = profiles.get("proxy")
+    env = profile_environment(proxy, None)
+    assert env["ANTHROPIC_BASE_URL"] == "https://llm-proxy.corp.example/anthropic"
+    assert env["ANTHROPIC_AUTH_TOKEN"] == env["ANTHROPIC_API_KEY"] == "" and env["ANTHROPIC_DEFAULT_OPUS_MODEL"] == ""
+    assert "CLAUDE_CODE_MAX_CONTEXT_TOKENS" not in env or env["CLAUDE_CODE_MAX_CONTEXT_TOKENS"] == ""
+    assert not proxy.needs_token and proxy.token_variable() is None
+    assert "sends claude's own login to its endpoint" in sends_no_token(proxy)
 
 
 def test_bom_is_accepted(profiles_file):

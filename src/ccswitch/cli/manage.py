@@ -75,7 +75,7 @@ def add_profile(
     name: Annotated[str, typer.Argument(help="Name of the new profile.")],
     extends: Annotated[Optional[str], typer.Option("--extends", "--preset", help="Start from this preset or profile.", autocompletion=profile_names)] = None,
     base_url: Annotated[Optional[str], typer.Option("--base-url", help="Endpoint (claude appends /v1/messages).")] = None,
-    auth: Annotated[Optional[str], typer.Option("--auth", help="bearer, x-api-key or none.", autocompletion=auth_modes)] = None,
+    auth: Annotated[Optional[str], typer.Option("--auth", help="bearer, x-api-key, none or login.", autocompletion=auth_modes)] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Model `run` starts with.")] = None,
     opus: Annotated[Optional[str], typer.Option("--opus", help="Model behind the opus alias.")] = None,
     sonnet: Annotated[Optional[str], typer.Option("--sonnet", help="Model behind the sonnet alias.")] = None,

@@ -90,7 +90,7 @@ def plan(profile: Profile, env: Mapping[str, str], tokens: TokenResolver | None 
         auth_variable = "ANTHROPIC_API_KEY"
     else:
         auth_variable = None
-    if base_url is None and auth_variable is None:
+    if auth_variable is None and (base_url is None or profile.auth == "login"):
         return row(profile.name, None, (), SKIPPED, "not tested: uses claude's own login")
     headers = parse_custom_headers(environment.get("ANTHROPIC_CUSTOM_HEADERS", ""))
     return [

@@ -14,6 +14,7 @@ from ccswitch.errors import UsageError
 from ccswitch.profiles import tokens
 from ccswitch.profiles.schema import (
     AUTH_MODES,
+    TOKENLESS_AUTHS,
     base_url_problem,
     check_name,
     did_you_mean,
@@ -108,7 +109,7 @@ def _token(request: AddRequest, ask: Ask | None, secret: str | None) -> tuple[st
     if request.token_keyring:
         typed = ask("Token (hidden; empty to keep what the keyring holds)", one_line_secret, True).strip() if ask else ""
         return tokens.KEYRING_REF, typed or None
-    if ask is not None and request.auth != "none":
+    if ask is not None and request.auth not in TOKENLESS_AUTHS:
         typed = ask("Token (hidden; empty to keep the preset's or set none)", one_line_secret, True).strip()
         return None, typed or None
     return None, None

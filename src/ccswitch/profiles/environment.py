@@ -39,8 +39,8 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 def is_third_party(profile: Profile) -> bool:
     """Whether the profile sends claude to an endpoint that is not Anthropic's (nor a cloud's): one
     that serves only the models the profile names."""
-    if not profile.base_url or cloud_switch(profile.env) is not None:
-        return False
+    if not profile.base_url or cloud_switch(profile.env) is not None or profile.auth == "login":
+        return False  # `login`: a proxy in front of Anthropic, serving Anthropic's models
     return url_host(profile.base_url) != ANTHROPIC_HOST
 
 
@@ -165,11 +165,15 @@ def sends_no_token(profile: Profile) -> str | None:
         return f"uses {cloud} with {credentials} credentials (auth = \"none\") and sends no token"
     if not profile.base_url:
         return "uses claude's own login (auth = \"none\") and sends no token"
+    if profile.auth == "login":
+        return "sends claude's own login to its endpoint (auth = \"login\") and no token"
     return f"has auth = \"none\" and sends no token (set `auth` first: ccswitch edit {profile.name})"
 
 
 def needs_onboarding_fix(profile: Profile) -> bool:
     """Every profile except claude's own Anthropic login, where the first-run screens are the login."""
+    if profile.auth == "login":
+        return False  # claude's own login: its first-run screens are the login
     if profile.base_url or profile.token or profile.auth != "none":
         return True
     return cloud_switch(profile.env) is not None

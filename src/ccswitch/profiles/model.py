@@ -19,6 +19,7 @@ from ccswitch.profiles.schema import (
     QUOTA_KEYS,
     SCALAR_KEYS,
     TABLE_KEYS,
+    TOKENLESS_AUTHS,
     did_you_mean,
     find_line,
     unknown_profile_message,
@@ -74,6 +75,11 @@ class Profile:
     def auth_mode(self) -> str:
         """How the token is sent: `auth`, or Bearer when the profile does not say (schema.AUTH_MODES)."""
         return self.auth or "bearer"
+
+    @property
+    def needs_token(self) -> bool:
+        """Whether the profile sends a token of its own (schema.TOKENLESS_AUTHS send none)."""
+        return self.auth_mode not in TOKENLESS_AUTHS
 
     def token_variable(self) -> str | None:
         """The variable that receives the token, or None when the profile sends no credential."""

@@ -84,7 +84,7 @@ def candidates(model: str, profile_set: ProfileSet, env: Mapping[str, str]) -> l
             continue
         best = max(matching, key=specificity)
         token = describe_token(profile.token, env)
-        found = True if profile.auth == "none" else token.found
+        found = True if not profile.needs_token else token.found
         routes.append(Route(name, profile.origin, best, found, default=name == profile_set.default,
                             preferred=bool(profile.prefer_when_tied), token_kind=token.kind))
     # Names in order first: the sort below is stable, so the first name wins a tie nothing else breaks.

@@ -23,7 +23,10 @@ from ccswitch.profiles.tokens import (
 )
 
 SCHEMA_VERSION = 1
-AUTH_MODES = ("bearer", "x-api-key", "none")
+# `none`: the endpoint takes no credential (a third-party one gets claude.variables.NO_TOKEN);
+# `login`: claude's own claude.ai login goes to it, for a proxy in front of Anthropic you trust.
+AUTH_MODES = ("bearer", "x-api-key", "none", "login")
+TOKENLESS_AUTHS = ("none", "login")  # the modes that send no token of the profile's own
 SCALAR_KEYS = (
     "extends",
     "description",

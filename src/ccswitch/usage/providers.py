@@ -111,7 +111,7 @@ def attribution(profile_set: ProfileSet, env: Mapping[str, str]) -> Attribute:
         routes = {route.profile: route for route in candidates(model, profile_set, env)}
         for name in mapped.get(model, ()):
             profile = profile_set.get(name)
-            found = profile.auth == "none" or bool(describe_token(profile.token, env).found)
+            found = not profile.needs_token or bool(describe_token(profile.token, env).found)
             routes[name] = Route(name, profile.origin, model, found)  # the exact name beats any pattern
         ranked = sorted(routes.values(), key=lambda route: route.rank, reverse=True)
         if ranked and (len(ranked) == 1 or ranked[0].rank != ranked[1].rank):
