@@ -122,6 +122,14 @@ def test_saved_login_beside_a_gateway_token():
     assert messages(analyze(sources, {}, {"hasCompletedOnboarding": True}, "/x")) == []
 
 
+def test_saved_login_beside_a_base_url_use_wrote_for_auth_login_is_the_users_choice():
+    user, record = _active({"ANTHROPIC_BASE_URL": "https://proxy.corp.example", "ANTHROPIC_AUTH_TOKEN": ""})
+    login = {"oauthAccount": {"emailAddress": "a@b"}}
+    assert messages(analyze([Source("user", "/user.json", user), shell()], {"user": record}, login, "/h")) == []
+    by_hand = [src("user", {"ANTHROPIC_BASE_URL": "https://proxy.corp.example"}), shell()]
+    assert [w["code"] for w in analyze(by_hand, {}, login, "/h")["warnings"]] == ["saved-login"]
+
+
 def test_a_broken_file_is_reported_not_fatal():
     result = analyze([Source("project", "/p.json", None, "/p.json:1:2: invalid JSON"), shell()], {})
     assert messages(result) == ["project settings.json: /p.json:1:2: invalid JSON (claude cannot use this file as it is)"]

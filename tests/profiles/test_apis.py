@@ -221,3 +221,23 @@ def test_run_fallback_probes_a_translated_profile_in_its_format(env):
     run_probe()
     assert key.startswith("https://api.openai.com/v1/responses|")
     assert seen["api"] == "openai-responses" and seen["options"]["max_tokens_field"] == "max_completion_tokens"
+
+
+def test_a_translated_profile_without_a_token_is_probed_with_none_as_the_gateway_sends(profiles_file, env):
+    """claude.variables.NO_TOKEN is what claude sends; an OpenAI-format endpoint hears the gateway,
+    which sends no credential for `auth = "none"`."""
+    from ccswitch.health.endpoint_checks import plan
+
+    profiles_file(PROFILES + '\n[profiles.free]\nextends = "gpt"\nauth = "none"\ntoken = ""\n')
+    profile_set = front_door.load_profiles(env)
+    [target, *_] = plan(profile_set.get("free"), env)
+    assert target.token is None
+    shown = CliRunner().invoke(app, ["show", "free"], env=env).output
+    [auth_line] = [line for line in shown.splitlines() if line.split()[:1] == ["auth"]]
+    assert auth_line.split() == ["auth", "none"]  # nothing is sent: no "sent to the provider by the gateway"
+
+
+def test_show_names_a_missing_token_as_missing_not_the_placeholder(profiles_file, env):
+    profiles_file('[profiles.gw]\nbase_url = "https://gw.example.com/x"\ntoken = "env:GW_UNSET_T"\nmodel = "m"\n')
+    shown = CliRunner().invoke(app, ["show", "gw"], env={k: v for k, v in env.items() if k != "GW_UNSET_T"}).output
+    assert "ANTHROPIC_AUTH_TOKEN=<missing>" in shown and "ccswitch-no-token" not in shown

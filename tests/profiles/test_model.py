@@ -250,6 +250,14 @@ def test_auth_login_sends_claudes_own_login_to_a_proxy_in_front_of_anthropic(pro
     assert "CLAUDE_CODE_MAX_CONTEXT_TOKENS" not in env or env["CLAUDE_CODE_MAX_CONTEXT_TOKENS"] == ""
     assert not proxy.needs_token and proxy.token_variable() is None
     assert "sends claude's own login to its endpoint" in sends_no_token(proxy)
+    assert "auth = \"login\"" in sends_no_token(proxy.replace(base_url=None))
+
+
+def test_a_token_in_a_variable_of_its_own_still_keeps_claudes_login_home(profiles_file):
+    profiles = load(profiles_file('[profiles.own]\nbase_url = "https://gw.example.com/x"\n'
+                                  'token_var = "ANTHROPIC_FOUNDRY_API_KEY"\n'))
+    env = profile_environment(profiles.get("own"), "tok-123456789012")
+    assert env["ANTHROPIC_FOUNDRY_API_KEY"] == "tok-123456789012" and env["ANTHROPIC_AUTH_TOKEN"] == NO_TOKEN
 
 
 def test_bom_is_accepted(profiles_file):

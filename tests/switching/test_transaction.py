@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from ccswitch import fsutil
 from ccswitch.claude import settings as claude_settings
+from ccswitch.claude.variables import NO_TOKEN
 from ccswitch.cli.app import app
 from ccswitch.switching import backups as backups_module
 from ccswitch.switching import transaction
@@ -175,10 +176,16 @@ def test_a_settings_link_into_a_tracked_dotfiles_repo_is_refused_unless_forced(s
     assert ALPHA_TOKEN in real.read_text()
 
 
-def test_a_tracked_file_is_fine_when_the_profile_writes_no_token(setup, isolated_home):
+def test_a_tracked_file_is_fine_when_the_profile_writes_no_token(setup, isolated_home, profiles_file):
     git("init", "-q", cwd=setup.parent)
     git("add", "settings.json", cwd=setup.parent)
     assert ccswitch("use", "anthropic").exit_code == 0
+    # ccswitch-no-token (a local server without a key) is no secret: no refusal, the file's mode kept
+    profiles_file('[profiles.local]\nbase_url = "http://127.0.0.1:11434"\nauth = "none"\nmodel = "m"\n')
+    setup.chmod(0o644)
+    assert ccswitch("use", "local").exit_code == 0
+    assert json.loads(setup.read_text())["env"]["ANTHROPIC_AUTH_TOKEN"] == NO_TOKEN
+    assert stat.S_IMODE(setup.stat().st_mode) == 0o644
 
 
 def test_off_gives_back_the_file_mode_once_no_token_is_in_it(setup):

@@ -213,7 +213,7 @@ def findings(
     found += _stale_small_fast_model(view)
     found += _base_url_v1(view)
     if isinstance(claude_state, Mapping):
-        found += _saved_login(view, claude_state, claude_state_path)
+        found += _saved_login(view, claude_state, claude_state_path, active)
         found += _rejected_api_key(view, claude_state, claude_state_path)
     return found
 
@@ -345,12 +345,17 @@ def _base_url_v1(view: Effective) -> list[Finding]:
     return found
 
 
-def _saved_login(view: Effective, claude_state: Mapping[str, object], claude_state_path: str | None) -> list[Finding]:
+def _saved_login(view: Effective, claude_state: Mapping[str, object], claude_state_path: str | None,
+                 active: Mapping[str, Mapping[str, object] | None]) -> list[Finding]:
     """A saved claude.ai / Console login beside a gateway credential or endpoint. Not only beside a
     base URL: with a saved login, interactive claude asks whether to use ANTHROPIC_API_KEY and
-    defaults to "No" (docs/claude-code.md), so a key alone already conflicts with the login."""
+    defaults to "No" (docs/claude-code.md), so a key alone already conflicts with the login. Not a
+    base URL alone that `use` wrote: ccswitch writes one without a token only for `auth = "login"`,
+    a proxy the user chose to send the login to (every other endpoint gets a token or NO_TOKEN)."""
     saved = [key for key in LOGIN_KEYS if claude_state.get(key)]
     gateway = [v for v in (AUTH_TOKEN, API_KEY, "ANTHROPIC_BASE_URL") if view.value(v)]
+    if gateway == ["ANTHROPIC_BASE_URL"] and _written_by_use(view, active, "ANTHROPIC_BASE_URL"):
+        return []
     if not (saved and gateway):
         return []
     return [Finding("saved-login", WARN,
@@ -358,6 +363,13 @@ def _saved_login(view: Effective, claude_state: Mapping[str, object], claude_sta
                     f"{'; '.join(f'{v} from {view.winner(v).where()}' for v in gateway)}: "  # type: ignore[union-attr]
                     "claude warns of an auth conflict",
                     "run `claude /logout` if you no longer use that login, or keep the gateway to `ccswitch run`")]
+
+
+def _written_by_use(view: Effective, active: Mapping[str, Mapping[str, object] | None], variable: str) -> bool:
+    """Whether the value of `variable` in force is the one an active `use` wrote."""
+    in_force = claude_settings.digest(view.value(variable))
+    return any(((record or {}).get("env") or {}).get(variable, {}).get("written") == in_force  # type: ignore[union-attr]
+               for record in active.values())
 
 
 def _rejected_api_key(view: Effective, claude_state: Mapping[str, object], claude_state_path: str | None) -> list[Finding]:

@@ -40,6 +40,7 @@ from ccswitch.switching.records import (
     outside_git_note,
     target_for,
 )
+from ccswitch.switching.transaction import holds_secret
 
 ScopeOption = Annotated[
     str,
@@ -139,7 +140,7 @@ def use_profile(
         stderr.print(f"[muted]{escape(outside_git)}[/]")
     if target.scope == "project" and not dry_run and target.root:
         note = ensure_git_ignored(target.root, target.path)
-    elif any(block.get(variable) for variable in CREDENTIAL_VARIABLES) and not force:
+    elif holds_secret({claude_settings.ENV_KEY: block}) and not force:
         refuse_if_tracked(target.path)
     model, stray = _model_to_write(profile, target, env)
     change = use(target, profile.name, block, model, paths.state_dir(env), paths.backups_dir(env),

@@ -134,7 +134,8 @@ def show_profile(name: str, as_json: bool = False, *, out: Output = stdout) -> i
         ("format", data["format"] + (f" -> {data['requests_to']}" if data["requests_to"] else "")),
         ("openai", "  ".join(f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in data["openai"].items())),
         ("auth", f"{data['auth']}" + (f" -> {data['token_variable']}" if data["token_variable"] else
-                                      " -> sent to the provider by ccswitch's gateway" if data["requests_to"] else "")),
+                                      " -> sent to the provider by ccswitch's gateway"
+                                      if data["requests_to"] and data["auth"] != "none" else "")),
         ("token", f"{_reference_text(data['token_ref'])}: {token['detail']}"),
         ("model", data["model"]),
         ("models", "  ".join(_tier_text(tier, entry) for tier, entry in data["tiers"].items())

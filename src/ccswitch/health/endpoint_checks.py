@@ -16,7 +16,7 @@ from ccswitch.errors import CcswitchError
 from ccswitch.findings import FAIL, OK, SKIPPED
 from ccswitch.health import probe as probes
 from ccswitch.health.outcomes import UNREACHABLE, Outcome
-from ccswitch.profiles.apis import ANTHROPIC
+from ccswitch.profiles.apis import ANTHROPIC, is_translated
 from ccswitch.profiles.environment import profile_environment, tier_routes
 from ccswitch.profiles.model import Profile, ProfileSet
 from ccswitch.profiles.tokens import (
@@ -93,10 +93,11 @@ def plan(profile: Profile, env: Mapping[str, str], tokens: TokenResolver | None 
     if auth_variable is None and (base_url is None or profile.auth == "login"):
         return row(profile.name, None, (), SKIPPED, "not tested: uses claude's own login")
     headers = parse_custom_headers(environment.get("ANTHROPIC_CUSTOM_HEADERS", ""))
+    # What reaches the endpoint: from claude, the token or claude.variables.NO_TOKEN for a profile without
+    # one; from the gateway (an OpenAI format), the token alone.
+    credential = None if not auth_variable else token if is_translated(profile.api) else environment[auth_variable]
     return [
-        # The credential claude sends: the token, or claude.variables.NO_TOKEN for a profile without one.
-        ProbeTarget(profile.name, model, tiers, base_url, auth_variable,
-                    environment[auth_variable] if auth_variable else None, headers, profile.api or ANTHROPIC,
+        ProbeTarget(profile.name, model, tiers, base_url, auth_variable, credential, headers, profile.api or ANTHROPIC,
                     dict(profile.openai))
         for model, tiers in models_to_test(profile)
     ]

@@ -61,6 +61,8 @@ def details(profile: Profile, profile_set: ProfileSet, env: Mapping[str, str]) -
     of its --settings file and its --model), token masked."""
     status = describe_token(profile.token, env, profile.name)
     masked = _masked_token(profile.token, env) if status.found is not False else None
+    if masked is None and status.kind != "none" and profile.needs_token:
+        masked = "<missing>"  # `run` stops on it: claude never gets the no-token placeholder for it
     environment = profile_environment(profile, masked, include_model=False)
     third_party = is_third_party(profile)
     data = summarize(profile, env, profile_set.default)

@@ -95,7 +95,7 @@ def profile_environment(profile: Profile, token: str | None, *, include_model: b
     token_var = profile.token_variable()
     if token_var and token:
         env[token_var] = token
-    elif is_third_party(profile):
+    if is_third_party(profile) and not env[AUTH_TOKEN] and not env[API_KEY]:
         env[AUTH_TOKEN] = NO_TOKEN  # never the user's own claude.ai login (claude.variables.NO_TOKEN)
     for tier, model in profile.models.items():
         env[MODEL_VARIABLES[tier]] = model
@@ -163,10 +163,10 @@ def sends_no_token(profile: Profile) -> str | None:
     if switch is not None:
         cloud, credentials = CLOUD_SWITCHES[switch]
         return f"uses {cloud} with {credentials} credentials (auth = \"none\") and sends no token"
-    if not profile.base_url:
-        return "uses claude's own login (auth = \"none\") and sends no token"
     if profile.auth == "login":
         return "sends claude's own login to its endpoint (auth = \"login\") and no token"
+    if not profile.base_url:
+        return "uses claude's own login (auth = \"none\") and sends no token"
     return f"has auth = \"none\" and sends no token (set `auth` first: ccswitch edit {profile.name})"
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 
 from ccswitch.claude import settings as claude_settings
 from ccswitch.claude.settings import Style
-from ccswitch.claude.variables import CREDENTIAL_VARIABLES
+from ccswitch.claude.variables import CREDENTIAL_VARIABLES, NO_TOKEN
 from ccswitch.errors import CcswitchError, ConfigError
 from ccswitch.fsutil import atomic_write_text
 from ccswitch.switching.backups import utc_now, write_backup
@@ -186,7 +186,7 @@ def _differences(before: Mapping[str, object], after: Mapping[str, object]) -> l
 def holds_secret(settings: Mapping[str, object]) -> bool:
     """Whether a settings file's `env` holds a credential (one `use` wrote, or the user's own)."""
     env = settings.get(claude_settings.ENV_KEY)
-    return isinstance(env, dict) and any(env.get(var) for var in CREDENTIAL_VARIABLES)
+    return isinstance(env, dict) and any(env.get(var) not in (None, "", NO_TOKEN) for var in CREDENTIAL_VARIABLES)
 
 
 def _transaction(target: SettingsTarget, state_dir: str, backups_dir: str, compute, reason: str, dry_run: bool,

@@ -383,11 +383,6 @@ def query_buckets(
     """
     _load_gateway(db, requests)
     db.execute("PRAGMA threads = 1")  # a helper thread for the big sort of a first report: 0.36 -> 0.25 s on 2 GB
-    # The GROUP BY's sorter fills as much memory as the page cache may hold before it spills a sorted
-    # run for the helper thread to merge: with the index's 16 MiB (for a first scan's inserts) one big
-    # in-memory sort took 0.32 s on 2 GB and 30 MiB more; with SQLite's default 2 MiB, 0.22 s.
-    cache_size = db.execute("PRAGMA cache_size").fetchone()[0]
-    db.execute("PRAGMA cache_size = -2000")
     stamps = "m.run_profile, m.use_profile"
     known = f"coalesce({_GATEWAY_PROFILE}, {stamps})" if requests else f"coalesce({stamps})"
     window, args = time_window("m.ts", since, until)
@@ -419,6 +414,11 @@ def query_buckets(
         )
         GROUP BY known_profile, session, model, day, how, fast, tier, period, cwd
     """
+    # The GROUP BY's sorter fills as much memory as the page cache may hold before it spills a sorted
+    # run for the helper thread to merge: with the index's 16 MiB (for a first scan's inserts) one big
+    # in-memory sort took 0.32 s on 2 GB and 30 MiB more; with SQLite's default 2 MiB, 0.22 s.
+    cache_size = db.execute("PRAGMA cache_size").fetchone()[0]
+    db.execute("PRAGMA cache_size = -2000")
     try:
         return [
             Bucket(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), *r[8:17])
