@@ -95,11 +95,12 @@ def profile_environment(profile: Profile, token: str | None, *, include_model: b
     token_var = profile.token_variable()
     if token_var and token:
         env[token_var] = token
-    if is_third_party(profile) and not env[AUTH_TOKEN] and not env[API_KEY]:
+    third_party = is_third_party(profile)
+    if third_party and not env[AUTH_TOKEN] and not env[API_KEY]:
         env[AUTH_TOKEN] = NO_TOKEN  # never the user's own claude.ai login (claude.variables.NO_TOKEN)
     for tier, model in profile.models.items():
         env[MODEL_VARIABLES[tier]] = model
-    if is_third_party(profile):
+    if third_party:
         env.update(third_party_model_environment(profile))
     if include_model and profile.model:
         env["ANTHROPIC_MODEL"] = profile.model
