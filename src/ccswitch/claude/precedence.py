@@ -237,8 +237,7 @@ def _overrides_of_active(view: Effective, active: Mapping[str, Mapping[str, obje
         overridden: dict[str, list[str]] = {}
         for variable, entry in (record.get("env") or {}).items():  # type: ignore[union-attr]
             winner = view.winner(variable)
-            if winner is not None and rank(winner.name) < rank(source.name) \
-                    and claude_settings.digest(view.value(variable)) != entry.get("written"):
+            if winner is not None and rank(winner.name) < rank(source.name) and not _as_written(view, variable, entry):
                 overridden.setdefault(winner.name, []).append(variable)
         for name, names in overridden.items():
             reported.setdefault(name, set()).update(names)
@@ -367,9 +366,13 @@ def _saved_login(view: Effective, claude_state: Mapping[str, object], claude_sta
 
 def _written_by_use(view: Effective, active: Mapping[str, Mapping[str, object] | None], variable: str) -> bool:
     """Whether the value of `variable` in force is the one an active `use` wrote."""
-    in_force = claude_settings.digest(view.value(variable))
-    return any(((record or {}).get("env") or {}).get(variable, {}).get("written") == in_force  # type: ignore[union-attr]
-               for record in active.values())
+    return any(variable in env and _as_written(view, variable, env[variable])
+               for env in (((record or {}).get("env") or {}) for record in active.values()))
+
+
+def _as_written(view: Effective, variable: str, entry: Mapping[str, object]) -> bool:
+    """Whether `variable`'s value in force is the one a `use` record's entry says it wrote (its digest)."""
+    return claude_settings.digest(view.value(variable)) == entry.get("written")
 
 
 def _rejected_api_key(view: Effective, claude_state: Mapping[str, object], claude_state_path: str | None) -> list[Finding]:
