@@ -109,3 +109,17 @@ def test_auth_login_is_the_opt_in_that_sends_claudes_own_login_and_nothing_else_
         assert routed.returncode == 2 and "cannot be reached through the gateway" in routed.stderr
         assert len(server.messages) == 1  # only the run above
     assert LOGIN not in ran.stdout + ran.stderr + tested.stdout + routed.stderr
+
+
+def test_interactive_claude_on_an_auth_login_profile_sends_the_login(claude_bin, claude_env, isolated_home, project,
+                                                                    profiles_file):
+    logged_in(isolated_home)
+    skip_first_run(isolated_home, project)
+    with MockAnthropic(reply="from-proxy") as server:
+        profiles_file(f'[profiles.proxy]\nbase_url = "{server.url}"\nauth = "login"\n')
+        env = subprocess_env(**{**claude_env, "TERM": "xterm-256color"}, CCSWITCH_CLAUDE=str(claude_bin))
+        with Terminal([sys.executable, "-m", "ccswitch", "run", "proxy"], env, str(project)) as term:
+            assert term.wait_for("❯", 60), term.text()[-2000:]
+            term.type("hello there\r")
+            assert term.wait_for("from-proxy", 60), term.text()[-2000:]
+        assert sent_credentials(server) == {f"Bearer {LOGIN}"}
