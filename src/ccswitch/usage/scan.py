@@ -35,11 +35,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import zlib
 from bisect import bisect_left
 from collections import namedtuple
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import datetime
 
 from ccswitch.usage.messages import Message
 
@@ -292,30 +293,16 @@ def _message(record: Any, synthetic_key: str) -> Message | None | object:
     ))
 
 
-_DAYS: dict[str, int] = {}  # "2026-12-05" -> seconds since the epoch at its UTC midnight
-
-
 def _timestamp(value: Any) -> float | None:
     """Seconds since the epoch of an ISO time with a zone. claude's own `2026-12-05T10:00:00.123Z`
-    is read by hand (a first scan reads one per response); anything else by datetime."""
+    (one per response in a first scan) goes to datetime's C parser as it is where it reads `Z`
+    (Python 3.11+: four times faster than slicing it by hand), with `+00:00` for it before."""
     if type(value) is not str:
         return None
-    if len(value) == 24 and value[10] == "T" and value[23] == "Z" and value[19] == ".":
-        day = _DAYS.get(value[:10])
-        if day is None:
-            try:
-                day = _DAYS[value[:10]] = (date.fromisoformat(value[:10]).toordinal() - _EPOCH_DAY) * 86400
-            except ValueError:
-                return None
-        try:
-            hours, minutes, seconds, millis = int(value[11:13]), int(value[14:16]), int(value[17:19]), int(value[20:23])
-        except ValueError:
-            return None
-        if hours < 24 and minutes < 60 and seconds < 61 and value[13] == value[16] == ":":
-            return day + hours * 3600 + minutes * 60 + seconds + millis / 1000
-        return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if len(value) == 24 and value[23] == "Z":
+            return _FROM_ISO(value if _READS_Z else value[:23] + "+00:00").timestamp()
+        parsed = _FROM_ISO(value.replace("Z", "+00:00"))
     except ValueError:
         return None
     if parsed.tzinfo is None:
@@ -323,7 +310,8 @@ def _timestamp(value: Any) -> float | None:
     return parsed.timestamp()
 
 
-_EPOCH_DAY = date(1970, 1, 1).toordinal()
+_FROM_ISO = datetime.fromisoformat
+_READS_Z = sys.version_info >= (3, 11)
 
 
 # --- one file ----------------------------------------------------------------------------------
@@ -628,14 +616,15 @@ def _response(result: FileRead, buf: bytearray, start: int, opens: int, stop: in
     if _another_usage(buf, content, hit):  # the message's own may be that one
         _take(result, bytes(buf[start:stop]), base + start, True, None, quick_done=True)
         return
-    synthetic = f"@{result.path}:{base + start}"
-    found = _stitched(buf, start, content, hit, stop, synthetic)
+    found = _stitched(buf, start, content, hit, stop, "")
     if found is _BAD:
         result.stats.malformed_lines += 1
     elif found is not None:
-        _keep(result, found, base + start)  # type: ignore[arg-type]
-        if found.message_id != synthetic:  # type: ignore[attr-defined]
+        if found.message_id:  # type: ignore[attr-defined]
             last[1] = found.message_id  # type: ignore[attr-defined]
+        else:  # no message id: the line's own key (built only here, a first scan makes 150,000 responses)
+            found = found._replace(message_id=f"@{result.path}:{base + start}")  # type: ignore[attr-defined]
+        _keep(result, found, base + start)  # type: ignore[arg-type]
 
 
 def _stitched(buf: bytearray, start: int, content: int, hit: int, stop: int, synthetic_key: str) -> object:
