@@ -14,6 +14,8 @@ import pytest
 
 from ccswitch.usage import scan
 
+T0 = 1796032800.0  # 2026-11-30T10:00:00Z: the time of assistant()'s default timestamp
+
 
 def assistant(
     message_id: str = "msg_1",
@@ -93,3 +95,16 @@ def full_parse_reference(data: bytes, path: str) -> dict:
         if isinstance(found, scan.Message) and (found.key not in kept or found.better_than(kept[found.key])):
             kept[found.key] = found
     return {key: (m.output_tokens, m.total_tokens) for key, m in kept.items()}
+
+
+def make_gateway(path, rows, request_path="/v1/messages"):
+    """Records written with the gateway's own schema (gateway/records.py): the reader must follow it."""
+    from ccswitch.gateway.records import COLUMNS, open_db
+
+    db = open_db(path)
+    names = ("time", "session", "profile", "model_requested", "model_sent", "status", "input_tokens",
+             "output_tokens", "cache_read_tokens", "cache_write_tokens", "message_id", "request_id", "prompt")
+    full = [dict(zip(names, row), path=request_path, outcome="ok") for row in rows]
+    db.executemany(f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                   [tuple(row.get(column) for column in COLUMNS) for row in full])
+    db.close()

@@ -6,7 +6,7 @@ import os
 import sqlite3
 import stat
 
-from support.usage_lines import assistant
+from support.usage_lines import T0, assistant, make_gateway
 
 from ccswitch.usage import index as usage_index
 from ccswitch.usage.collect import update_index, usage_report
@@ -14,7 +14,6 @@ from ccswitch.usage.prices import ANTHROPIC
 from ccswitch.usage.sessions import record_session
 
 PRICES = {"anthropic": ANTHROPIC}
-T0 = 1796032800.0  # 2026-11-30T10:00:00Z
 
 
 def rows(state_dir):
@@ -106,19 +105,6 @@ def test_run_records_attribute_each_part_of_a_resumed_session(claude_dir, write_
     assert [(r[0], r[4]) for r in rows(state_dir)] == [("msg_1", "glm"), ("msg_2", "kimi"), ("msg_3", None)]
     report, _ = usage_report(str(state_dir), prices=PRICES, attribute=lambda m: None)
     assert {(r["profile"], r["requests"]) for r in report.rows} == {("glm", 1), ("kimi", 1), ("unknown", 1)}
-
-
-def make_gateway(path, rows, request_path="/v1/messages"):
-    """Records written with the gateway's own schema (gateway/records.py): the reader must follow it."""
-    from ccswitch.gateway.records import COLUMNS, open_db
-
-    db = open_db(path)
-    names = ("time", "session", "profile", "model_requested", "model_sent", "status", "input_tokens",
-             "output_tokens", "cache_read_tokens", "cache_write_tokens", "message_id", "request_id", "prompt")
-    full = [dict(zip(names, row), path=request_path, outcome="ok") for row in rows]
-    db.executemany(f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                   [tuple(row.get(column) for column in COLUMNS) for row in full])
-    db.close()
 
 
 def test_gateway_records_merge_without_double_counting(claude_dir, write_transcript, state_dir, tmp_path):

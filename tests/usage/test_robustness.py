@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.usage_lines import assistant
+from support.usage_lines import T0, assistant, make_gateway
 
 from ccswitch.commands import front_door
 from ccswitch.usage import index as usage_index
@@ -218,3 +218,19 @@ def test_at_60_columns_the_cost_column_stays_whole(write_transcript, state_dir, 
     assert header[0] == "Profile" and header[-1] == "Cost"
     costs = [line.split()[-1] for line in lines[1:4] if line.strip()]
     assert all(cost.startswith("$") and cost[1:].replace(",", "").replace(".", "").isdigit() for cost in costs), lines
+
+
+def test_token_counts_no_response_has_are_malformed_not_a_traceback(claude_dir, write_transcript, state_dir,
+                                                                    tmp_path):
+    """10**20 does not fit SQLite's integers (the upsert raised OverflowError), and two 2**62 add up past
+    them (SQLite's sum raised "integer overflow"): such lines are counted as malformed, such gateway
+    records count no tokens."""
+    write_transcript("a.jsonl", [assistant("msg_1", "req_1", input=10**20), assistant("msg_2", "req_2", input=2**62),
+                                 assistant("msg_3", "req_3", input=2**62), assistant("msg_4", "req_4", input=7)])
+    gateway = str(tmp_path / "gateway.sqlite3")
+    make_gateway(gateway, [(T0, "s9", "glm", "opus", "glm-5.1", 200, 2**62, 1, 0, 0, f"msg_g{i}", f"req_g{i}")
+                           for i in range(2)])
+    result, _, warnings = collect_and_report(str(state_dir), [str(claude_dir)], prices=PRICES, gateway_db=gateway,
+                                             attribute=lambda *_: "anthropic")
+    assert warnings == ["skipped 3 malformed lines"]
+    assert result.totals["requests"] == 3 and result.totals["input_tokens"] == 7

@@ -16,6 +16,7 @@ import os
 import sqlite3
 from collections import namedtuple
 
+from ccswitch.usage.messages import MAX_TOKENS
 from ccswitch.usage.report import time_window
 
 WANTED = (
@@ -70,7 +71,7 @@ def _request(row: tuple[object, ...]) -> GatewayRequest | None:
         return None
     if not isinstance(ts, (int, float)):
         return None
-    counts = [t if isinstance(t, int) and t >= 0 else 0 for t in tokens]
+    counts = [t if isinstance(t, int) and 0 <= t <= MAX_TOKENS else 0 for t in tokens]
     return GatewayRequest(
         ts=float(ts),
         session=session if isinstance(session, str) else "",

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+# More tokens than any response has: a count above it is not a real one (the line is malformed), and
+# SQLite's 64-bit sums of millions of counts below it cannot overflow.
+MAX_TOKENS = (1 << 40) - 1
+
 
 class Message(namedtuple("Message", [
     "message_id",             # str

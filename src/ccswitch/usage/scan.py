@@ -42,7 +42,7 @@ from collections import namedtuple
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from ccswitch.usage.messages import Message
+from ccswitch.usage.messages import MAX_TOKENS, Message
 
 TYPE_CHECKING = False  # typing is not imported at run time (usage/__init__.py)
 if TYPE_CHECKING:
@@ -268,7 +268,7 @@ def _message(record: Any, synthetic_key: str) -> Message | None | object:
     tokens = (usage["input_tokens"], usage["output_tokens"], usage.get("cache_read_input_tokens", 0),
               usage.get("cache_creation_input_tokens", 0))
     if type(tokens[0]) is not int or type(tokens[1]) is not int or type(tokens[2]) is not int \
-            or type(tokens[3]) is not int or (tokens[0] | tokens[1] | tokens[2] | tokens[3]) < 0:
+            or type(tokens[3]) is not int or not 0 <= (tokens[0] | tokens[1] | tokens[2] | tokens[3]) <= MAX_TOKENS:
         return _BAD
     ts = _timestamp(record.get("timestamp"))
     if ts is None:
@@ -286,7 +286,7 @@ def _message(record: Any, synthetic_key: str) -> Message | None | object:
         ts,
         cwd if type(cwd) is str else "",
         *tokens,
-        one_hour if type(one_hour) is int and one_hour >= 0 else 0,
+        one_hour if type(one_hour) is int and 0 <= one_hour <= MAX_TOKENS else 0,
         record.get("isSidechain") is True,
         usage.get("speed") == "fast",
         False,
