@@ -16,6 +16,17 @@ from ccswitch.usage.scan import ScanStats, find_transcripts, parse_line, read_fi
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 
+@pytest.fixture(autouse=True, params=["json", "orjson"])
+def decoder(request, monkeypatch):
+    """Every reader test with json's decoder of stitched lines and with orjson's (what a first scan's
+    reading processes use, scan.fast_json): the two must read the same."""
+    monkeypatch.setattr(scan, "_loads", scan._json_loads)
+    if request.param == "orjson":
+        scan.fast_json()
+        assert scan._loads is not scan._json_loads
+    return request.param
+
+
 def test_content_block_lines_count_once_with_the_final_usage(write_transcript):
     path = write_transcript("a.jsonl", [
         user(),

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from operator import itemgetter
 
 from ccswitch.usage import index as usage_index
+from ccswitch.usage import scan
 from ccswitch.usage.attribution import Stamper
 from ccswitch.usage.gateway import GatewayRequest, load_requests
 from ccswitch.usage.prices import PriceTable, entries_for
@@ -189,6 +190,7 @@ def _read_in_processes(
     import multiprocessing  # only a first scan pays for it
     from multiprocessing.connection import wait
 
+    scan.fast_json()  # imported once here, before the readers fork
     by_size = sorted(jobs, key=lambda job: job.info.size - job.start, reverse=True)
     # fork is cheapest where it is safe (Linux); elsewhere the default (spawn) re-imports scan only
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
