@@ -234,3 +234,11 @@ def test_token_counts_no_response_has_are_malformed_not_a_traceback(claude_dir, 
                                              attribute=lambda *_: "anthropic")
     assert warnings == ["skipped 3 malformed lines"]
     assert result.totals["requests"] == 3 and result.totals["input_tokens"] == 7
+
+
+def test_a_lone_surrogate_in_a_line_makes_it_malformed_not_a_traceback(claude_dir, write_transcript, state_dir):
+    """json reads "\\ud800" into a str SQLite cannot store (UnicodeEncodeError stopped every run)."""
+    bad = assistant("msg_1", "req_1").replace('"cwd":"/p"', '"cwd":"/p\\ud800"')
+    write_transcript("a.jsonl", [assistant("msg_0", "req_0"), bad, assistant("msg_2", "req_2")])
+    result, _, warnings = report(claude_dir, state_dir)
+    assert warnings == ["skipped 1 malformed line"] and result.totals["requests"] == 2

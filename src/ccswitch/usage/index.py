@@ -329,7 +329,22 @@ def store(db: sqlite3.Connection, job: Job, read: FileRead, rows: list[tuple[obj
         (info.size, info.mtime_ns, info.inode, read.end, read.head_hash, read.tail_hash, int(read.pending),
          job.file_id),
     )
-    db.executemany(_UPSERT, rows)
+    try:
+        db.executemany(_UPSERT, rows)
+    except UnicodeEncodeError:  # json reads "\ud800" into a str that SQLite's UTF-8 cannot take
+        storable = [row for row in rows if _encodable(row)]
+        read.stats.malformed_lines += len(rows) - len(storable)
+        db.executemany(_UPSERT, storable)  # the rows stored before the bad one again: upserts are idempotent
+
+
+def _encodable(row: tuple[object, ...]) -> bool:
+    try:
+        for value in row:
+            if type(value) is str:
+                value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _row(m: Message, file_id: int, stamper: Stamper) -> tuple[object, ...]:
