@@ -332,3 +332,14 @@ def test_a_line_nested_deeper_than_the_decoder_goes_is_a_malformed_line(write_tr
     path = write_transcript("a.jsonl", [line, assistant("m2")])
     read = read_file(str(path))
     assert read.stats.malformed_lines == 1 and list(read.messages) == [("m2", "req_1")]
+
+
+def test_an_output_count_of_thousands_of_digits_is_a_malformed_line_not_a_traceback(write_transcript):
+    """The quick path took int() of the digits it found: past Python's 4,300 it raised ValueError on
+    every run (an earlier content block of a response, and the same line past the buffer)."""
+    big = assistant("msg_1", "req_1", output=7).replace('"output_tokens":7', '"output_tokens":' + "9" * 5000)
+    long_big = big.replace('"hello"', '"' + "x" * (scan.CHUNK * 2) + '"')
+    for lines in ([big, assistant("msg_1", "req_1", output=10)], [long_big, assistant("msg_1", "req_1", output=10)]):
+        read = read_file(str(write_transcript("a.jsonl", lines)))
+        assert read.stats.malformed_lines + read.stats.oversized_lines == 1
+        assert {k: m.output_tokens for k, m in read.messages.items()} == {("msg_1", "req_1"): 10}

@@ -420,6 +420,7 @@ def _keep(result: FileRead, found: Message, offset: int) -> None:
 _QUICK_ID = re.compile(rb'"id":"([^"\\]+)"')
 _QUICK_REQUEST = re.compile(rb'"requestId":"([^"\\]*)"')
 _QUICK_OUTPUT = re.compile(rb'"output_tokens":(\d+)')
+_TOKEN_DIGITS = len(str(MAX_TOKENS))  # a longer count is parsed whole (and is malformed); int() of 5,000 digits raises
 
 
 def _quick_key(data: bytes, start: int, content: int, usage: int, line_start: int,
@@ -429,7 +430,8 @@ def _quick_key(data: bytes, start: int, content: int, usage: int, line_start: in
     response already kept; None when that is not plain to see (then the line is parsed)."""
     message_id = _QUICK_ID.search(data, start, content)
     output = _QUICK_OUTPUT.search(data, usage, line_end)
-    if message_id is None or output is None or not _own_output(data, usage, output.start()):
+    if message_id is None or output is None or len(output[1]) > _TOKEN_DIGITS \
+            or not _own_output(data, usage, output.start()):
         return None
     return (message_id[1].decode(), _request_id(data, usage, line_end, line_start, start)), int(output[1])
 
@@ -600,7 +602,7 @@ def _response(result: FileRead, buf: bytearray, start: int, opens: int, stop: in
     if message_id is not None and content < hit and buf.startswith(header, opens - 10) \
             and buf.startswith(CONTENT_MARK, content) and buf[hit - 1] in b",{":
         output = _QUICK_OUTPUT.search(buf, hit, stop)
-        if output is not None and _own_output(buf, hit, output.start()):
+        if output is not None and len(output[1]) <= _TOKEN_DIGITS and _own_output(buf, hit, output.start()):
             kept = result.messages.get((message_id, _request_id(buf, hit, stop, start, opens - 10)))
             tokens = int(output[1])
             if kept is not None and not kept.sidechain and (
