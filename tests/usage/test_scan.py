@@ -343,3 +343,13 @@ def test_an_output_count_of_thousands_of_digits_is_a_malformed_line_not_a_traceb
         read = read_file(str(write_transcript("a.jsonl", lines)))
         assert read.stats.malformed_lines + read.stats.oversized_lines == 1
         assert {k: m.output_tokens for k, m in read.messages.items()} == {("msg_1", "req_1"): 10}
+
+
+@pytest.mark.parametrize("refused", ['"gitBranch":"\\ud800"', '"gitBranch":NaN', '"gitBranch":1e400'])
+def test_what_orjson_refuses_in_the_stitched_text_is_read_as_json_reads_it(write_transcript, refused):
+    """The content is cut short, so the whole line is no JSON: only the stitched text can be read,
+    and a first scan (orjson) must count what a small read (json) counts."""
+    line = assistant("msg_1", "req_1", output=42).replace('"gitBranch":"main"', refused).replace('"text":"hello"',
+                                                                                                 '"text":"hel')
+    read = read_file(str(write_transcript("a.jsonl", [line])))
+    assert [m.output_tokens for m in read.messages.values()] == [42] and read.stats.malformed_lines == 0

@@ -193,7 +193,6 @@ def _read_in_processes(
     import multiprocessing  # only a first scan pays for it
     from multiprocessing.connection import wait
 
-    scan.fast_json()  # imported once here, before the readers fork
     by_size = sorted(jobs, key=lambda job: job.info.size - job.start, reverse=True)
     # fork is cheapest where it is safe (Linux); elsewhere the default (spawn) re-imports scan only
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)
@@ -235,6 +234,7 @@ def _read_in_processes(
 
 def _reader(jobs: list[usage_index.Job], stamper: Stamper, claimed: Any, pipe: Any) -> None:
     """A reading process: take the next job until none is left, send each one's rows."""
+    scan.fast_json()
     try:
         while True:
             with claimed.get_lock():
