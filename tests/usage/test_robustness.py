@@ -242,3 +242,20 @@ def test_a_lone_surrogate_in_a_line_makes_it_malformed_not_a_traceback(claude_di
     write_transcript("a.jsonl", [assistant("msg_0", "req_0"), bad, assistant("msg_2", "req_2")])
     result, _, warnings = report(claude_dir, state_dir)
     assert warnings == ["skipped 1 malformed line"] and result.totals["requests"] == 2
+
+
+def test_impossible_counts_an_older_ccswitch_stored_are_dropped_with_a_line(claude_dir, write_transcript, state_dir):
+    """Before MAX_TOKENS the index kept any count: two responses of 2**62 made every report fail with
+    "integer overflow", and the unchanged transcripts are not read again to mend it."""
+    write_transcript("a.jsonl", many(3))
+    report(claude_dir, state_dir)
+    db = sqlite3.connect(index_file(state_dir))
+    db.execute("UPDATE messages SET input_tokens = ? WHERE message_id != 'msg_0'", (2**62,))
+    db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")  # no cached report
+    db.commit()
+    db.close()
+    result, _, warnings = report(claude_dir, state_dir)
+    assert warnings == ["usage index: dropped 2 responses an older ccswitch stored with token counts no response "
+                        "has (their sums overflowed)"]
+    assert result.totals["requests"] == 1
+    assert report(claude_dir, state_dir)[2] == []

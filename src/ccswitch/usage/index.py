@@ -28,7 +28,7 @@ from sys import intern
 
 from ccswitch.fsutil import ensure_private_dir, use_wal
 from ccswitch.usage.attribution import Stamper
-from ccswitch.usage.messages import Message
+from ccswitch.usage.messages import MAX_TOKENS, Message
 from ccswitch.usage.scan import FileInfo, FileRead, read_file, window_hashes
 from ccswitch.usage.sessions import CLOCK_SLACK
 
@@ -235,6 +235,26 @@ def _lost_history(path: str) -> tuple[int, int] | None:
         return None
     finally:
         db.close()
+
+
+def drop_impossible_counts(state_dir: str) -> int:
+    """Drop the responses an older ccswitch stored with a token count past MAX_TOKENS (it did not
+    bound them, and two of 2^62 overflow SQLite's sums in every report); how many were dropped."""
+    columns = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens")
+    db = open_index(state_dir)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            dropped = db.execute(f"DELETE FROM messages WHERE max({', '.join(columns)}) > ?", (MAX_TOKENS,)).rowcount
+            if dropped:
+                bump_generation(db)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.close()
+    return dropped
 
 
 def bulk(db: sqlite3.Connection) -> bool:
