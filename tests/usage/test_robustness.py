@@ -259,3 +259,29 @@ def test_impossible_counts_an_older_ccswitch_stored_are_dropped_with_a_line(clau
                         "has (their sums overflowed)"]
     assert result.totals["requests"] == 1
     assert report(claude_dir, state_dir)[2] == []
+
+
+@pytest.mark.parametrize("by", ["day", "week", "month", "session"])
+def test_times_no_local_calendar_holds_are_malformed_lines_and_unread_records(write_transcript, state_dir, capsys,
+                                                                           monkeypatch, by):
+    """9999-12-31T23:59:59-01:00 is in the year 10000 (SQLite's date() gave NULL: the chart, the
+    weeks and the off-peak hours raised TypeError), 0001-01-01T00:00:00+01:00 in the year 0, and a
+    gateway record may hold any number; in Tokyo 9999-12-31T23:59:59Z is past 9999 too."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        write_transcript("a.jsonl", [assistant("msg_1", ts="9999-12-31T23:59:59.000-01:00"),
+                                     assistant("msg_2", ts="0001-01-01T00:00:00.000+01:00"),
+                                     assistant("msg_3", ts="9999-12-31T23:59:59.000Z"),
+                                     assistant("msg_4", model="deepseek-v4-pro")])
+        make_gateway(str(state_dir / "gateway.sqlite3"), [
+            (t, "s9", "glm", "opus", "deepseek-v4-pro", 200, 1, 1, 0, 0, f"msg_g{i}", f"req_g{i}")
+            for i, t in enumerate([float("inf"), -1e12, 1e20, 2.0**63, T0])])
+        status, out, err = usage(capsys, "--by", by, "--json")
+        assert status == 0 and err == "ccswitch: warning: skipped 3 malformed lines\n"
+        assert json.loads(out)["totals"]["requests"] == 2
+        status, out, err = usage(capsys, "--by", by)
+        assert status == 0 and "Traceback" not in out + err
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

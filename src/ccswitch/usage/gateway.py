@@ -16,7 +16,7 @@ import os
 import sqlite3
 from collections import namedtuple
 
-from ccswitch.usage.messages import MAX_TOKENS
+from ccswitch.usage.messages import MAX_TOKENS, MAX_TS, MIN_TS
 from ccswitch.usage.report import time_window
 
 WANTED = (
@@ -69,7 +69,7 @@ def _request(row: tuple[object, ...]) -> GatewayRequest | None:
         return None
     if isinstance(path, str) and path.endswith("/count_tokens"):
         return None
-    if not isinstance(ts, (int, float)):
+    if not isinstance(ts, (int, float)) or not MIN_TS <= ts < MAX_TS:  # NaN fails it too
         return None
     counts = [t if isinstance(t, int) and 0 <= t <= MAX_TOKENS else 0 for t in tokens]
     return GatewayRequest(

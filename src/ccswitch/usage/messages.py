@@ -7,6 +7,12 @@ from collections import namedtuple
 # More tokens than any response has: a count above it is not a real one (the line is malformed), and
 # SQLite's 64-bit sums of millions of counts below it cannot overflow.
 MAX_TOKENS = (1 << 40) - 1
+# The times a response can have: a day after the epoch to a day before the year 9999 ends (UTC), so
+# that its local date in any zone is a date of 1970-9999. SQLite's date() gives NULL past 9999 and
+# Python's date fails outside 1-9999 (a report's week, its chart); a time before 1970 has no local
+# time on Windows. A line outside is malformed, a gateway record outside is not read.
+MIN_TS = 86400.0
+MAX_TS = 253402214400.0 - 86400.0
 
 
 class Message(namedtuple("Message", [

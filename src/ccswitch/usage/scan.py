@@ -42,7 +42,7 @@ from collections import namedtuple
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from ccswitch.usage.messages import MAX_TOKENS, Message
+from ccswitch.usage.messages import MAX_TOKENS, MAX_TS, MIN_TS, Message
 
 TYPE_CHECKING = False  # typing is not imported at run time (usage/__init__.py)
 if TYPE_CHECKING:
@@ -271,7 +271,7 @@ def _message(record: Any, synthetic_key: str) -> Message | None | object:
             or type(tokens[3]) is not int or not 0 <= (tokens[0] | tokens[1] | tokens[2] | tokens[3]) <= MAX_TOKENS:
         return _BAD
     ts = _timestamp(record.get("timestamp"))
-    if ts is None:
+    if ts is None or not MIN_TS <= ts < MAX_TS:
         return _BAD
     creation = usage.get("cache_creation")
     one_hour = creation.get("ephemeral_1h_input_tokens", 0) if type(creation) is dict else 0
