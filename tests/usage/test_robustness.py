@@ -4,6 +4,7 @@ chart and table at 80 and 60 columns; the JSON shape."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import sqlite3
@@ -285,3 +286,31 @@ def test_times_no_local_calendar_holds_are_malformed_lines_and_unread_records(wr
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+@pytest.mark.parametrize("when", ["2300-01-01", "1600-01-01"])
+def test_a_transcript_dated_past_what_nanoseconds_fit_in_64_bits_is_read(claude_dir, write_transcript, state_dir, when):
+    """ext4 keeps such a time (`touch -d 2300-01-01`): its mtime in nanoseconds stopped every run with
+    OverflowError when the index stored it."""
+    path = write_transcript("a.jsonl", many(2))
+    seconds = (datetime.date.fromisoformat(when) - datetime.date(1970, 1, 1)).days * 86400
+    try:
+        os.utime(path, ns=(seconds * 10**9, seconds * 10**9))
+    except (OSError, OverflowError):
+        pytest.skip(f"this filesystem cannot date a file {when}")
+    assert report(claude_dir, state_dir)[0].totals["requests"] == 2
+    db = usage_index.open_index(str(state_dir))
+    try:  # a second run finds it unchanged: the folded values compare equal
+        assert usage_index.unchanged(db, collect_file_infos(claude_dir))
+    finally:
+        db.close()
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(assistant("msg_new") + "\n")
+    os.utime(path, ns=(seconds * 10**9, seconds * 10**9))
+    assert report(claude_dir, state_dir)[0].totals["requests"] == 3
+
+
+def collect_file_infos(claude_dir: Path):
+    from ccswitch.usage.scan import ScanStats, find_transcripts
+
+    return find_transcripts([str(claude_dir)], ScanStats())

@@ -31,7 +31,7 @@ from ccswitch.usage.report import (
     build_report,
     time_window,
 )
-from ccswitch.usage.scan import FileInfo, FileRead, ScanStats, find_transcripts
+from ccswitch.usage.scan import FileInfo, FileRead, ScanStats, file_info, find_transcripts
 from ccswitch.usage.sessions import load_sessions
 from ccswitch.usage.windows import Event
 
@@ -330,7 +330,7 @@ def _file_info(path: str) -> FileInfo | None:
         st = os.stat(path)
     except OSError:
         return None
-    return FileInfo(path, st.st_size, st.st_mtime_ns, st.st_ino)
+    return file_info(path, st)
 
 
 def _cache_key(prices: Mapping[str, PriceTable], since: float | None, until: float | None, gateway_db: str | None,

@@ -136,6 +136,17 @@ class FileInfo(namedtuple("FileInfo", [
     __slots__ = ()
 
 
+def file_info(path: str, st: os.stat_result) -> FileInfo:
+    """A file's stat as the index keeps it: mtime and inode folded into SQLite's signed 64-bit
+    integers (an mtime before 1678 or after 2262 in nanoseconds, an inode number of some network
+    filesystems, is past them), the same file always giving the same values."""
+    return FileInfo(path, st.st_size, _int64(st.st_mtime_ns), _int64(st.st_ino))
+
+
+def _int64(value: int) -> int:
+    return (value + (1 << 63)) % (1 << 64) - (1 << 63)
+
+
 def find_transcripts(config_dirs: Iterable[str], stats: ScanStats) -> list[FileInfo]:
     """Every `projects/**/*.jsonl` under the config dirs, each file once and each real directory
     walked once (a dir may be a symlink to another, or to one of its parents)."""
@@ -172,7 +183,7 @@ def _walk(directory: str, found: dict[tuple[int, int], FileInfo], stats: ScanSta
                 _walk(entry.path, found, stats, walked)
             elif entry.name.endswith(".jsonl") and entry.is_file():
                 st = entry.stat()
-                found.setdefault((st.st_dev, st.st_ino), FileInfo(entry.path, st.st_size, st.st_mtime_ns, st.st_ino))
+                found.setdefault((st.st_dev, st.st_ino), file_info(entry.path, st))
         except FileNotFoundError:
             stats.vanished_files += 1
         except OSError:
