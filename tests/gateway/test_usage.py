@@ -124,7 +124,7 @@ def version_1_file(path) -> None:
     db = sqlite3.connect(path)
     db.executescript(VERSION_1)
     db.execute("INSERT INTO requests (time, session, path, profile, model_sent, status, outcome, input_tokens, "
-               "output_tokens, message_id) VALUES (1.0, 's', '/v1/messages', 'glm', 'glm-5.1', 200, 'ok', 7, 3, 'msg_old')")
+               "output_tokens, message_id) VALUES (1796032800.0, 's', '/v1/messages', 'glm', 'glm-5.1', 200, 'ok', 7, 3, 'msg_old')")
     db.commit()
     db.close()
 
@@ -148,7 +148,7 @@ def test_an_older_file_gains_the_columns_since_in_place_and_usage_reads_old_and_
     assert [r.message_id for r in load_requests(str(path))[0]] == ["msg_old"]  # usage reads a file not yet upgraded
     warnings: list[str] = []
     writer = RecordWriter(str(path), warnings.append)
-    writer.put({"time": 2.0, "session": "s", "path": "/v1/messages", "profile": "kimi", "model_sent": "k2", "status": 200,
+    writer.put({"time": 1796032801.0, "session": "s", "path": "/v1/messages", "profile": "kimi", "model_sent": "k2", "status": 200,
                 "outcome": "ok", "input_tokens": 5, "output_tokens": 1, "message_id": "msg_new", "key_index": 3,
                 "prompt": 1})
     writer.close()
