@@ -51,3 +51,12 @@ def test_piped_output_has_no_colour_and_keeps_brackets():
     buffer = io.StringIO()
     Output("stdout", terminal=False, file=buffer).print("[warning]warning:[/] keep \\[this] and [0]")
     assert buffer.getvalue() == "warning: keep [this] and [0]\n"
+
+
+def test_escaped_text_has_no_control_characters_but_tab_and_newline():
+    """A model name is whatever a provider answers, and transcripts keep it: ESC, CSI (0x9b), BEL and
+    DEL must not reach the terminal (cursor moves, a new title, OSC 52 writing the clipboard)."""
+    text = "glm\x1b]52;c;ZXZpbA==\x07\x1b[2J\x9b31m\x7f\x00a\tb\nc"
+    shown = escape(text)
+    assert shown == "glm?]52;c;ZXZpbA==??[2J?31m??a\tb\nc"
+    assert plain(shown) == Text.from_markup(shown, emoji=False).plain == shown

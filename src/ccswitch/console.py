@@ -29,21 +29,25 @@ THEME = {
 # rich's markup: `[style]text[/]`, `[/style]`; a backslash before `[` makes it literal.
 _TAG = re.compile(r"(\\*)\[([a-z#/@][^[]*?)]")
 _ESCAPE = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+# Control characters but tab and newline: text from a transcript or a provider (a model name) must not
+# move the cursor, retitle the terminal or write its clipboard (ESC, CSI, OSC, BEL).
+_CONTROLS = {code: "?" for code in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if code not in (0x09, 0x0A)}
 
 Segment = tuple[str, "str | None"]
 
 
 def escape(text: str) -> str:
     r"""Text shown as is, never read as markup: rich.markup.escape (without importing rich), except
-    that a run of backslashes at the end is doubled. Before a tag that follows, rich reads a run of
-    n as n // 2 backslashes and, n odd, an escaped bracket: its own escape (which adds one only to a
-    single backslash) shows `a\\` as `a\` and breaks the tag after three."""
+    that control characters (but tab and newline) show as `?` and a run of backslashes at the end is
+    doubled. Before a tag that follows, rich reads a run of n as n // 2 backslashes and, n odd, an
+    escaped bracket: its own escape (which adds one only to a single backslash) shows `a\\` as `a\`
+    and breaks the tag after three."""
 
     def double(match: re.Match[str]) -> str:
         backslashes, tag = match.groups()
         return f"{backslashes}{backslashes}\\{tag}"
 
-    text = _ESCAPE.sub(double, text)
+    text = _ESCAPE.sub(double, text.translate(_CONTROLS))
     trailing = len(text) - len(text.rstrip("\\"))
     return text + "\\" * trailing
 

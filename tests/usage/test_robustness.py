@@ -314,3 +314,13 @@ def collect_file_infos(claude_dir: Path):
     from ccswitch.usage.scan import ScanStats, find_transcripts
 
     return find_transcripts([str(claude_dir)], ScanStats())
+
+
+def test_names_from_transcripts_show_as_they_are_and_never_drive_the_terminal(write_transcript, capsys):
+    """A session id was printed as markup (`[bold]x[/]` showed as `x`), and a model name, which a
+    provider answers, reached the terminal with its escape sequences."""
+    write_transcript("a.jsonl", [assistant(session="[bold]x[/]", model="g\x1b[2J\x07\x9b")])
+    status, out, err = usage(capsys, "--by", "session")
+    assert status == 0 and err == ""
+    assert "[bold]x[/]" in out and "g?[2J??" in out
+    assert not any(ord(c) < 0x20 and c not in "\n" or 0x7F <= ord(c) < 0xA0 for c in out)

@@ -70,7 +70,7 @@ def usage_table(report: Report, by: str | None = None) -> Table:
     for row in report.rows:
         cells: list[str | tuple[str, str]] = []
         if first == "session":
-            cells += [row["session"], (row["last"] or "", (row["last"] or "")[5:]), escape(row["project"] or "")]
+            cells += [escape(row["session"]), (row["last"] or "", (row["last"] or "")[5:]), escape(row["project"] or "")]
         elif first:
             cells.append(escape(str(row[first] or "-")))
         cells += [escape(str(row["profile"] or "-")), escape(str(row["model"] or "-"))]
