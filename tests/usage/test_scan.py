@@ -353,3 +353,18 @@ def test_what_orjson_refuses_in_the_stitched_text_is_read_as_json_reads_it(write
                                                                                                  '"text":"hel')
     read = read_file(str(write_transcript("a.jsonl", [line])))
     assert [m.output_tokens for m in read.messages.values()] == [42] and read.stats.malformed_lines == 0
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/pagemap"), reason="Linux's /proc")
+def test_a_transcript_linked_to_a_file_that_never_ends_is_not_read(claude_dir, write_transcript):
+    """/proc/self/pagemap is a regular file of size 0 whose reading goes on for hundreds of GB: a
+    symlink to it under projects/ hung every run. A file is read only when its size says so."""
+    import subprocess
+
+    link = claude_dir / "projects" / "-p" / "x.jsonl"
+    link.symlink_to("/proc/self/pagemap")
+    write_transcript("a.jsonl", [assistant()])
+    code = ("import sys; from ccswitch.usage.scan import ScanStats, find_transcripts, read_file; "
+            "print(sorted(len(read_file(i.path).messages) for i in find_transcripts([sys.argv[1]], ScanStats())))")
+    done = subprocess.run([sys.executable, "-c", code, str(claude_dir)], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[0, 1]", done.stderr

@@ -360,7 +360,8 @@ def read_file(path: str, start: int = 0, pending: bool = False) -> FileRead:
     try:
         with open(path, "rb") as handle:
             handle.seek(start)
-            _read_blocks(handle, start, result)
+            if os.fstat(handle.fileno()).st_size > start:  # /proc's files say 0 and some never end
+                _read_blocks(handle, start, result)
             result.head_hash, result.tail_hash = window_hashes(handle, result.end)
         _mark_turns(result, pending)
     except FileNotFoundError:
