@@ -156,6 +156,8 @@ def usage(capsys, *args: str):
     (["--since", "2026-02-30"], "--since '2026-02-30': no such date"),
     (["--until", "2026-02-29"], "--until '2026-02-29': no such date"),
     (["--until", "7d"], "--until '7d': expected a date YYYY-MM-DD (the last day included; Nd is for --since)"),
+    (["--since", ""], "--since '': expected Nd (e.g. 7d) or a date YYYY-MM-DD"),  # an unset shell variable
+    (["--until", ""], "--until '': expected a date YYYY-MM-DD (the last day included; Nd is for --since)"),
 ])
 def test_dates_people_get_wrong_are_one_clear_line(capsys, args, message):
     status, out, err = usage(capsys, *args)

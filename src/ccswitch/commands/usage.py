@@ -25,11 +25,11 @@ def show_usage(since: str | None = None, until: str | None = None, by: str | Non
 
     if by is not None and by not in BY_CHOICES:
         raise UsageError(f"--by {by!r}: choose one of {', '.join(BY_CHOICES)}")
-    if windows and (since or until or by):
+    if windows and (since is not None or until is not None or by):
         raise UsageError("--windows shows the windows in force now: it takes no --since, --until or --by")
-    try:
-        start = parse_since(since) if since else None
-        end = parse_until(until) if until else None
+    try:  # an empty value (an unset shell variable) is an error, not the whole history
+        start = parse_since(since) if since is not None else None
+        end = parse_until(until) if until is not None else None
     except ValueError as error:
         raise UsageError(str(error)) from None
     if start is not None and end is not None and end <= start:
