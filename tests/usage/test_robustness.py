@@ -247,19 +247,22 @@ def test_a_lone_surrogate_in_a_line_makes_it_malformed_not_a_traceback(claude_di
     assert warnings == ["skipped 1 malformed line"] and result.totals["requests"] == 2
 
 
-def test_impossible_counts_an_older_ccswitch_stored_are_dropped_with_a_line(claude_dir, write_transcript, state_dir):
-    """Before MAX_TOKENS the index kept any count: two responses of 2**62 made every report fail with
-    "integer overflow", and the unchanged transcripts are not read again to mend it."""
-    write_transcript("a.jsonl", many(3))
+def test_impossible_rows_an_older_ccswitch_kept_are_dropped_once_with_a_line(claude_dir, write_transcript, state_dir):
+    """Before MAX_TOKENS and MIN_TS/MAX_TS the index kept any count and time: two responses of 2**62
+    made every report fail with "integer overflow", one of the year 10000 with a TypeError (its
+    date is NULL), and the unchanged transcripts are not read again to mend it."""
+    write_transcript("a.jsonl", many(4))
     report(claude_dir, state_dir)
     db = sqlite3.connect(index_file(state_dir))
-    db.execute("UPDATE messages SET input_tokens = ? WHERE message_id != 'msg_0'", (2**62,))
+    db.execute("UPDATE messages SET input_tokens = ? WHERE message_id IN ('msg_1', 'msg_2')", (2**62,))
+    db.execute("UPDATE messages SET ts = 253402304399.0 WHERE message_id = 'msg_3'")  # 9999-12-31T23:59:59-01:00
+    db.execute("DELETE FROM meta WHERE key = 'bounded'")  # as an older ccswitch left it
     db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")  # no cached report
     db.commit()
     db.close()
     result, _, warnings = report(claude_dir, state_dir)
-    assert warnings == ["usage index: dropped 2 responses an older ccswitch stored with token counts no response "
-                        "has (their sums overflowed)"]
+    assert warnings == ["usage index: dropped 3 responses an older ccswitch kept with token counts or times no "
+                        "response has"]
     assert result.totals["requests"] == 1
     assert report(claude_dir, state_dir)[2] == []
 

@@ -605,20 +605,12 @@ def _said(notes: list[str], stats: ScanStats, warnings: list[str]) -> list[str]:
 
 def repaired(state_dir: str, run: Callable[[list[str]], tuple[Any, ...]]) -> tuple[Any, ...]:
     """`run(notes)`, once more on a new index if the index turned out to be damaged (a page
-    overwritten: "database disk image is malformed"), or once more without the responses an older
-    ccswitch stored with impossible token counts if their sums overflowed; the result with the
-    notes appended."""
+    overwritten: "database disk image is malformed"); the result with the notes appended."""
     notes: list[str] = []
     try:
         return (*run(notes), notes)
-    except sqlite3.OperationalError as error:
-        if "integer overflow" not in str(error):
-            raise  # locked, read-only, disk full: not the index's fault
-        dropped = usage_index.drop_impossible_counts(state_dir)
-        if not dropped:
-            raise
-        notes.append(f"usage index: dropped {dropped} response{'s' if dropped != 1 else ''} an older ccswitch "
-                     "stored with token counts no response has (their sums overflowed)")
+    except sqlite3.OperationalError:
+        raise  # locked, read-only, disk full: not the index's fault
     except sqlite3.DatabaseError as error:
         usage_index.rebuild(state_dir, str(error), notes).close()
     return (*run(notes), notes)

@@ -28,7 +28,7 @@ from sys import intern
 
 from ccswitch.fsutil import ensure_private_dir, use_wal
 from ccswitch.usage.attribution import Stamper
-from ccswitch.usage.messages import MAX_TOKENS, Message
+from ccswitch.usage.messages import MAX_TOKENS, MAX_TS, MIN_TS, Message
 from ccswitch.usage.scan import FileInfo, FileRead, read_file, window_hashes
 from ccswitch.usage.sessions import CLOCK_SLACK
 
@@ -72,6 +72,7 @@ CREATE TABLE messages (
     UNIQUE (message_id, request_id)
 );
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('bounded', '1');
 CREATE TABLE bucket_cache (key TEXT PRIMARY KEY, generation INTEGER NOT NULL, buckets TEXT NOT NULL);
 """ + "".join(f"CREATE INDEX {name} ON messages ({column});\n" for name, column in LOOKUPS.items())
 # A rowid table with a unique key inserts ~30% faster than WITHOUT ROWID here (appends, one index).
@@ -139,6 +140,7 @@ def open_index(state_dir: str, notes: list[str] | None = None) -> sqlite3.Connec
             db.close()
             return _rebuilt(state_dir, f"written by another version of ccswitch (schema {version})", notes)
         _tune(db)
+        _drop_impossible_rows(db, notes)
     except sqlite3.OperationalError:
         db.close()
         raise  # locked or unwritable: not a damaged index
@@ -237,24 +239,34 @@ def _lost_history(path: str) -> tuple[int, int] | None:
         db.close()
 
 
-def drop_impossible_counts(state_dir: str) -> int:
-    """Drop the responses an older ccswitch stored with a token count past MAX_TOKENS (it did not
-    bound them, and two of 2^62 overflow SQLite's sums in every report); how many were dropped."""
-    columns = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens")
-    db = open_index(state_dir)
+def _drop_impossible_rows(db: sqlite3.Connection, notes: list[str] | None) -> None:
+    """Once per index (meta 'bounded'): drop the responses an older ccswitch stored with what no
+    response has, a token count past MAX_TOKENS or a time outside MIN_TS..MAX_TS. It kept them, and
+    they broke every report (SQLite's sums overflowed, a date of the year 10000 was NULL); their
+    transcripts, unchanged, are not read again. Left for the next open while another process writes."""
+    if db.execute("SELECT 1 FROM meta WHERE key = 'bounded'").fetchone():
+        return
+    db.execute("PRAGMA busy_timeout = 0")
     try:
         db.execute("BEGIN IMMEDIATE")
-        try:
-            dropped = db.execute(f"DELETE FROM messages WHERE max({', '.join(columns)}) > ?", (MAX_TOKENS,)).rowcount
-            if dropped:
-                bump_generation(db)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+    except sqlite3.OperationalError:
+        return
     finally:
-        db.close()
-    return dropped
+        db.execute("PRAGMA busy_timeout = 10000")
+    try:
+        dropped = db.execute(
+            "DELETE FROM messages WHERE max(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
+            "cache_write_1h_tokens) > ? OR NOT (ts >= ? AND ts < ?)", (MAX_TOKENS, MIN_TS, MAX_TS)).rowcount
+        if dropped:
+            bump_generation(db)
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('bounded', '1')")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    if dropped and notes is not None:
+        notes.append(f"usage index: dropped {dropped} response{'s' if dropped != 1 else ''} an older ccswitch "
+                     "kept with token counts or times no response has")
 
 
 def bulk(db: sqlite3.Connection) -> bool:
