@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ccswitch.profiles import tomledit
 
@@ -136,3 +138,11 @@ def test_header_inside_a_multiline_string_is_not_a_table() -> None:
     text = 'schema = 1\n[profiles.a]\ndescription = """\n[profiles.b]\n"""\n\n[profiles.b]\nextends = "glm"\n'
     result = tomledit.remove_profile(text, "b")
     assert tomllib.loads(result)["profiles"] == {"a": {"description": "[profiles.b]\n"}}
+
+
+@given(st.text())
+def test_a_quoted_string_reads_back_as_itself_whatever_it_holds(value):
+    """A control character was written as it is (`import` of a name or model holding DEL or CR made a
+    file tomllib refuses: "Illegal character"): TOML's basic strings take them only as escapes."""
+    assert tomllib.loads(f"k = {tomledit.quote_string(value)}")["k"] == value
+    assert tomllib.loads(f"{tomledit.quote_key(value)} = 1") == {value: 1}

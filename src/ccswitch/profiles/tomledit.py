@@ -32,8 +32,12 @@ class EditFailed(CcswitchError):
     """The file's layout defeated both ways of making the change."""
 
 
+# TOML's basic strings take no control character but tab as it is: each is written as \uXXXX.
+_TOML_CONTROLS = {code: f"\\u{code:04x}" for code in (*range(0x20), 0x7F) if code != 0x09}
+
+
 def quote_string(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').translate(_TOML_CONTROLS)
     return f'"{escaped}"'
 
 
