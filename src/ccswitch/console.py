@@ -171,6 +171,12 @@ stdout = Output("stdout")
 stderr = Output("stderr")
 
 
+def print_document(text: str) -> None:
+    """A generated file's text (an export's YAML) to stdout byte for byte, as `-o FILE` would write
+    it: no markup read, no control character shown as `?` (PyYAML writes U+0085 as it is)."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
 def print_json(data: object) -> None:
     # Plain print, not rich: scripts read this and must get it byte for byte, uncoloured.
     import json  # not at the top: `--help` and the tables never need it

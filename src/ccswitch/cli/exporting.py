@@ -13,7 +13,7 @@ from ccswitch.cli.common import (
     profile_names,
     reports_errors,
 )
-from ccswitch.console import stderr, stdout
+from ccswitch.console import print_document, stderr
 
 export_app = typer.Typer(
     help="Write a gateway's configuration from your profiles (keys as variables, never literal).\n\n"
@@ -115,7 +115,7 @@ def export_litellm(
         notes.insert(0, f"wrote {output} and {side} ({', '.join(clients)}): add it to include = [...] in "
                         f"{paths.profiles_file(dict(os.environ))}")
     else:
-        stdout.print(text.rstrip("\n"), markup=False)
+        print_document(text)
     _say(notes)
 
 
@@ -139,7 +139,7 @@ def export_higress(names: Names = None, every: Every = False, output: Output = N
         _write(output, text)
         export.notes.insert(0, f"wrote {output}")
     else:
-        stdout.print(text.rstrip("\n"), markup=False)
+        print_document(text)
     _say(export.notes)
 
 
