@@ -329,3 +329,27 @@ def test_names_from_transcripts_show_as_they_are_and_never_drive_the_terminal(wr
     assert status == 0 and err == ""
     assert "[bold]x[/]" in out and "g?[2J??" in out
     assert not any(ord(c) < 0x20 and c not in "\n" or 0x7F <= ord(c) < 0xA0 for c in out)
+
+
+def test_the_one_time_drop_that_cannot_write_waits_for_a_later_open(claude_dir, write_transcript, state_dir):
+    """A full disk while dropping an older index's impossible rows: the open goes on (a report of an
+    unchanged history needs no write), nothing is half done, and the next open tries again."""
+    write_transcript("a.jsonl", many(2))
+    report(claude_dir, state_dir)
+    db = usage_index.open_index(str(state_dir))
+    db.execute("DELETE FROM meta WHERE key = 'bounded'")
+
+    class FullDisk:
+        def execute(self, sql, *args):
+            if sql.startswith("DELETE FROM messages"):
+                raise sqlite3.OperationalError("database or disk is full")
+            return db.execute(sql, *args)
+
+    try:
+        usage_index._drop_impossible_rows(FullDisk(), notes := [])
+        assert notes == [] and not db.in_transaction
+        assert db.execute("SELECT 1 FROM meta WHERE key = 'bounded'").fetchone() is None
+        usage_index._drop_impossible_rows(db, notes)
+        assert db.execute("SELECT 1 FROM meta WHERE key = 'bounded'").fetchone() == (1,)
+    finally:
+        db.close()

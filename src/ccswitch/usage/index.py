@@ -243,7 +243,8 @@ def _drop_impossible_rows(db: sqlite3.Connection, notes: list[str] | None) -> No
     """Once per index (meta 'bounded'): drop the responses an older ccswitch stored with what no
     response has, a token count past MAX_TOKENS or a time outside MIN_TS..MAX_TS. It kept them, and
     they broke every report (SQLite's sums overflowed, a date of the year 10000 was NULL); their
-    transcripts, unchanged, are not read again. Left for the next open while another process writes."""
+    transcripts, unchanged, are not read again. Left for a later open while another process writes
+    the index, or when the write fails (a full disk): the report that needs no write still runs."""
     if db.execute("SELECT 1 FROM meta WHERE key = 'bounded'").fetchone():
         return
     db.execute("PRAGMA busy_timeout = 0")
@@ -261,6 +262,9 @@ def _drop_impossible_rows(db: sqlite3.Connection, notes: list[str] | None) -> No
             bump_generation(db)
         db.execute("INSERT OR REPLACE INTO meta VALUES ('bounded', '1')")
         db.execute("COMMIT")
+    except sqlite3.OperationalError:
+        db.execute("ROLLBACK")
+        return
     except BaseException:
         db.execute("ROLLBACK")
         raise
