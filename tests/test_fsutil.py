@@ -68,3 +68,47 @@ def test_create_private_makes_a_new_0600_file_and_never_follows_or_replaces(tmp_
     with pytest.raises(FileExistsError):
         create_private(str(link), "x")
     assert path.read_text() == "{}\n" and not (tmp_path / "elsewhere.json").exists()
+
+
+def _returns_within(seconds: float, call) -> object:
+    """call()'s result or exception, failing the test if it blocks (a FIFO opened the blocking way)."""
+    import threading
+
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append(("value", call()))
+        except BaseException as error:  # handed to the test
+            outcome.append(("error", error))
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, "blocked on a FIFO"
+    kind, value = outcome[0]
+    if kind == "error":
+        raise value
+    return value
+
+
+def test_own_records_in_a_fifos_place_are_an_error_at_once_not_a_wait(tmp_path):
+    """A FIFO at sessions.jsonl hung `ccswitch run` (appending waits for a reader) and `usage`
+    (reading waits for a writer); at gateway.sqlite3 sqlite waited too."""
+    from ccswitch.fsutil import NotARegularFile, append_private, read_json, read_regular
+    from ccswitch.usage.gateway import load_requests
+    from ccswitch.usage.sessions import load_sessions, record_session
+
+    fifo = tmp_path / "sessions.jsonl"
+    os.mkfifo(fifo)
+    for call in (lambda: read_regular(str(fifo)), lambda: append_private(str(fifo), b"x\n"),
+                 lambda: load_sessions(str(tmp_path)), lambda: record_session(str(tmp_path), "s", "glm", 1.0)):
+        with pytest.raises(NotARegularFile, match="not a regular file"):
+            _returns_within(10, call)
+    assert _returns_within(10, lambda: read_json(str(fifo))) is None
+    assert _returns_within(10, lambda: load_requests(str(fifo))) == (
+        [], f"gateway records {fifo}: not a regular file, not read")
+    plain = tmp_path / "plain.jsonl"
+    append_private(str(plain), b"a\n")
+    append_private(str(plain), b"b\n")
+    assert read_regular(str(plain)) == b"a\nb\n" and (plain.stat().st_mode & 0o777) == 0o600

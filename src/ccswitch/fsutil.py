@@ -36,15 +36,57 @@ def read_json(path: str) -> object | None:
     ccswitch's own records, where anything unreadable is simply absent. Files of the user's or of
     claude's are read strictly, with the line at fault (claude.settings)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+        return json.loads(read_regular(path))
     except (OSError, ValueError, RecursionError):
         return None
 
 
 class NotARegularFile(OSError):
     """The path to write is a FIFO, a device, a directory or a socket: renaming a new file over it
-    would replace it (as root, /dev/null or /dev/full itself), so nothing is written."""
+    would replace it (as root, /dev/null or /dev/full itself), so nothing is written. Also what
+    read_regular and append_private say of such a path."""
+
+
+# Opening a FIFO waits for the other end for ever (a reader for a writer, a writer for a reader);
+# O_NONBLOCK makes that an answer at once, and does nothing to a regular file.
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+def read_regular(path: str) -> bytes:
+    """A regular file's bytes; NotARegularFile (found without blocking) for a FIFO, a device or a
+    socket in its place: ccswitch's own records and caches."""
+    fd = os.open(path, os.O_RDONLY | _NONBLOCK)
+    try:
+        _must_be_regular(fd, path)
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def append_private(path: str, data: bytes) -> None:
+    """`data` at the end of `path` (created 0600) in one write: lines of concurrent writers never
+    interleave (POSIX appends of this size are atomic on local filesystems). NotARegularFile, found
+    without blocking, for a FIFO or a device in its place."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NONBLOCK, PRIVATE_FILE)
+    except OSError as error:
+        if error.errno == errno.ENXIO:  # a FIFO that nobody reads
+            raise NotARegularFile(errno.ENXIO, "not a regular file (a FIFO)", path) from None
+        raise
+    try:
+        _must_be_regular(fd, path)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _must_be_regular(fd: int, path: str) -> None:
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        raise NotARegularFile(errno.EINVAL, f"not a regular file ({file_kind(mode)})", path)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, mode: int | None = None) -> str:

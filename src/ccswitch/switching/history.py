@@ -19,7 +19,7 @@ import os
 from collections import namedtuple
 from datetime import datetime
 
-from ccswitch.fsutil import ensure_private_dir
+from ccswitch.fsutil import append_private, ensure_private_dir, read_regular
 
 HISTORY_FILENAME = "use-history.jsonl"
 
@@ -40,11 +40,7 @@ def append_event(state_dir: str, settings_path: str, scope: str, profile: str | 
     """One line for a change of the profile in `settings_path`. Raises OSError when it cannot be written."""
     ensure_private_dir(state_dir)
     line = json.dumps({"at": at, "settings": os.path.abspath(settings_path), "scope": scope, "profile": profile})
-    fd = os.open(os.path.join(state_dir, HISTORY_FILENAME), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, (line + "\n").encode("utf-8"))
-    finally:
-        os.close(fd)
+    append_private(os.path.join(state_dir, HISTORY_FILENAME), (line + "\n").encode("utf-8"))
 
 
 def project_root(settings_path: str) -> str:
@@ -61,8 +57,7 @@ def load_periods(state_dir: str, records: list[dict] | None = None) -> tuple[lis
     events: dict[str, list[tuple[float, str, str | None]]] = {}
     bad = 0
     try:
-        with open(os.path.join(state_dir, HISTORY_FILENAME), "rb") as handle:
-            data = handle.read()
+        data = read_regular(os.path.join(state_dir, HISTORY_FILENAME))
     except OSError:
         data = b""
     for raw in data.splitlines():

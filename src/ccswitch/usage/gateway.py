@@ -45,6 +45,8 @@ def load_requests(path: str | None, since: float | None = None, until: float | N
     """The answered requests in [since, until), and a warning when the file exists but cannot be read."""
     if not path or not os.path.exists(path):
         return [], None
+    if not os.path.isfile(path):  # sqlite would wait for ever to open a FIFO
+        return [], f"gateway records {path}: not a regular file, not read"
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
     except sqlite3.Error as exc:

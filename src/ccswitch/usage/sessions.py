@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 
-from ccswitch.fsutil import ensure_private_dir
+from ccswitch.fsutil import append_private, ensure_private_dir, read_regular
 
 SESSIONS_FILENAME = "sessions.jsonl"
 
@@ -37,11 +37,7 @@ def record_session(state_dir: str, session_id: str | None, profile: str, started
     if gateway:
         record["gateway"] = True
     line = json.dumps(record) + "\n"
-    fd = os.open(os.path.join(state_dir, SESSIONS_FILENAME), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, line.encode("utf-8"))
-    finally:
-        os.close(fd)
+    append_private(os.path.join(state_dir, SESSIONS_FILENAME), line.encode("utf-8"))
 
 
 Launches = dict[str, list[tuple[float, str]]]
@@ -55,8 +51,7 @@ def load_sessions(state_dir: str) -> tuple[Launches, Picked, int]:
     picked: Picked = []
     bad = 0
     try:
-        with open(os.path.join(state_dir, SESSIONS_FILENAME), "rb") as handle:
-            data = handle.read()
+        data = read_regular(os.path.join(state_dir, SESSIONS_FILENAME))
     except FileNotFoundError:
         return launches, picked, 0
     for raw in data.splitlines():
@@ -101,8 +96,7 @@ def last_launch(state_dir: str, session: str) -> tuple[str, bool] | None:
     resumes it with. None when `run` never launched it."""
     found = None
     try:
-        with open(os.path.join(state_dir, SESSIONS_FILENAME), "rb") as handle:
-            data = handle.read()
+        data = read_regular(os.path.join(state_dir, SESSIONS_FILENAME))
     except FileNotFoundError:
         return None
     for raw in data.splitlines():
