@@ -306,8 +306,8 @@ def _message(record: Any, synthetic_key: str) -> Message | None | object:
 
 def _timestamp(value: Any) -> float | None:
     """Seconds since the epoch of an ISO time with a zone. claude's own `2026-12-05T10:00:00.123Z`
-    (one per response in a first scan) goes to datetime's C parser as it is where it reads `Z`
-    (Python 3.11+: four times faster than slicing it by hand), with `+00:00` for it before."""
+    (one per response in a first scan) goes to datetime's C parser: as it is on Python 3.11+, which
+    reads the `Z` (four times faster than slicing the text by hand), with `+00:00` for it on 3.10."""
     if type(value) is not str:
         return None
     try:
