@@ -40,6 +40,8 @@ P = "/x/settings.json"
         ('{"hooks": {"env": 1}, "env": {"A": null}}', ":1:36:", "env.A: must be a string, not null"),
         ('{\n  "a": 1,\n  "a": 2\n}', ":3:3:", "duplicate key 'a'"),
         ('{"a": NaN}', ":1:7:", "NaN is not a JSON value"),
+        ('{\n  "env": {"X": "a\\ud800"}\n}', ":2:18:", "escape without its pair"),  # writing it back failed half way
+        ('{"x": ["\\udc00"]}', ":1:9:", "escape without its pair"),
     ],
 )
 def test_malformed_input_is_refused_with_file_line_and_column(text, where, message):

@@ -661,3 +661,15 @@ def test_use_of_an_x_api_key_profile_approves_its_key_for_interactive_claude(set
     state.write_text("{}")
     assert ccswitch("use", "alpha").exit_code == 0  # a bearer profile: no key to approve
     assert "customApiKeyResponses" not in json.loads(state.read_text())
+
+
+def test_a_lone_surrogate_in_the_settings_is_one_line_and_nothing_changes(setup, isolated_home):
+    """JSON reads "\\ud800" and no UTF-8 file can hold it: `use` wrote its record, then failed to
+    write the settings with a traceback, and `status` said the profile was in force."""
+    setup.write_text('{"env": {"X": "\\ud800"}}')
+    before = state_files(isolated_home)
+    for args in (["use", "alpha"], ["use", "alpha", "--dry-run"]):
+        result = ccswitch(*args)
+        assert result.exit_code == 2 and "escape without its pair" in result.stderr, result.output
+        assert result.stderr.count("\n") == 1
+    assert state_files(isolated_home) == before and setup.read_text() == '{"env": {"X": "\\ud800"}}'

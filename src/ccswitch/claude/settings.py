@@ -119,6 +119,21 @@ def _json_type(value: object) -> str:
     )
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _no_lone_surrogates(data: dict, body: str, path: str) -> None:
+    """JSON reads `"\ud800"` without its pair, and no UTF-8 file can hold it: writing the settings back
+    would fail half way through a change. Refused here, before anything is written."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        match = _SURROGATE_ESCAPE.search(body)
+        line, column = _position(body, match.start()) if match else (None, None)
+        raise SettingsFileError(path, "a \\uD800-\\uDFFF escape without its pair (no UTF-8 file can hold it)",
+                                line, column) from None
+
+
 def parse(text: str, path: str) -> dict:
     """Parse a settings file's text (BOM allowed; blank means `{}`). Raises SettingsFileError."""
     body = text[1:] if text.startswith(BOM) else text
@@ -141,6 +156,7 @@ def parse(text: str, path: str) -> dict:
     start = _WS.match(body).end()
     if not isinstance(data, dict):
         raise SettingsFileError(path, f"must be a JSON object, not {_json_type(data)}", *_position(body, start))
+    _no_lone_surrogates(data, body, path)
     env = data.get(ENV_KEY)
     if env is None and ENV_KEY not in data:
         return data
