@@ -663,6 +663,16 @@ def test_use_of_an_x_api_key_profile_approves_its_key_for_interactive_claude(set
     assert "customApiKeyResponses" not in json.loads(state.read_text())
 
 
+def test_claude_state_holding_a_lone_surrogate_is_left_alone_with_a_line(setup, isolated_home):
+    """~/.claude.json is claude's: one "\\udc00" in it made `use` of an x-api-key profile end in a
+    traceback after the settings were written; its key approval is now skipped with a warning."""
+    state = isolated_home / ".claude.json"
+    state.write_text('{"x": "\\udc00"}')
+    result = ccswitch("use", "beta")
+    assert result.exit_code == 0 and "escape without its pair; left alone" in result.stderr, result.output
+    assert state.read_text() == '{"x": "\\udc00"}'
+
+
 def test_a_lone_surrogate_in_the_settings_is_one_line_and_nothing_changes(setup, isolated_home):
     """JSON reads "\\ud800" and no UTF-8 file can hold it: `use` wrote its record, then failed to
     write the settings with a traceback, and `status` said the profile was in force."""

@@ -63,7 +63,12 @@ def prepare_state(path: str, *, onboarding: bool, approve_key: str | None = None
     if approve_key:
         changed = _approve(data, key_fingerprint(approve_key)) or changed
     if changed:
-        atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # json read "\ud800" without its pair: the file cannot be written back
+            return f"{path}: holds a \\uD800-\\uDFFF escape without its pair; left alone, so claude may show its first-run screens"
+        atomic_write_text(path, text)
     return None
 
 
