@@ -118,6 +118,13 @@ def test_a_plain_session_uses_the_login_for_a_claude_model_and_bad_input_is_one_
     monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("{not json"))
     assert module.main() == 0
     assert capsys.readouterr().out == "ccswitch: statusline: stdin is not JSON (claude's statusLine setting runs this command)\n"
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO("[" * 100_000))  # RecursionError was a traceback
+    assert module.main() == 0
+    assert capsys.readouterr().out == "ccswitch: statusline: stdin is not JSON (claude's statusLine setting runs this command)\n"
+    monkeypatch.setattr(sys, "stdin", __import__("io").StringIO('{"model": {"id": "m\\udc00"}}'))  # UnicodeEncodeError
+    assert module.main() == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "m?" in out
 
 
 def test_the_plain_statusline_command_imports_neither_typer_nor_rich(world):

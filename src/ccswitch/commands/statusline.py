@@ -42,7 +42,7 @@ def statusline(stdin: str, env: Mapping[str, str], now: float | None = None) -> 
 def _payload(stdin: str) -> dict[str, Any]:
     try:
         data = json.loads(stdin) if stdin.strip() else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         raise UsageError("statusline: stdin is not JSON (claude's statusLine setting runs this command)") from None
     if not isinstance(data, dict):
         raise UsageError("statusline: stdin is not a JSON object")
@@ -202,7 +202,9 @@ def main(env: Mapping[str, str] | None = None) -> int:
         line = f"ccswitch: {error.message}"
     except (OSError, ValueError, sqlite3.Error) as error:
         line = f"ccswitch: {error}"
-    sys.stdout.write(line.replace("\n", " ") + "\n")
+    # A name claude sent may hold "\udc00" (JSON reads it; no UTF-8 can say it): shown as ?.
+    line = line.replace("\n", " ").encode("utf-8", "replace").decode("utf-8")
+    sys.stdout.write(line + "\n")
     return 0
 
 
