@@ -338,3 +338,42 @@ def test_an_entry_that_cannot_be_a_profile_makes_the_import_fail(isolated_home: 
     config.write_text(config.read_text().replace("https://", "https://user:pw@", 1))
     code, _, err = run("ccr")
     assert code == 1 and "not imported" in err and "holds a user name or password" in err and ":pw@" not in err
+
+
+def run_whole(*args: str) -> tuple[int, str, str]:
+    """run(), failing on any exception the command let through (CliRunner catches them)."""
+    result = CliRunner().invoke(app, ["import", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_other_tools_files_of_unexpected_shapes_are_lines_not_tracebacks(isolated_home: Path, keyring_file) -> None:
+    """Edited or damaged files of the other tools: a ccs `cliproxy: x` (AttributeError), `accounts: 5`
+    (TypeError), a ccr provider's `"models": 5` (TypeError), a cc-switch apiFormat of [1] (unhashable),
+    and JSON nested past Python's recursion (RecursionError) were tracebacks."""
+    ccs_dir = src.ccs_home(isolated_home)
+    config = (ccs_dir / "config.yaml").read_text()
+    for extra in ("cliproxy: x\n", "cliproxy: [1]\n", "cliproxy:\n  variants: 5\n", "accounts: 5\n"):
+        (ccs_dir / "config.yaml").write_text(config + extra)
+        code, out, err = run_whole("ccs", "--dry-run")
+        assert code in (0, 1), (extra, err)
+    (ccs_dir / "config.yaml").write_text(config)
+    (ccs_dir / "glm.settings.json").write_text("[" * 100_000)
+    code, out, err = run_whole("ccs", "--dry-run")
+    assert "glm.settings.json cannot be read" in out + err
+    ccr_dir = src.ccr_home(isolated_home)
+    config_json = (ccr_dir / "config.json").read_text()
+    (ccr_dir / "config.json").write_text(config_json.replace('"models": ["kimi-k2.5"]', '"models": 5'))
+    code, out, err = run_whole("ccr", "--dry-run")
+    assert "kimi" in out + err
+    (ccr_dir / "config.json").write_text("[" * 100_000)
+    code, out, err = run_whole("ccr", "--dry-run")
+    assert code != 0 and len(err.strip().splitlines()) == 1 and "not JSON ccswitch can read" in err
+    directory = src.cc_switch_home(isolated_home)
+    db = sqlite3.connect(directory / "cc-switch.db")
+    db.execute("UPDATE providers SET meta = ?", (json.dumps({"apiFormat": [1]}),))
+    db.execute("UPDATE providers SET settings_config = ? WHERE rowid = 1", ("[" * 100_000,))
+    db.commit()
+    db.close()
+    code, out, err = run_whole("cc-switch", "--dry-run")
+    assert not Path(paths.profiles_file(dict(os.environ))).exists()

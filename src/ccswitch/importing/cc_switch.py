@@ -97,7 +97,7 @@ def _current_from_settings(path: str) -> str | None:
 def _json(text: object) -> dict:
     try:
         value = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
 
@@ -114,7 +114,7 @@ def _entry(row: Mapping[str, object], current: bool) -> tuple[Entry | None, str 
     if is_empty(table) and not secret:
         return None, "uses claude's own login (the built-in `anthropic` preset covers it)"
     api_format = meta.get("apiFormat") or settings.get("api_format")
-    if api_format in _API_FORMATS:
+    if isinstance(api_format, str) and api_format in _API_FORMATS:
         table = _openai(table, str(api_format), bool(meta.get("isFullUrl")))
     table["description"] = description(TOOL, label, current)
     return Entry(label, table, secret, current), None

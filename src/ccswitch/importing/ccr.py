@@ -77,7 +77,7 @@ def _load(path: str) -> dict:
         raise CcswitchError(f"{path}: cannot read ({getattr(error, 'strerror', None) or error})") from None
     try:
         data = json.loads(_plain_json(text))
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise CcswitchError(f"{path}: not JSON ccswitch can read (JSON with comments and trailing commas is fine): "
                             f"{error}") from None
     if not isinstance(data, dict):
@@ -114,7 +114,8 @@ def _entry(provider: dict, routes: dict, current: bool) -> Entry:
     url = str(provider.get("api_base_url") or "").strip()
     if not url:
         raise Unusable("no api_base_url")
-    models = [m for m in provider.get("models") or [] if isinstance(m, str)]
+    listed = provider.get("models")
+    models = [m for m in listed if isinstance(m, str)] if isinstance(listed, list) else []
     tiers = _tiers(name, models, routes)
     default_model = routes.get("default", (None, None))[1] if current else (models[0] if models else None)
     use = _transformers(provider.get("transformer"))

@@ -66,7 +66,7 @@ def _load_yaml(path: str) -> dict:
 def _load_json(path: str) -> dict:
     try:
         data = json.loads(_text(path))
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise CcswitchError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(data, dict):
         raise CcswitchError(f"{path}: not a ccs config (a JSON object)")
@@ -101,10 +101,16 @@ def _read_unified(found: Found, data: dict, env: Mapping[str, str], home: str) -
             continue
         entry, reason = _entry(str(name), config["settings"], name == default, env, home)
         found.add(entry, what, reason)
-    for name in (data.get("cliproxy") or {}).get("variants") or {}:
+    cliproxy = data.get("cliproxy")
+    for name in _names(cliproxy.get("variants") if isinstance(cliproxy, dict) else None):
         found.skip(f"cliproxy {name}", "an OAuth account through ccs's CLIProxy, no endpoint and key to import")
-    for name in data.get("accounts") or {}:
+    for name in _names(data.get("accounts")):
         found.skip(f"account {name}", "a separate claude login, no endpoint and key to import")
+
+
+def _names(value: object) -> list[str]:
+    """The names of a mapping's entries; nothing for a value of another shape (an edited file)."""
+    return [str(name) for name in value] if isinstance(value, dict) else []
 
 
 def _read_legacy(found: Found, data: dict, env: Mapping[str, str], home: str) -> None:
@@ -138,7 +144,7 @@ def _entry(name: str, settings_path: str, current: bool, env: Mapping[str, str],
             settings = json.load(handle)
     except FileNotFoundError:
         return None, f"its settings file {path} does not exist"
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, RecursionError) as error:
         return None, f"its settings file {path} cannot be read ({getattr(error, 'strerror', None) or error})"
     block = settings.get("env") if isinstance(settings, dict) else None
     if not isinstance(block, Mapping):
