@@ -54,9 +54,11 @@ def read(path: str) -> Found:
             found.skip("a provider without a name", "no name")
             continue
         try:
-            found.entries.append(_entry(provider, routes, provider["name"] == current))
+            entry = _entry(provider, routes, provider["name"] == current)
         except Unusable as error:
             found.refuse(f"provider {provider['name']}", str(error))
+        else:
+            found.add(entry, f"provider {provider['name']}", None)
     return found
 
 

@@ -7,6 +7,7 @@ Pure: no files are read here.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 
@@ -66,11 +67,22 @@ class Found:
         self.refused.append((what, reason))
 
     def add(self, entry: Entry | None, what: str, reason: str | None) -> None:
-        """An entry, or (None) a skip with its reason."""
+        """An entry, or (None) a skip with its reason. An entry no UTF-8 file can hold (json reads
+        "\\ud800" without its pair) is refused: writing it failed half way."""
         if entry is None:
             self.skip(what, reason or "nothing to import")
+        elif not _utf8(json.dumps([entry.label, entry.table, entry.secret], ensure_ascii=False)):
+            self.refuse(what, "holds a \\uD800-\\uDFFF escape without its pair, which no profiles file can hold")
         else:
             self.entries.append(entry)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def slug(label: str) -> str:
