@@ -51,7 +51,7 @@ def test_use_leaves_a_settings_file_that_is_a_device(setup, isolated_home: Path)
     setup.unlink()
     setup.symlink_to(device)
     result = CliRunner().invoke(app, ["use", "alpha"])
-    assert result.exit_code != 0 and "not a regular file (a character device), left as it is" in result.stderr
+    assert result.exit_code != 0 and "not a regular file (a character device)" in result.stderr  # found reading it now
     assert "Traceback" not in result.output and stat.S_ISCHR(device.stat().st_mode)
 
 
@@ -112,3 +112,21 @@ def test_own_records_in_a_fifos_place_are_an_error_at_once_not_a_wait(tmp_path):
     append_private(str(plain), b"a\n")
     append_private(str(plain), b"b\n")
     assert read_regular(str(plain)) == b"a\nb\n" and (plain.stat().st_mode & 0o777) == 0o600
+
+
+def test_claudes_files_in_a_fifos_place_are_a_line_at_once(tmp_path):
+    """settings.json or ~/.claude.json as a FIFO hung status, env, run, use and doctor."""
+    from ccswitch.claude import settings as claude_settings
+    from ccswitch.claude.settings import SettingsFileError
+    from ccswitch.claude.state import prepare_state
+
+    fifo = tmp_path / "settings.json"
+    os.mkfifo(fifo)
+    with pytest.raises(SettingsFileError, match=r"settings.json: cannot read: not a regular file \(a FIFO\)"):
+        _returns_within(10, lambda: claude_settings.read(str(fifo)))
+    assert _returns_within(10, lambda: claude_settings.read_object(str(fifo))) == (
+        None, "cannot read: not a regular file (a FIFO)", True)
+    assert _returns_within(10, lambda: prepare_state(str(fifo), onboarding=True)) == (
+        f"{fifo}: cannot read (not a regular file (a FIFO)); left alone")
+    (tmp_path / "bad.json").write_bytes(b'{"a": "\xff"}')  # not UTF-8: a traceback before
+    assert "cannot read" in prepare_state(str(tmp_path / "bad.json"), onboarding=True)

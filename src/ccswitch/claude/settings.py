@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from json.decoder import scanstring
 
 from ccswitch.errors import ConfigError
+from ccswitch.fsutil import read_regular
 
 MODEL_KEY = "model"
 ENV_KEY = "env"
@@ -184,8 +185,7 @@ def read_with_bytes(path: str) -> tuple[dict, Style, bytes | None]:
     """(settings, style, the file's exact bytes or None when there is none), from one read: a
     writer that keeps the bytes to compare or give back later needs the very bytes it parsed."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        raw = read_regular(path)  # a FIFO in its place is an error at once, not a wait for a writer
     except FileNotFoundError:
         return {}, Style(), None
     except OSError as exc:
@@ -202,8 +202,7 @@ def read_object(path: str) -> tuple[dict | None, str | None, bool]:
     (`status`, `doctor`, `.claude.json`): never raises, and accepts what claude accepts (duplicate
     keys: the last wins). `read` is the strict one, for files ccswitch is about to write back."""
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            text = handle.read()
+        text = read_regular(path).decode("utf-8-sig")
     except FileNotFoundError:
         return None, None, False
     except (OSError, UnicodeDecodeError) as exc:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from ccswitch.fsutil import atomic_write_text
+from ccswitch.fsutil import atomic_write_text, read_regular
 
 ONBOARDING_KEY = "hasCompletedOnboarding"
 API_KEY_RESPONSES = "customApiKeyResponses"
@@ -44,12 +44,11 @@ def prepare_state(path: str, *, onboarding: bool, approve_key: str | None = None
     """Set what a launch needs (the onboarding key, an approved API key) unless it is already so.
     Returns a warning, or None."""
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            text = handle.read()
+        text = read_regular(path).decode("utf-8-sig")
     except FileNotFoundError:
         text = "{}"
-    except OSError as exc:
-        return f"{path}: cannot read ({exc.strerror or exc}); left alone"
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc}); left alone"
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
