@@ -128,6 +128,9 @@ INVALID = {
     "base url no host": ('[profiles.a]\nbase_url = "https://:8080/"\n', "'https://:8080/' names no host", 2),
     "base url ipv6 unclosed": ('[profiles.a]\nbase_url = "http://[::1:8080/"\n', "'http://[::1:8080/' names no host", 2),
     "base url ipv6 empty": ('[profiles.a]\nbase_url = "http://[]:8080/"\n', "'http://[]:8080/' names no host", 2),
+    # httpx refuses a longer URL: `test` raised "URL too long" inside its probing thread.
+    "base url too long": ('[profiles.a]\nbase_url = "http://127.0.0.1:9/' + "a" * 70_000 + '"\n',
+                          "[profiles.a]: base_url: 70,019 characters long: a URL has at most 65,536", 2),
     "base url ipv6 then junk": ('[profiles.a]\nbase_url = "http://[::1]x/"\n', "'x' is not a port number", 2),
     "base url with credentials": ('[profiles.a]\nbase_url = "http://user:sk-CANARY-0123456789@127.0.0.1:9/x"\n',
                                   "[profiles.a]: base_url: 'http://***@127.0.0.1:9/x' holds a user name or password "

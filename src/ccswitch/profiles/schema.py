@@ -383,10 +383,15 @@ def _nth_table_line(text: str, profile: str, table: str, index: int, key: str | 
     return found
 
 
+MAX_URL_LENGTH = 65_536  # httpx's own limit (URL too long), which the gateway and `test` send through
+
+
 def base_url_problem(url: str, api: str | None = ANTHROPIC) -> str | None:
     """What is wrong with a base URL for a profile speaking `api` (None: not known here). An
     OpenAI-format base is the provider's own, as it documents it, and often ends in /v1 (requests go
     to base_url + /chat/completions); an Anthropic one never does (claude appends /v1/messages)."""
+    if len(url) > MAX_URL_LENGTH:  # httpx refuses it ("URL too long"), and claude's requests would fail
+        return f"{len(url):,} characters long: a URL has at most {MAX_URL_LENGTH:,}"
     lowered = url.lower()
     shown = redact.url(url)  # a credential in the URL is never echoed
     if not (lowered.startswith("http://") or lowered.startswith("https://")) or len(url.split("://", 1)[1]) == 0:
