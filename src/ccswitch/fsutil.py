@@ -41,6 +41,16 @@ def read_json(path: str) -> object | None:
         return None
 
 
+def utf8_writable(text: str) -> bool:
+    """Whether a file (or SQLite) can hold `text` as UTF-8: not when json read a `\\ud800` escape
+    without its pair into it, which no UTF-8 can say."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class NotARegularFile(OSError):
     """The path to write is a FIFO, a device, a directory or a socket: renaming a new file over it
     would replace it (as root, /dev/null or /dev/full itself), so nothing is written. Also what

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from json.decoder import scanstring
 
 from ccswitch.errors import ConfigError
-from ccswitch.fsutil import read_regular
+from ccswitch.fsutil import read_regular, utf8_writable
 
 MODEL_KEY = "model"
 ENV_KEY = "env"
@@ -126,9 +126,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 def _no_lone_surrogates(data: dict, body: str, path: str) -> None:
     """JSON reads `"\ud800"` without its pair, and no UTF-8 file can hold it: writing the settings back
     would fail half way through a change. Refused here, before anything is written."""
-    try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
+    if not utf8_writable(json.dumps(data, ensure_ascii=False)):
         match = _SURROGATE_ESCAPE.search(body)
         line, column = _position(body, match.start()) if match else (None, None)
         raise SettingsFileError(path, "a \\uD800-\\uDFFF escape without its pair (no UTF-8 file can hold it)",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from ccswitch.fsutil import atomic_write_text, read_regular
+from ccswitch.fsutil import atomic_write_text, read_regular, utf8_writable
 
 ONBOARDING_KEY = "hasCompletedOnboarding"
 API_KEY_RESPONSES = "customApiKeyResponses"
@@ -63,9 +63,7 @@ def prepare_state(path: str, *, onboarding: bool, approve_key: str | None = None
         changed = _approve(data, key_fingerprint(approve_key)) or changed
     if changed:
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # json read "\ud800" without its pair: the file cannot be written back
+        if not utf8_writable(text):
             return f"{path}: holds a \\uD800-\\uDFFF escape without its pair; left alone, so claude may show its first-run screens"
         atomic_write_text(path, text)
     return None

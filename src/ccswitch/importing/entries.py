@@ -18,6 +18,7 @@ from ccswitch.claude.variables import (
     MODEL_VARIABLES,
     NO_TOKEN,
 )
+from ccswitch.fsutil import utf8_writable
 from ccswitch.profiles.apis import OPENAI_CHAT
 from ccswitch.profiles.schema import MAX_NAME_LENGTH
 
@@ -71,18 +72,10 @@ class Found:
         "\\ud800" without its pair) is refused: writing it failed half way."""
         if entry is None:
             self.skip(what, reason or "nothing to import")
-        elif not _utf8(json.dumps([entry.label, entry.table, entry.secret], ensure_ascii=False)):
+        elif not utf8_writable(json.dumps([entry.label, entry.table, entry.secret], ensure_ascii=False)):
             self.refuse(what, "holds a \\uD800-\\uDFFF escape without its pair, which no profiles file can hold")
         else:
             self.entries.append(entry)
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def slug(label: str) -> str:

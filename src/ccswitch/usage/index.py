@@ -26,7 +26,7 @@ from collections import namedtuple
 from collections.abc import Iterable
 from sys import intern
 
-from ccswitch.fsutil import ensure_private_dir, use_wal
+from ccswitch.fsutil import ensure_private_dir, use_wal, utf8_writable
 from ccswitch.usage.attribution import Stamper
 from ccswitch.usage.messages import MAX_TOKENS, MAX_TS, MIN_TS, Message
 from ccswitch.usage.scan import FileInfo, FileRead, read_file, window_hashes
@@ -368,19 +368,9 @@ def store(db: sqlite3.Connection, job: Job, read: FileRead, rows: list[tuple[obj
     try:
         db.executemany(_UPSERT, rows)
     except UnicodeEncodeError:  # json reads "\ud800" into a str that SQLite's UTF-8 cannot take
-        storable = [row for row in rows if _encodable(row)]
+        storable = [row for row in rows if all(utf8_writable(v) for v in row if type(v) is str)]
         read.stats.malformed_lines += len(rows) - len(storable)
         db.executemany(_UPSERT, storable)  # the rows stored before the bad one again: upserts are idempotent
-
-
-def _encodable(row: tuple[object, ...]) -> bool:
-    try:
-        for value in row:
-            if type(value) is str:
-                value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _row(m: Message, file_id: int, stamper: Stamper) -> tuple[object, ...]:
