@@ -33,6 +33,7 @@ from ccswitch.usage.scan import FileInfo, FileRead, read_file, window_hashes
 from ccswitch.usage.sessions import CLOCK_SLACK
 
 SCHEMA_VERSION = 2
+BUSY_SECONDS = 10.0  # how long a connection to the index waits for another one's write lock
 INDEX_FILENAME = "usage-index.sqlite3"
 # The status line's lookups: one session's rows, today's rows. Built after a first scan's inserts
 # (one sort) rather than kept up to date through them.
@@ -129,7 +130,7 @@ def open_index(state_dir: str, notes: list[str] | None = None) -> sqlite3.Connec
     path = os.path.join(state_dir, INDEX_FILENAME)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # exists, private, before sqlite opens it
     os.close(fd)
-    db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+    db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
     try:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version == 1:
@@ -209,7 +210,7 @@ def _rebuilt(state_dir: str, reason: str, notes: list[str] | None) -> sqlite3.Co
         notes.append(line)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
-    db = sqlite3.connect(path, timeout=10.0, isolation_level=None)
+    db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
     db.executescript(_SCHEMA + f"PRAGMA user_version = {SCHEMA_VERSION};")
     _tune(db)
     return db
@@ -253,7 +254,7 @@ def _drop_impossible_rows(db: sqlite3.Connection, notes: list[str] | None) -> No
     except sqlite3.OperationalError:
         return
     finally:
-        db.execute("PRAGMA busy_timeout = 10000")
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_SECONDS * 1000)}")  # back to the connection's
     try:
         dropped = db.execute(
             "DELETE FROM messages WHERE max(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, "
