@@ -76,18 +76,22 @@ def test_run_and_use_never_send_the_users_login_to_a_profile_without_a_token(
     assert LOGIN not in ran.stdout + ran.stderr + used.stdout + used.stderr
 
 
-def test_interactive_claude_through_run_sends_the_placeholder_not_the_login(claude_bin, claude_env, isolated_home,
-                                                                           project, profiles_file):
+@pytest.mark.parametrize("auth,sent", [("none", f"Bearer {NO_TOKEN}"), ("login", f"Bearer {LOGIN}")])
+def test_interactive_claude_through_run_sends_the_placeholder_or_with_auth_login_the_login(
+        claude_bin, claude_env, isolated_home, project, profiles_file, auth, sent):
+    """The -p tests' interactive twins: a profile without a token sends only the placeholder, and
+    `auth = "login"` (the opt-in) only the user's own login."""
     logged_in(isolated_home)
     skip_first_run(isolated_home, project)
-    with MockAnthropic(reply="from-local") as server:
-        profiles_file(f'[profiles.local]\nbase_url = "{server.url}"\nauth = "none"\nmodel = "m"\n')
+    with MockAnthropic(reply="from-endpoint") as server:
+        model = 'model = "m"\n' if auth == "none" else ""  # `login`: claude's own models
+        profiles_file(f'[profiles.p]\nbase_url = "{server.url}"\nauth = "{auth}"\n{model}')
         env = subprocess_env(**{**claude_env, "TERM": "xterm-256color"}, CCSWITCH_CLAUDE=str(claude_bin))
-        with Terminal([sys.executable, "-m", "ccswitch", "run", "local"], env, str(project)) as term:
+        with Terminal([sys.executable, "-m", "ccswitch", "run", "p"], env, str(project)) as term:
             assert term.wait_for("❯", 60), term.text()[-2000:]
             term.type("hello there\r")
-            assert term.wait_for("from-local", 60), term.text()[-2000:]
-        assert sent_credentials(server) == {f"Bearer {NO_TOKEN}"}
+            assert term.wait_for("from-endpoint", 60), term.text()[-2000:]
+        assert sent_credentials(server) == {sent}
 
 
 def test_auth_login_is_the_opt_in_that_sends_claudes_own_login_and_nothing_else_takes_it(
@@ -109,17 +113,3 @@ def test_auth_login_is_the_opt_in_that_sends_claudes_own_login_and_nothing_else_
         assert routed.returncode == 2 and "cannot be reached through the gateway" in routed.stderr
         assert len(server.messages) == 1  # only the run above
     assert LOGIN not in ran.stdout + ran.stderr + tested.stdout + routed.stderr
-
-
-def test_interactive_claude_on_an_auth_login_profile_sends_the_login(claude_bin, claude_env, isolated_home, project,
-                                                                    profiles_file):
-    logged_in(isolated_home)
-    skip_first_run(isolated_home, project)
-    with MockAnthropic(reply="from-proxy") as server:
-        profiles_file(f'[profiles.proxy]\nbase_url = "{server.url}"\nauth = "login"\n')
-        env = subprocess_env(**{**claude_env, "TERM": "xterm-256color"}, CCSWITCH_CLAUDE=str(claude_bin))
-        with Terminal([sys.executable, "-m", "ccswitch", "run", "proxy"], env, str(project)) as term:
-            assert term.wait_for("❯", 60), term.text()[-2000:]
-            term.type("hello there\r")
-            assert term.wait_for("from-proxy", 60), term.text()[-2000:]
-        assert sent_credentials(server) == {f"Bearer {LOGIN}"}
