@@ -382,8 +382,10 @@ def test_other_tools_files_of_unexpected_shapes_are_lines_not_tracebacks(isolate
 def test_a_key_or_name_no_utf8_file_can_hold_is_refused_not_a_traceback(isolated_home: Path) -> None:
     """json reads "\\udc00" without its pair: `import --plain-text` failed writing the profiles file."""
     ccr_dir = src.ccr_home(isolated_home)
-    text = (ccr_dir / "config.json").read_text().replace('"api_key": "$DEEPSEEK_API_KEY"', '"api_key": "sk-\\udc00"')
+    text = (ccr_dir / "config.json").read_text().replace('"api_key": "$DEEPSEEK_API_KEY"',
+                                                          '"api_key": "sk-refused-canary\\udc00"')
     (ccr_dir / "config.json").write_text(text)
     code, out, err = run_whole("ccr", "--plain-text")
     assert code == 1 and "deepseek" in err and "without its pair" in err, err
-    assert "\udc00" not in Path(paths.profiles_file(dict(os.environ))).read_text()
+    written = Path(paths.profiles_file(dict(os.environ))).read_text()
+    assert "\udc00" not in written and "refused-canary" not in written + out + err  # the refused key goes nowhere
